@@ -1,0 +1,68 @@
+/**
+ * The Store port. The embedded default is DuckDB; PostgreSQL follows for scale-out. Every
+ * adapter passes the same contract suite (test/contract/store-contract.ts) unchanged.
+ *
+ * Writes are idempotent where records carry ids (security events, API events, alerts, dead
+ * letters): writing the same id twice has one effect. A resolved write is durable.
+ */
+import type { SignalBatch } from './batch.js';
+import type { Alert, ApiEvent, DeadLetter, SecurityEvent, VehicleRecord } from './records.js';
+
+export interface Page {
+  readonly limit: number;
+  readonly offset?: number;
+}
+
+export interface StoredSignal {
+  readonly vehicle: string;
+  readonly time: number;
+  readonly signal: number;
+  readonly value: number | null;
+  readonly text: string | null;
+}
+
+export interface StoreCounts {
+  readonly signals: number;
+  readonly securityEvents: number;
+  readonly apiEvents: number;
+  readonly alerts: number;
+  readonly vehicles: number;
+  readonly deadLetters: number;
+}
+
+export interface Store {
+  readonly dialect: 'duckdb' | 'postgres';
+  /** Apply pending migrations; returns the schema version now in force. */
+  migrate(): Promise<number>;
+  close(): Promise<void>;
+
+  /** The persisted signal-id dictionary (path -> id), to keep catalog ids stable. */
+  signalDictionary(): Promise<Map<string, number>>;
+  saveSignalDictionary(entries: readonly { id: number; path: string }[]): Promise<void>;
+
+  /** Append a columnar batch; resolves when durable. Returns rows written. */
+  appendSignals(batch: SignalBatch): Promise<number>;
+  insertSecurityEvents(events: readonly SecurityEvent[]): Promise<number>;
+  insertApiEvents(events: readonly ApiEvent[]): Promise<number>;
+  insertAlerts(alerts: readonly Alert[]): Promise<number>;
+  insertDeadLetters(records: readonly DeadLetter[]): Promise<number>;
+  /** Insert or update vehicles by (tenant, id); `firstSeen` keeps the earliest, counts add up. */
+  upsertVehicles(vehicles: readonly VehicleRecord[]): Promise<void>;
+
+  getVehicle(tenant: string, id: string): Promise<VehicleRecord | undefined>;
+  listVehicles(tenant: string, page: Page): Promise<VehicleRecord[]>;
+  querySignals(q: {
+    tenant: string;
+    vehicle: string;
+    signal?: number;
+    from?: number;
+    to?: number;
+    limit: number;
+  }): Promise<StoredSignal[]>;
+  listAlerts(q: { tenant: string; vehicle?: string; since?: number } & Page): Promise<Alert[]>;
+  listSecurityEvents(q: { tenant: string; vehicle?: string } & Page): Promise<SecurityEvent[]>;
+  listApiEvents(q: { tenant: string } & Page): Promise<ApiEvent[]>;
+  /** Dead letters, newest first; `tenant` undefined lists all (admin). */
+  listDeadLetters(q: { tenant?: string; code?: string } & Page): Promise<DeadLetter[]>;
+  counts(tenant?: string): Promise<StoreCounts>;
+}
