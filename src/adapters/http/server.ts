@@ -1,0 +1,67 @@
+/**
+ * The HTTP server: health, Prometheus metrics, status and the dead-letter list. Routes
+ * for ingest and the analyst API are registered by their own modules on the same server.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Store } from '../../core/store.js';
+import type { Pipeline } from '../../runtime/pipeline.js';
+import { errorHandler } from './errors.js';
+
+export interface HttpDeps {
+  readonly store: Store;
+  readonly pipeline: Pipeline;
+  readonly version: string;
+  readonly startedAt: number;
+  readonly logger?: boolean;
+}
+
+/** Largest dead-letter page. */
+export const MAX_PAGE = 1000;
+
+export function buildHttpServer(deps: HttpDeps): FastifyInstance {
+  const app = Fastify({ logger: deps.logger ?? false, bodyLimit: 16 << 20 });
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((req, reply) => {
+    void reply.status(404).send({ error: 'NotFound', message: `no route ${req.method} ${req.url.split('?')[0]}` });
+  });
+
+  app.get('/health', async (_req, reply) => {
+    const problems = deps.pipeline.problems;
+    return reply.status(problems.length ? 503 : 200).send({ status: problems.length ? 'degraded' : 'ok', problems, uptimeS: Math.round((Date.now() - deps.startedAt) / 1000), version: deps.version });
+  });
+
+  app.get('/metrics', async (_req, reply) => {
+    return reply.type('text/plain; version=0.0.4; charset=utf-8').send(deps.pipeline.metrics.render());
+  });
+
+  app.get('/v1/status', async () => {
+    const m = deps.pipeline.metrics;
+    return {
+      version: deps.version,
+      uptimeS: Math.round((Date.now() - deps.startedAt) / 1000),
+      stored: await deps.store.counts(),
+      rates: {
+        messagesPerS: Math.round(m.rate('vigil_messages_received_total')),
+        signalsPerS: Math.round(m.rate('vigil_signals_stored_total')),
+        alertsPerS: m.rate('vigil_alerts_raised_total'),
+        deadLettersPerS: m.rate('vigil_dead_letters_stored_total'),
+      },
+      queues: { inFlightMessages: deps.pipeline.inFlight, storeQueueRows: m.get('vigil_store_queue_rows') },
+      latencyMs: { p50: m.ingestToStore.quantile(0.5), p99: m.ingestToStore.quantile(0.99) },
+      problems: deps.pipeline.problems,
+    };
+  });
+
+  app.get<{ Querystring: { limit?: string; offset?: string; code?: string; tenant?: string } }>('/v1/dead-letters', async (req) => {
+    const limit = Math.min(MAX_PAGE, Math.max(1, Number(req.query.limit ?? 50) || 50));
+    const offset = Math.max(0, Number(req.query.offset ?? 0) || 0);
+    const rows = await deps.store.listDeadLetters({ limit, offset, ...(req.query.code ? { code: req.query.code } : {}), ...(req.query.tenant ? { tenant: req.query.tenant } : {}) });
+    return {
+      items: rows.map((d) => ({ ...d, raw: Buffer.from(d.raw).toString('utf8') })),
+      limit,
+      offset,
+    };
+  });
+
+  return app;
+}

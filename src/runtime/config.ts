@@ -1,0 +1,133 @@
+/**
+ * Configuration: one schema, parsed once at start-up; the TypeScript type comes from it.
+ * Unknown keys are rejected and every problem is reported at once (`vigil config check`).
+ */
+import { availableParallelism } from 'node:os';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from '../core/errors.js';
+
+const name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase letters, digits, - and _ (max 63), starting with a letter or digit');
+
+const simulatorSource = z.strictObject({
+  type: z.literal('simulator'),
+  name,
+  tenant: name.optional(),
+  vehicles: z.number().int().min(1).max(10_000_000).default(1000),
+  seed: z.number().int().default(42),
+  /** Simulated seconds per wall-clock second; 1 = real time. */
+  speed: z.number().positive().max(10_000).default(1),
+  /** Seconds between reports of one vehicle. */
+  reportIntervalS: z.number().positive().max(3600).default(1),
+  attacks: z.boolean().default(true),
+  /** Fraction of messages deliberately malformed, to exercise the dead-letter path. */
+  malformedRate: z.number().min(0).max(1).default(0.001),
+});
+
+export const sourceSchema = z.discriminatedUnion('type', [simulatorSource]);
+
+export const configSchema = z.strictObject({
+  /** Tenant used by sources that do not name one. */
+  tenant: name.default('demo'),
+  dataDir: z.string().min(1).default('./vigil-data'),
+  store: z
+    .strictObject({
+      kind: z.literal('duckdb').default('duckdb'),
+      /** Database file; relative paths are under dataDir. `:memory:` keeps nothing. */
+      path: z.string().min(1).default('vigil.duckdb'),
+      threads: z.number().int().min(1).max(64).optional(),
+    })
+    .prefault({}),
+  runtime: z
+    .strictObject({
+      /** Worker threads; each owns the twins and detector state of its partitions. Default: one per core. */
+      workers: z.number().int().min(1).max(64).default(() => Math.max(1, availableParallelism())),
+      /** Partitions of the vehicle-key space (fixed for a deployment: changing it moves vehicles between owners). */
+      partitions: z.number().int().min(1).max(4096).default(64),
+      /** Messages handed to one worker and not yet finished; past it the sources are slowed. */
+      maxInFlightPerWorker: z.number().int().min(1).default(50_000),
+      /** Signal rows waiting for the store; past it workers' results wait and sources are slowed. */
+      maxPendingRows: z.number().int().min(1000).default(2_000_000),
+      /** What a full queue does to a source: `block` slows it (default), `reject` refuses with a retry hint. */
+      onFull: z.enum(['block', 'reject']).default('block'),
+      /** Messages collected before a hand-over to a worker (also flushed on every turn of the event loop). */
+      handoffBatch: z.number().int().min(1).max(100_000).default(512),
+      /** Store flush: whichever comes first. */
+      flushIntervalMs: z.number().int().min(1).max(60_000).default(10),
+      flushRows: z.number().int().min(1).default(65_536),
+    })
+    .prefault({}),
+  normalize: z
+    .strictObject({
+      unknownSignals: z.enum(['reject', 'ignore']).default('reject'),
+      vinCheckDigit: z.boolean().default(true),
+      maxFutureSkewMs: z.number().int().min(0).default(300_000),
+      latenessMs: z.number().int().min(0).default(60_000),
+      /** Environment variable holding the pseudonymization secret. */
+      secretEnv: z.string().default('VIGIL_PSEUDONYM_SECRET'),
+    })
+    .prefault({}),
+  catalog: z
+    .strictObject({
+      /** VSS JSON exports to load in addition to the built-in demo signals. */
+      vss: z.array(z.string().min(1)).default([]),
+    })
+    .prefault({}),
+  http: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      host: z.string().default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(8080),
+    })
+    .prefault({}),
+  sources: z.array(sourceSchema).default([]),
+});
+
+export type VigilConfig = z.infer<typeof configSchema>;
+export type SourceConfig = z.infer<typeof sourceSchema>;
+
+/** Validate a parsed config object; throws ConfigError listing every problem. */
+export function parseConfig(input: unknown): VigilConfig {
+  const result = configSchema.safeParse(input ?? {});
+  const problems: string[] = [];
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const where = issue.path.length ? issue.path.join('.') : '(root)';
+      problems.push(`${where}: ${issue.message}`);
+    }
+    throw new ConfigError('invalid configuration', problems);
+  }
+  problems.push(...topologyProblems(result.data));
+  if (problems.length) throw new ConfigError('invalid configuration', problems);
+  return result.data;
+}
+
+/** Parse YAML text, then validate; YAML syntax errors carry line and column. */
+export function parseConfigYaml(text: string, file = 'config'): VigilConfig {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text, { prettyErrors: true });
+  } catch (e) {
+    const where = e instanceof YAMLParseError && e.linePos ? `${file}:${e.linePos[0].line}:${e.linePos[0].col}` : file;
+    throw new ConfigError('invalid configuration', [`${where}: ${(e as Error).message.split('\n')[0]}`], { cause: e });
+  }
+  return parseConfig(doc);
+}
+
+/** Checks that span fields: names unique, sizes coherent. */
+function topologyProblems(c: VigilConfig): string[] {
+  const problems: string[] = [];
+  const seen = new Map<string, number>();
+  c.sources.forEach((s, i) => {
+    const first = seen.get(s.name);
+    if (first !== undefined) problems.push(`sources.${i}.name: "${s.name}" is already the name of sources.${first}`);
+    else seen.set(s.name, i);
+  });
+  if (c.runtime.workers > c.runtime.partitions) {
+    problems.push(`runtime.workers: ${c.runtime.workers} workers but only ${c.runtime.partitions} partitions; some workers would own nothing`);
+  }
+  if (c.runtime.handoffBatch > c.runtime.maxInFlightPerWorker) {
+    problems.push(`runtime.handoffBatch: ${c.runtime.handoffBatch} exceeds runtime.maxInFlightPerWorker (${c.runtime.maxInFlightPerWorker})`);
+  }
+  return problems;
+}

@@ -1,0 +1,280 @@
+/**
+ * The embedded pipeline: sources offer raw messages; each is routed by vehicle to the
+ * worker that owns its partition; workers decode, normalize, update twins and detect;
+ * their output is written to the store. One bound covers the whole path: messages in
+ * flight per worker, from hand-over until durably stored. When it is reached, `offer`
+ * refuses and `push` waits: the source slows down. Nothing is dropped silently.
+ */
+import { Worker } from 'node:worker_threads';
+import type { SignalCatalog } from '../core/catalog.js';
+import type { Clock } from '../core/clock.js';
+import { BackpressureError } from '../core/errors.js';
+import type { DeadLetter, VehicleRecord } from '../core/records.js';
+import type { Store } from '../core/store.js';
+import type { NormalizePolicy } from '../normalize/policy.js';
+import { emptyStats, Lane, type InputItem, type LaneOptions, type LaneOutput, type LaneStats } from './lane.js';
+import { Metrics } from './metrics.js';
+import { Partitioner, routingVin } from './partition.js';
+import { StoreWriter } from './store-writer.js';
+import type { FromWorker, ToWorker } from './worker.js';
+
+export interface PipelineOptions {
+  readonly store: Store;
+  readonly catalog: SignalCatalog;
+  readonly clock: Clock;
+  readonly policy: NormalizePolicy;
+  readonly secret: string;
+  readonly workers: number;
+  readonly partitions: number;
+  readonly maxInFlightPerWorker: number;
+  readonly maxPendingRows: number;
+  readonly onFull: 'block' | 'reject';
+  readonly handoffBatch: number;
+  readonly flushIntervalMs: number;
+  readonly flushRows: number;
+  /** Run lanes on the calling thread instead of worker threads (tests, deterministic replay). */
+  readonly inline?: boolean;
+  /** Run detectors (default true). */
+  readonly detect?: boolean;
+  readonly metrics?: Metrics;
+}
+
+interface Lanehost {
+  readonly index: number;
+  inFlight: number;
+  buffer: InputItem[];
+  readonly pending: Map<number, InputItem[]>;
+  readonly worker?: Worker;
+  readonly lane?: Lane;
+}
+
+const STAT_COUNTERS: [keyof LaneStats, string, string][] = [
+  ['messagesRejected', 'vigil_messages_dead_lettered_total', 'Messages dead-lettered whole'],
+  ['duplicates', 'vigil_messages_duplicate_total', 'Messages dropped as duplicates of a recent record id (intentional)'],
+  ['signalRows', 'vigil_signals_normalized_total', 'Signal rows that passed normalization'],
+  ['entriesRejected', 'vigil_signal_entries_dead_lettered_total', 'Signal entries dead-lettered one by one'],
+  ['entriesIgnored', 'vigil_signal_entries_ignored_total', 'Signal entries dropped by the unknown-signal policy (intentional)'],
+  ['late', 'vigil_signals_late_total', 'Signal rows later than the lateness window (stored, not detected on)'],
+  ['alerts', 'vigil_alerts_raised_total', 'Alerts raised by detectors'],
+  ['alertsSuppressed', 'vigil_alerts_suppressed_total', 'Detections suppressed by the per-rule cooldown'],
+];
+
+export class Pipeline {
+  readonly metrics: Metrics;
+  private readonly hosts: Lanehost[] = [];
+  private readonly partitioner: Partitioner;
+  private readonly writer: StoreWriter;
+  private nextId = 1;
+  private flushScheduled = false;
+  private readyWaiters: (() => void)[] = [];
+  private sampler: NodeJS.Timeout | undefined;
+  private started = false;
+  private stopped = false;
+  private readonly workerErrors: string[] = [];
+
+  constructor(private readonly opts: PipelineOptions) {
+    this.metrics = opts.metrics ?? new Metrics(() => opts.clock.now());
+    const m = this.metrics;
+    m.counter('vigil_messages_received_total', 'Messages offered to the pipeline', { rate: true });
+    m.counter('vigil_signals_stored_total', 'Signal rows durably stored', { rate: true });
+    m.counter('vigil_dead_letters_stored_total', 'Dead letters stored (whole messages and single entries)', { rate: true });
+    m.counter('vigil_security_events_stored_total', 'IDS security events stored', { rate: true });
+    m.counter('vigil_api_events_stored_total', 'Back-end API/log events stored', { rate: true });
+    m.counter('vigil_alerts_stored_total', 'Alerts stored', { rate: true });
+    m.counter('vigil_store_errors_total', 'Failed store writes (retried)');
+    m.counter('vigil_backpressure_total', 'Times a source was refused or made to wait by a full queue');
+    m.counter('vigil_worker_errors_total', 'Hand-overs a worker failed on (dead-lettered)');
+    for (const [, name, help] of STAT_COUNTERS) m.counter(name, help, { rate: name === 'vigil_alerts_raised_total' });
+    m.gauge('vigil_inflight_messages', 'Messages handed over and not yet stored', () => this.inFlight);
+    m.gauge('vigil_store_queue_rows', 'Signal rows waiting for the store', () => this.writer.pendingRows);
+    m.gauge('vigil_workers', 'Lanes (worker threads, or inline lanes)', () => this.hosts.length);
+    this.partitioner = new Partitioner(opts.partitions, Math.max(1, opts.workers));
+    this.writer = new StoreWriter(opts.store, m, opts.clock, opts);
+  }
+
+  get inFlight(): number {
+    return this.hosts.reduce((s, h) => s + h.inFlight, 0);
+  }
+
+  /** Why the pipeline is unhealthy, if it is. */
+  get problems(): string[] {
+    const p = [...this.workerErrors];
+    if (this.writer.lastError) p.push(`store writes failing: ${this.writer.lastError.message}`);
+    return p;
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    const laneOpts: LaneOptions = {
+      catalog: this.opts.catalog.specs(),
+      catalogIds: this.opts.catalog.idMap(),
+      policy: this.opts.policy,
+      secret: this.opts.secret,
+      detect: this.opts.detect !== false,
+    };
+    const n = Math.max(1, this.opts.workers);
+    for (let index = 0; index < n; index++) {
+      if (this.opts.inline) {
+        this.hosts.push({ index, inFlight: 0, buffer: [], pending: new Map(), lane: new Lane(laneOpts, this.opts.clock) });
+        continue;
+      }
+      const worker = spawnWorker(laneOpts);
+      const host: Lanehost = { index, inFlight: 0, buffer: [], pending: new Map(), worker };
+      worker.on('message', (msg: FromWorker) => this.onWorkerMessage(host, msg));
+      worker.on('error', (e) => this.workerErrors.push(`worker ${index}: ${e.message}`));
+      this.hosts.push(host);
+      await new Promise<void>((resolve, reject) => {
+        worker.once('online', resolve);
+        worker.once('error', reject);
+      });
+    }
+    this.sampler = setInterval(() => this.metrics.sample(), 1000);
+    this.sampler.unref();
+  }
+
+  /** True when a message would be taken now. */
+  canAccept(): boolean {
+    return this.writer.pendingRows < this.opts.maxPendingRows && this.hosts.every((h) => h.inFlight < this.opts.maxInFlightPerWorker);
+  }
+
+  /**
+   * Take a message if there is room; returns false (and takes nothing) when full. With
+   * `onFull: reject` a full pipeline throws BackpressureError instead, with a retry hint.
+   */
+  offer(item: InputItem): boolean {
+    if (this.stopped) throw new Error('pipeline is stopped');
+    const vin = item.kind === 'log' ? undefined : routingVin(item.payload);
+    const host = this.hosts[this.partitioner.workerOf(item.tenant, vin ?? undefined)]!;
+    if (host.inFlight >= this.opts.maxInFlightPerWorker || this.writer.pendingRows >= this.opts.maxPendingRows) {
+      this.metrics.inc('vigil_backpressure_total');
+      if (this.opts.onFull === 'reject') throw new BackpressureError('pipeline is full', this.opts.flushIntervalMs * 10);
+      return false;
+    }
+    this.metrics.inc('vigil_messages_received_total');
+    host.inFlight++;
+    host.buffer.push(item);
+    if (host.buffer.length >= this.opts.handoffBatch) this.handOver(host);
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => {
+        this.flushScheduled = false;
+        for (const h of this.hosts) this.handOver(h);
+      });
+    }
+    return true;
+  }
+
+  /** Offer, waiting for room as long as needed (the `block` backpressure mode). */
+  async push(item: InputItem): Promise<void> {
+    while (!this.offer(item)) await this.ready();
+  }
+
+  /** Resolves when there is room again. */
+  ready(): Promise<void> {
+    if (this.canAccept()) return Promise.resolve();
+    return new Promise((resolve) => this.readyWaiters.push(resolve));
+  }
+
+  /** Store dead letters found before the pipeline (e.g. a source's framing errors). */
+  deadLetter(records: readonly DeadLetter[]): void {
+    this.writer.enqueue({ out: { batches: [], security: [], logs: [], alerts: [], deadLetters: [...records], stats: emptyStats() }, vehicles: [], done: () => {} });
+  }
+
+  /** Resolves when every message offered so far is durably stored (or dead-lettered). */
+  async drain(): Promise<void> {
+    for (const h of this.hosts) this.handOver(h);
+    while (this.inFlight > 0 || this.writer.pendingJobs > 0) {
+      await new Promise((r) => setTimeout(r, 2));
+      await this.writer.idle();
+    }
+  }
+
+  /** Drain, write the final twin summaries, stop the workers. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    await this.drain();
+    this.stopped = true;
+    if (this.sampler) clearInterval(this.sampler);
+    const summaries = await Promise.all(this.hosts.map((h) => this.vehicleSummaries(h)));
+    const vehicles = summaries.flat();
+    if (vehicles.length) await this.opts.store.upsertVehicles(vehicles);
+    await Promise.all(this.hosts.map((h) => h.worker?.terminate()));
+  }
+
+  private vehicleSummaries(h: Lanehost): Promise<ReturnType<Lane['takeVehicleUpdates']>> {
+    if (h.lane) return Promise.resolve(h.lane.takeVehicleUpdates());
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      const onMsg = (msg: FromWorker): void => {
+        if (msg.type === 'vehicles' && msg.id === id) {
+          h.worker!.off('message', onMsg);
+          resolve(msg.vehicles);
+        }
+      };
+      h.worker!.on('message', onMsg);
+      h.worker!.postMessage({ type: 'flush-vehicles', id } satisfies ToWorker);
+    });
+  }
+
+  private handOver(h: Lanehost): void {
+    if (h.buffer.length === 0) return;
+    const items = h.buffer;
+    h.buffer = [];
+    const id = this.nextId++;
+    h.pending.set(id, items);
+    if (h.lane) {
+      const out = h.lane.process(items);
+      this.onOutput(h, id, out, h.lane.takeVehicleUpdates());
+    } else {
+      h.worker!.postMessage({ type: 'items', id, items } satisfies ToWorker);
+    }
+  }
+
+  private onWorkerMessage(h: Lanehost, msg: FromWorker): void {
+    if (msg.type === 'out') this.onOutput(h, msg.id, msg.out, msg.vehicles);
+    else if (msg.type === 'error') {
+      // The lane threw on this hand-over: dead-letter every message of it with the error.
+      const items = h.pending.get(msg.id) ?? [];
+      this.metrics.inc('vigil_worker_errors_total');
+      this.workerErrors.push(msg.message.split('\n')[0]!);
+      const enc = new TextEncoder();
+      const deadLetters: DeadLetter[] = items.map((it, i) => ({
+        id: `worker-error:${msg.id}:${i}:${Date.now()}`, tenant: it.tenant, source: it.source, kind: it.kind,
+        code: 'internal.worker_error', reason: msg.message.split('\n')[0]!, receivedAt: it.receivedAt,
+        raw: typeof it.payload === 'string' ? enc.encode(it.payload) : it.payload,
+      }));
+      this.metrics.inc('vigil_messages_dead_lettered_total', items.length);
+      this.onOutput(h, msg.id, { batches: [], security: [], logs: [], alerts: [], deadLetters, stats: emptyStats() }, []);
+    }
+  }
+
+  private onOutput(h: Lanehost, id: number, out: LaneOutput, vehicles: readonly VehicleRecord[]): void {
+    const items = h.pending.get(id);
+    h.pending.delete(id);
+    const n = items?.length ?? 0;
+    for (const [key, name] of STAT_COUNTERS) if (out.stats[key]) this.metrics.inc(name, out.stats[key]);
+    this.writer.enqueue({
+      out,
+      vehicles,
+      done: () => {
+        h.inFlight -= n;
+        this.wakeReady();
+      },
+    });
+  }
+
+  private wakeReady(): void {
+    if (!this.readyWaiters.length || !this.canAccept()) return;
+    const waiters = this.readyWaiters;
+    this.readyWaiters = [];
+    for (const w of waiters) w();
+  }
+}
+
+/** Start a worker thread for a lane; under tsx (TypeScript sources) the worker loads through tsx too. */
+function spawnWorker(workerData: LaneOptions): Worker {
+  const fromSource = import.meta.url.endsWith('.ts');
+  const url = new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url);
+  return new Worker(url, { workerData, ...(fromSource ? { execArgv: ['--import', 'tsx'] } : {}) });
+}

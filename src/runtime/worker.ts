@@ -1,0 +1,45 @@
+/**
+ * Worker thread entry: owns one Lane (twins and detector state of its partitions). It
+ * receives hand-overs of raw messages and answers each with the lane's output; signal
+ * batches are transferred, not copied. Twin summaries ride along at most once a second.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { transferables } from '../core/batch.js';
+import { systemClock } from '../core/clock.js';
+import { Lane, type InputItem, type LaneOptions } from './lane.js';
+
+export type ToWorker =
+  | { readonly type: 'items'; readonly id: number; readonly items: InputItem[] }
+  | { readonly type: 'flush-vehicles'; readonly id: number };
+
+export type FromWorker =
+  | { readonly type: 'out'; readonly id: number; readonly out: ReturnType<Lane['process']>; readonly vehicles: ReturnType<Lane['takeVehicleUpdates']> }
+  | { readonly type: 'vehicles'; readonly id: number; readonly vehicles: ReturnType<Lane['takeVehicleUpdates']> }
+  | { readonly type: 'error'; readonly id: number; readonly message: string };
+
+/** How often twin summaries are sent for the vehicles table. */
+export const VEHICLE_SUMMARY_INTERVAL_MS = 1000;
+
+if (parentPort) {
+  const port = parentPort;
+  const lane = new Lane(workerData as LaneOptions, systemClock);
+  let lastSummary = 0;
+  port.on('message', (msg: ToWorker) => {
+    try {
+      if (msg.type === 'items') {
+        const out = lane.process(msg.items);
+        const now = Date.now();
+        const vehicles = now - lastSummary >= VEHICLE_SUMMARY_INTERVAL_MS ? lane.takeVehicleUpdates() : [];
+        if (vehicles.length) lastSummary = now;
+        const reply: FromWorker = { type: 'out', id: msg.id, out, vehicles };
+        port.postMessage(reply, out.batches.flatMap(transferables));
+      } else {
+        const reply: FromWorker = { type: 'vehicles', id: msg.id, vehicles: lane.takeVehicleUpdates() };
+        port.postMessage(reply);
+      }
+    } catch (e) {
+      // A bug in a lane must not lose the hand-over silently: the pipeline dead-letters it.
+      port.postMessage({ type: 'error', id: msg.id, message: (e as Error).stack ?? String(e) } satisfies FromWorker);
+    }
+  });
+}
