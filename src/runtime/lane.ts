@@ -36,8 +36,13 @@ export interface LaneOptions {
   readonly catalogIds: ReadonlyMap<string, number>;
   readonly policy: NormalizePolicy;
   readonly secret: string;
-  /** Run detectors (off for a decode/normalize-only measurement). */
+  /** Run detectors (default true). */
   readonly detect?: boolean;
+  /**
+   * `decode`: parse and shape-check each message, count its entries, keep nothing. This is
+   * the benchmark's decode-only limit; everything else is `full`.
+   */
+  readonly mode?: 'full' | 'decode';
 }
 
 export interface LaneStats {
@@ -75,6 +80,12 @@ export const emptyStats = (): LaneStats => ({
 const encoder = new TextEncoder();
 const bytes = (p: string | Uint8Array): Uint8Array => (typeof p === 'string' ? encoder.encode(p) : p);
 
+function countEntries(signals: Readonly<Record<string, unknown>> | undefined, samples: readonly unknown[] | undefined): number {
+  let n = samples?.length ?? 0;
+  for (const _ in signals) n++;
+  return n;
+}
+
 export class Lane {
   readonly twins: TwinRegistry;
   private readonly normalizer: SignalNormalizer;
@@ -107,9 +118,15 @@ export class Lane {
       deadLetters.push({ id: randomUUID(), tenant: item.tenant, source: item.source, kind, code: r.code, reason: r.reason, receivedAt: item.receivedAt, raw });
     };
 
+    const decodeOnly = this.opts.mode === 'decode';
     for (const item of items) {
       stats.messages++;
       const parsed = parseJsonObject(item.payload);
+      if (decodeOnly) {
+        const msg = parsed.ok && item.kind === 'signals' ? decodeSignals(parsed.value) : undefined;
+        if (msg?.ok) stats.signalRows += countEntries(msg.value.signals, msg.value.samples);
+        continue;
+      }
       if (!parsed.ok) {
         stats.messagesRejected++;
         dead(item, item.kind, parsed.reject);

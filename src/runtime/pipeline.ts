@@ -36,6 +36,8 @@ export interface PipelineOptions {
   readonly inline?: boolean;
   /** Run detectors (default true). */
   readonly detect?: boolean;
+  /** `decode` measures the decode-only limit: lanes parse and discard (benchmark). */
+  readonly mode?: 'full' | 'decode';
   readonly metrics?: Metrics;
 }
 
@@ -112,6 +114,7 @@ export class Pipeline {
       policy: this.opts.policy,
       secret: this.opts.secret,
       detect: this.opts.detect !== false,
+      mode: this.opts.mode ?? 'full',
     };
     const n = Math.max(1, this.opts.workers);
     for (let index = 0; index < n; index++) {
