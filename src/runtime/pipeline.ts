@@ -46,7 +46,9 @@ interface Lanehost {
   inFlight: number;
   buffer: InputItem[];
   readonly pending: Map<number, InputItem[]>;
-  readonly worker?: Worker;
+  worker?: Worker;
+  /** Between a worker's death and its replacement: hand-overs wait in the buffer. */
+  restarting?: boolean;
   readonly lane?: Lane;
 }
 
@@ -122,18 +124,35 @@ export class Pipeline {
         this.hosts.push({ index, inFlight: 0, buffer: [], pending: new Map(), lane: new Lane(laneOpts, this.opts.clock) });
         continue;
       }
-      const worker = spawnWorker(laneOpts);
-      const host: Lanehost = { index, inFlight: 0, buffer: [], pending: new Map(), worker };
-      worker.on('message', (msg: FromWorker) => this.onWorkerMessage(host, msg));
-      worker.on('error', (e) => this.workerErrors.push(`worker ${index}: ${e.message}`));
-      this.hosts.push(host);
-      await new Promise<void>((resolve, reject) => {
-        worker.once('online', resolve);
-        worker.once('error', reject);
-      });
+      this.hosts.push(await this.spawnHost(index, laneOpts));
     }
     this.sampler = setInterval(() => this.metrics.sample(), 1000);
     this.sampler.unref();
+  }
+
+  private async spawnHost(index: number, laneOpts: LaneOptions, host?: Lanehost): Promise<Lanehost> {
+    const worker = spawnWorker(laneOpts);
+    const h: Lanehost = host ?? { index, inFlight: 0, buffer: [], pending: new Map() };
+    h.worker = worker;
+    worker.on('message', (msg: FromWorker) => this.onWorkerMessage(h, msg));
+    await new Promise<void>((resolve, reject) => {
+      worker.once('online', resolve);
+      worker.once('error', reject);
+    });
+    worker.on('error', (e) => this.workerErrors.push(`worker ${index}: ${e.message}`));
+    worker.once('exit', (code) => {
+      if (this.stopped) return;
+      // A dead worker's hand-overs are dead-lettered, not lost; a fresh lane takes over
+      // its partitions (twin state restarts empty until checkpoints exist).
+      h.restarting = true;
+      this.workerErrors.push(`worker ${index} exited with code ${code}; restarted`);
+      for (const id of [...h.pending.keys()]) this.onWorkerMessage(h, { type: 'error', id, message: `worker ${index} exited with code ${code}` });
+      void this.spawnHost(index, laneOpts, h).then(() => {
+        h.restarting = false;
+        this.handOver(h);
+      });
+    });
+    return h;
   }
 
   /** True when a message would be taken now. */
@@ -221,7 +240,7 @@ export class Pipeline {
   }
 
   private handOver(h: Lanehost): void {
-    if (h.buffer.length === 0) return;
+    if (h.buffer.length === 0 || h.restarting) return;
     const items = h.buffer;
     h.buffer = [];
     const id = this.nextId++;
@@ -275,9 +294,14 @@ export class Pipeline {
   }
 }
 
-/** Start a worker thread for a lane; under tsx (TypeScript sources) the worker loads through tsx too. */
+/**
+ * Start a worker thread for a lane. From compiled JavaScript the worker file is loaded
+ * directly; from TypeScript sources (tests, bench) a tiny bootstrap registers tsx inside
+ * the worker first, because Node 20 does not apply `--import` hooks to a worker's entry.
+ */
 function spawnWorker(workerData: LaneOptions): Worker {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const url = new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url);
-  return new Worker(url, { workerData, ...(fromSource ? { execArgv: ['--import', 'tsx'] } : {}) });
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url), { workerData });
+  const entry = JSON.stringify(new URL('./worker.ts', import.meta.url).href);
+  const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${entry}); });`;
+  return new Worker(bootstrap, { eval: true, workerData });
 }
