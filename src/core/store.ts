@@ -3,7 +3,9 @@
  * adapter passes the same contract suite (test/contract/store-contract.ts) unchanged.
  *
  * Writes are idempotent where records carry ids (security events, API events, alerts, dead
- * letters): writing the same id twice has one effect. A resolved write is durable.
+ * letters): writing the same id twice has one effect, and the insert methods return the number
+ * of rows actually inserted. A resolved write is durable; a rejected one wrote nothing.
+ * Lists are newest first; an unknown tenant or a malformed vehicle key reads as "no rows".
  */
 import type { SignalBatch } from './batch.js';
 import type { Alert, ApiEvent, DeadLetter, SecurityEvent, VehicleRecord } from './records.js';
@@ -50,7 +52,9 @@ export interface Store {
   upsertVehicles(vehicles: readonly VehicleRecord[]): Promise<void>;
 
   getVehicle(tenant: string, id: string): Promise<VehicleRecord | undefined>;
+  /** Ordered by vehicle key, so pages stay stable while vehicles update. */
   listVehicles(tenant: string, page: Page): Promise<VehicleRecord[]>;
+  /** One vehicle's signals, oldest first; `from` inclusive, `to` exclusive (epoch ms). */
   querySignals(q: {
     tenant: string;
     vehicle: string;
@@ -59,6 +63,7 @@ export interface Store {
     to?: number;
     limit: number;
   }): Promise<StoredSignal[]>;
+  /** Newest first by `time`; `since` (epoch ms) is inclusive. */
   listAlerts(q: { tenant: string; vehicle?: string; since?: number } & Page): Promise<Alert[]>;
   listSecurityEvents(q: { tenant: string; vehicle?: string } & Page): Promise<SecurityEvent[]>;
   listApiEvents(q: { tenant: string } & Page): Promise<ApiEvent[]>;

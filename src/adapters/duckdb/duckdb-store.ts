@@ -1,0 +1,287 @@
+/**
+ * The embedded Store: DuckDB in this process, one connection, operations one at a time (see
+ * connection.ts). Signals go through the columnar appender (signal-writer.ts); the rarer
+ * records through multi-row INSERTs that skip ids already stored. Every write commits once, all
+ * or nothing: a rejected call writes nothing, and a resolved one is durable.
+ */
+import type { SignalBatch } from '../../core/batch.js';
+import type { Alert, ApiEvent, DeadLetter, SecurityEvent, VehicleRecord } from '../../core/records.js';
+import type { Page, Store, StoreCounts, StoredSignal } from '../../core/store.js';
+import { SerialConnection, storeError, type SqlParam } from './connection.js';
+import { appliedMigrations, migrate, type AppliedMigration } from './migrations.js';
+import { loadSignalDictionary, saveSignalDictionary } from './signal-dict.js';
+import { CHUNK_ROWS, SignalWriter } from './signal-writer.js';
+import { NO_MATCH, insertRows, keyFilter, type Filter } from './sql.js';
+import { alerts, apiEvents, deadLetters, securityEvents, vehicles, VEHICLE_MERGE, type RecordTable } from './tables.js';
+import { TenantRegistry } from './tenants.js';
+import { pageParams, timeParam, timeValue } from './values.js';
+
+/**
+ * The largest signal batch appended without an explicit transaction: well below DuckDB's
+ * appender auto-flush (100 chunks = 204,800 rows), so it commits exactly once, at our flush.
+ */
+const ONE_COMMIT_ROWS = 64 * CHUNK_ROWS;
+
+/** Where and how to open the database. */
+export interface DuckDBStoreOptions {
+  /** Database file, or `:memory:`. A missing parent directory is created. */
+  readonly path: string;
+  /** DuckDB worker threads; DuckDB's default is one per core. */
+  readonly threads?: number;
+}
+
+/** The DuckDB Store adapter. `await DuckDBStore.open({ path: 'vigil-data/vigil.duckdb' })`. */
+export class DuckDBStore implements Store {
+  readonly dialect = 'duckdb' as const;
+  private readonly tenants: TenantRegistry;
+  private readonly signals = new SignalWriter();
+
+  private constructor(
+    private readonly db: SerialConnection,
+    /** The database file (or `:memory:`) this store was opened on. */
+    readonly path: string,
+  ) {
+    this.tenants = new TenantRegistry(db);
+  }
+
+  /** Opens the database and applies pending migrations. */
+  static async open(options: DuckDBStoreOptions): Promise<DuckDBStore> {
+    const store = new DuckDBStore(await SerialConnection.open(options.path, options.threads), options.path);
+    try {
+      await store.migrate();
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+    return store;
+  }
+
+  migrate(): Promise<number> {
+    return this.db.exclusive(() => migrate(this.db));
+  }
+
+  /** The migrations recorded in the database, oldest first. */
+  appliedMigrations(): Promise<AppliedMigration[]> {
+    return this.db.exclusive(() => appliedMigrations(this.db));
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+
+  signalDictionary(): Promise<Map<string, number>> {
+    return this.db.exclusive(() => loadSignalDictionary(this.db));
+  }
+
+  /** Adds entries; an entry already stored is a no-op, one contradicting a stored id or path rejects the call. */
+  saveSignalDictionary(entries: readonly { id: number; path: string }[]): Promise<void> {
+    return this.db.exclusive(() => saveSignalDictionary(this.db, entries));
+  }
+
+  appendSignals(batch: SignalBatch): Promise<number> {
+    return this.db.exclusive(async () => {
+      if (batch.size === 0) return 0;
+      const tenant = await this.tenants.ensure(batch.tenant);
+      // An appender commits once per flush, and flushes by itself only past ~200k rows: a batch
+      // below ONE_COMMIT_ROWS is all-or-nothing without BEGIN/COMMIT, which would cost a fifth
+      // of a 10k-row append. Larger batches get the transaction so they stay all-or-nothing.
+      const append = (): Promise<void> => this.appendRows(tenant, batch);
+      if (batch.size <= ONE_COMMIT_ROWS) await append();
+      else await this.db.transaction(append);
+      return batch.size;
+    });
+  }
+
+  /** Appends and flushes one batch; on failure nothing of it stays in the appender. */
+  private async appendRows(tenant: number, batch: SignalBatch): Promise<void> {
+    const appender = await this.db.appender('signals');
+    let failure: unknown;
+    try {
+      this.signals.write(appender, tenant, batch);
+      appender.flushSync();
+    } catch (error) {
+      failure = error;
+      appender.clear();
+    }
+    try {
+      appender.closeSync();
+    } catch (error) {
+      failure ??= error;
+    }
+    if (failure !== undefined) throw storeError('APPEND signals', [batch.tenant, batch.size], failure);
+  }
+
+  insertSecurityEvents(events: readonly SecurityEvent[]): Promise<number> {
+    return this.insertIgnoringDuplicates(securityEvents, events);
+  }
+
+  insertApiEvents(events: readonly ApiEvent[]): Promise<number> {
+    return this.insertIgnoringDuplicates(apiEvents, events);
+  }
+
+  insertAlerts(list: readonly Alert[]): Promise<number> {
+    return this.insertIgnoringDuplicates(alerts, list);
+  }
+
+  insertDeadLetters(records: readonly DeadLetter[]): Promise<number> {
+    return this.insertIgnoringDuplicates(deadLetters, records);
+  }
+
+  upsertVehicles(list: readonly VehicleRecord[]): Promise<void> {
+    return this.db.exclusive(async () => {
+      if (list.length === 0) return;
+      const ids = await this.tenants.ensureAll(list.map((v) => v.tenant));
+      // ON CONFLICT DO UPDATE may touch a row once per statement, so repeats of a vehicle go to
+      // later rounds: the database applies the one merge rule, in input order.
+      const rounds: SqlParam[][][] = [];
+      const seen = new Map<string, number>();
+      for (const v of list) {
+        const key = `${v.tenant}\u0000${v.id}`;
+        const round = seen.get(key) ?? 0;
+        seen.set(key, round + 1);
+        (rounds[round] ??= []).push(vehicles.params(v, ids.get(v.tenant)!));
+      }
+      await this.db.transaction(async () => {
+        for (const rows of rounds) await insertRows(this.db, vehicles.table, vehicles.columns, rows, VEHICLE_MERGE);
+      });
+    });
+  }
+
+  async getVehicle(tenant: string, id: string): Promise<VehicleRecord | undefined> {
+    const [found] = await this.list(vehicles, tenant, [keyFilter('id', id)], 'id', { limit: 1 });
+    return found;
+  }
+
+  listVehicles(tenant: string, page: Page): Promise<VehicleRecord[]> {
+    return this.list(vehicles, tenant, [], 'id', page);
+  }
+
+  querySignals(q: {
+    tenant: string;
+    vehicle: string;
+    signal?: number;
+    from?: number;
+    to?: number;
+    limit: number;
+  }): Promise<StoredSignal[]> {
+    const filters: Filter[] = [keyFilter('vehicle', q.vehicle)];
+    if (q.signal !== undefined) filters.push(['signal = ?', q.signal]);
+    if (q.from !== undefined) filters.push(['ts >= ?', timeParam(q.from, 'from')]);
+    if (q.to !== undefined) filters.push(['ts < ?', timeParam(q.to, 'to')]);
+    return this.db.exclusive(async () => {
+      const [limit] = pageParams({ limit: q.limit });
+      const where = await this.where(q.tenant, filters);
+      if (!where) return [];
+      const rows = await this.db.all<{ ts: bigint; signal: number; value: number | null; text: string | null }>(
+        `SELECT epoch_us(ts) AS ts, signal, value, text FROM signals ${where.sql} ORDER BY ts, signal LIMIT ?`,
+        [...where.params, limit],
+      );
+      return rows.map((r) => ({
+        vehicle: q.vehicle,
+        time: timeValue(r.ts),
+        signal: r.signal,
+        value: r.value,
+        text: r.text,
+      }));
+    });
+  }
+
+  listAlerts(q: { tenant: string; vehicle?: string; since?: number } & Page): Promise<Alert[]> {
+    const filters: Filter[] = [];
+    if (q.vehicle !== undefined) filters.push(keyFilter('vehicle', q.vehicle));
+    if (q.since !== undefined) filters.push(['ts >= ?', timeParam(q.since, 'since')]);
+    return this.list(alerts, q.tenant, filters, 'ts DESC, id', q);
+  }
+
+  listSecurityEvents(q: { tenant: string; vehicle?: string } & Page): Promise<SecurityEvent[]> {
+    const filters = q.vehicle === undefined ? [] : [keyFilter('vehicle', q.vehicle)];
+    return this.list(securityEvents, q.tenant, filters, 'ts DESC, id', q);
+  }
+
+  listApiEvents(q: { tenant: string } & Page): Promise<ApiEvent[]> {
+    return this.list(apiEvents, q.tenant, [], 'ts DESC, id', q);
+  }
+
+  listDeadLetters(q: { tenant?: string; code?: string } & Page): Promise<DeadLetter[]> {
+    const filters: Filter[] = q.code === undefined ? [] : [['code = ?', q.code]];
+    return this.list(deadLetters, q.tenant, filters, 'received_at DESC, id', q);
+  }
+
+  counts(tenant?: string): Promise<StoreCounts> {
+    return this.db.exclusive(async () => {
+      const where = await this.where(tenant, []);
+      if (!where) return { signals: 0, securityEvents: 0, apiEvents: 0, alerts: 0, vehicles: 0, deadLetters: 0 };
+      const tables = ['signals', 'security_events', 'api_events', 'alerts', 'vehicles', 'dead_letters'];
+      const [row] = await this.db.all<Record<string, bigint>>(
+        `SELECT ${tables.map((name) => `(SELECT count(*) FROM ${name} ${where.sql}) AS ${name}`).join(', ')}`,
+        tables.flatMap(() => where.params),
+      );
+      const n = (name: string): number => Number(row?.[name] ?? 0);
+      return {
+        signals: n('signals'),
+        securityEvents: n('security_events'),
+        apiEvents: n('api_events'),
+        alerts: n('alerts'),
+        vehicles: n('vehicles'),
+        deadLetters: n('dead_letters'),
+      };
+    });
+  }
+
+  private insertIgnoringDuplicates<R extends { readonly tenant?: string }>(
+    table: RecordTable<R, unknown>,
+    records: readonly R[],
+  ): Promise<number> {
+    return this.db.exclusive(async () => {
+      if (records.length === 0) return 0;
+      const ids = await this.tenants.ensureAll(records.flatMap((r) => (r.tenant === undefined ? [] : [r.tenant])));
+      // Parameters are built (and validated) before the transaction: a bad record writes nothing.
+      const rows = records.map((r) => table.params(r, r.tenant === undefined ? null : ids.get(r.tenant)!));
+      return this.db.transaction(() => insertRows(this.db, table.table, table.columns, rows, 'ON CONFLICT DO NOTHING'));
+    });
+  }
+
+  /** One page of a record table, scoped to `tenant` (every tenant when undefined). */
+  private list<R, Row>(
+    table: RecordTable<R, Row>,
+    tenant: string | undefined,
+    filters: readonly Filter[],
+    order: string,
+    page: Page,
+  ): Promise<R[]> {
+    return this.db.exclusive(async () => {
+      const [limit, offset] = pageParams(page);
+      const where = await this.where(tenant, filters);
+      if (!where) return [];
+      const rows = await this.db.all<Row>(
+        `SELECT ${table.select} FROM ${table.table} ${where.sql} ORDER BY ${order} LIMIT ? OFFSET ?`,
+        [...where.params, limit, offset],
+      );
+      return rows.map((row) => table.read(row, tenant ?? ''));
+    });
+  }
+
+  /**
+   * The WHERE clause for `tenant` (every tenant when undefined) and `filters`, or undefined when
+   * no row can match: a tenant never written, or a filter marked NO_MATCH.
+   */
+  private async where(
+    tenant: string | undefined,
+    filters: readonly Filter[],
+  ): Promise<{ sql: string; params: SqlParam[] } | undefined> {
+    const clauses: string[] = [];
+    const params: SqlParam[] = [];
+    if (tenant !== undefined) {
+      const id = await this.tenants.find(tenant);
+      if (id === undefined) return undefined;
+      clauses.push('tenant = ?');
+      params.push(id);
+    }
+    for (const [clause, value] of filters) {
+      if (value === NO_MATCH) return undefined;
+      clauses.push(clause);
+      params.push(value);
+    }
+    return { sql: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
+  }
+}

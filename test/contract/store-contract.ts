@@ -1,0 +1,515 @@
+/**
+ * The Store contract: every adapter (DuckDB embedded, PostgreSQL shared) runs this suite
+ * unchanged. It speaks only the port (src/core/store.ts) and asserts what comes back out:
+ * rows, counts, order, idempotency, tenant scope, durability.
+ *
+ * Rules it pins down beyond the port's types, which every adapter must honour:
+ * - the insert methods return the number of rows actually inserted (duplicates count 0);
+ * - a rejected write (malformed vehicle key, bad batch row) writes nothing and rejects with StoreError;
+ * - reads treat an unknown tenant or a malformed vehicle key as "no rows";
+ * - querySignals is oldest first with `from` inclusive and `to` exclusive; lists are newest first;
+ * - times are epoch ms and survive at least to the millisecond; vehicle keys keep all 64 bits.
+ *
+ * Usage, from an adapter's test file:
+ *   runStoreContract('duckdb (file)', () => DuckDBStore.open({ path: tmpFile() }), { reopen });
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { SignalBatch } from '../../src/core/batch.js';
+import { StoreError } from '../../src/core/errors.js';
+import type { Store, StoreCounts } from '../../src/core/store.js';
+import {
+  ACME,
+  ALL_BYTES,
+  GLOBEX,
+  T0,
+  V,
+  alert,
+  apiEvent,
+  deadLetter,
+  newestFirst,
+  securityEvent,
+  signalBatch,
+  vehicle,
+  type SignalRow,
+} from './store-fixtures.js';
+
+export interface StoreContractOptions {
+  /**
+   * Opens the same database again after the suite has closed `closed`. When given, the suite
+   * also checks that everything written survives a close and reopen.
+   */
+  readonly reopen?: (closed: Store) => Promise<Store>;
+}
+
+const ZERO: StoreCounts = { signals: 0, securityEvents: 0, apiEvents: 0, alerts: 0, vehicles: 0, deadLetters: 0 };
+
+/** Defines the contract's `describe` blocks; `make` returns a fresh, empty, migrated store per test. */
+export function runStoreContract(name: string, make: () => Promise<Store>, options: StoreContractOptions = {}): void {
+  describe(`Store contract: ${name}`, () => {
+    let store: Store;
+    beforeEach(async () => {
+      store = await make();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    describe('lifecycle', () => {
+      it('migrates idempotently and reports the version in force', async () => {
+        const first = await store.migrate();
+        expect(Number.isInteger(first) && first > 0).toBe(true);
+        expect(await store.migrate()).toBe(first);
+        expect(['duckdb', 'postgres']).toContain(store.dialect);
+      });
+
+      it('starts empty', async () => {
+        expect(await store.counts()).toEqual(ZERO);
+        expect(await store.counts(ACME)).toEqual(ZERO);
+        expect((await store.signalDictionary()).size).toBe(0);
+        expect(await store.listVehicles(ACME, { limit: 10 })).toEqual([]);
+        expect(await store.listDeadLetters({ limit: 10 })).toEqual([]);
+      });
+
+      it('closes idempotently and rejects use after close with StoreError', async () => {
+        await store.close();
+        await store.close();
+        await expect(store.counts()).rejects.toBeInstanceOf(StoreError);
+      });
+    });
+
+    describe('signal dictionary', () => {
+      it('round-trips entries and treats a repeated save as a no-op', async () => {
+        const entries = [
+          { id: 1, path: 'Vehicle.Speed' },
+          { id: 2, path: 'Vehicle.Cabin.Door.Row1.DriverSide.IsOpen' },
+        ];
+        await store.saveSignalDictionary(entries);
+        const soc = 'Vehicle.Powertrain.TractionBattery.StateOfCharge.Current';
+        await store.saveSignalDictionary([...entries, { id: 70_000, path: soc }]);
+        expect(await store.signalDictionary()).toEqual(
+          new Map([
+            ['Vehicle.Speed', 1],
+            ['Vehicle.Cabin.Door.Row1.DriverSide.IsOpen', 2],
+            [soc, 70_000],
+          ]),
+        );
+      });
+
+      it('rejects an entry contradicting a stored id or path and saves nothing of that call', async () => {
+        await store.saveSignalDictionary([{ id: 1, path: 'Vehicle.Speed' }]);
+        await expect(
+          store.saveSignalDictionary([{ id: 2, path: 'Vehicle.Width' }, { id: 1, path: 'Vehicle.Length' }]),
+        ).rejects.toBeInstanceOf(StoreError);
+        await expect(store.saveSignalDictionary([{ id: 3, path: 'Vehicle.Speed' }])).rejects.toBeInstanceOf(StoreError);
+        expect(await store.signalDictionary()).toEqual(new Map([['Vehicle.Speed', 1]]));
+      });
+    });
+
+    describe('signals', () => {
+      it('appends a batch and reads it back oldest first', async () => {
+        const rows: SignalRow[] = [
+          { vehicle: V.a, time: T0 + 30, signal: 1, value: 88.5 },
+          { vehicle: V.a, time: T0 + 10, signal: 1, value: 87.25 },
+          { vehicle: V.b, time: T0 + 5, signal: 1, value: 10 },
+          { vehicle: V.a, time: T0 + 20, signal: 2, value: 1 },
+        ];
+        expect(await store.appendSignals(signalBatch(ACME, rows))).toBe(4);
+        expect(await store.querySignals({ tenant: ACME, vehicle: V.a, limit: 10 })).toEqual([
+          { vehicle: V.a, time: T0 + 10, signal: 1, value: 87.25, text: null },
+          { vehicle: V.a, time: T0 + 20, signal: 2, value: 1, text: null },
+          { vehicle: V.a, time: T0 + 30, signal: 1, value: 88.5, text: null },
+        ]);
+        expect((await store.counts(ACME)).signals).toBe(4);
+      });
+
+      it('keeps all 64 bits of vehicle keys', async () => {
+        const keys = [V.zero, V.top, V.max, V.low, V.a, V.b];
+        const rows = keys.map((key, i) => ({ vehicle: key, time: T0, signal: 7, value: i }));
+        await store.appendSignals(signalBatch(ACME, rows));
+        for (const [i, key] of keys.entries()) {
+          expect(await store.querySignals({ tenant: ACME, vehicle: key, limit: 10 })).toEqual([
+            { vehicle: key, time: T0, signal: 7, value: i, text: null },
+          ]);
+        }
+      });
+
+      it('stores text values with a NULL numeric value, and numbers with NULL text', async () => {
+        await store.appendSignals(
+          signalBatch(ACME, [
+            { vehicle: V.a, time: T0 + 1, signal: 3, text: 'PARK' },
+            { vehicle: V.a, time: T0 + 2, signal: 1, value: -0.5 },
+            { vehicle: V.a, time: T0 + 3, signal: 3, text: '' },
+            { vehicle: V.a, time: T0 + 4, signal: 3, text: 'Ünïcødé ✓ 🚗' },
+          ]),
+        );
+        // A later batch without text must not inherit anything from the one before.
+        await store.appendSignals(signalBatch(ACME, [{ vehicle: V.a, time: T0 + 5, signal: 1, value: 2 }]));
+        const got = await store.querySignals({ tenant: ACME, vehicle: V.a, limit: 10 });
+        expect(got.map((s) => [s.value, s.text])).toEqual([
+          [null, 'PARK'],
+          [-0.5, null],
+          [null, ''],
+          [null, 'Ünïcødé ✓ 🚗'],
+          [2, null],
+        ]);
+      });
+
+      it('filters by signal and a half-open time range, and honours limit', async () => {
+        const rows: SignalRow[] = [];
+        for (let i = 0; i < 10; i++) rows.push({ vehicle: V.a, time: T0 + i, signal: 1 + (i % 2), value: i });
+        await store.appendSignals(signalBatch(ACME, rows));
+        const q = { tenant: ACME, vehicle: V.a, limit: 100 };
+        const times = async (extra: object): Promise<number[]> =>
+          (await store.querySignals({ ...q, ...extra })).map((s) => s.time - T0);
+        expect(await times({ signal: 1 })).toEqual([0, 2, 4, 6, 8]);
+        expect(await times({ from: T0 + 2, to: T0 + 5 })).toEqual([2, 3, 4]);
+        expect(await times({ signal: 2, from: T0 + 3 })).toEqual([3, 5, 7, 9]);
+        expect(await times({ to: T0 + 3 })).toEqual([0, 1, 2]);
+        expect(await times({ limit: 3 })).toEqual([0, 1, 2]);
+        expect(await times({ limit: 0 })).toEqual([]);
+      });
+
+      it('writes nothing for an empty batch', async () => {
+        expect(await store.appendSignals(signalBatch(ACME, []))).toBe(0);
+        expect(await store.counts()).toEqual(ZERO);
+      });
+
+      it('appends batches of many thousand rows exactly', async () => {
+        const keys = [V.a, V.b, V.zero, V.top, V.max, V.low, '0000000100000000'];
+        const rows: SignalRow[] = [];
+        for (let i = 0; i < 10_007; i++) {
+          const text = i % 997 === 0 ? `t${i}` : undefined;
+          const vehicle = keys[i % keys.length]!;
+          rows.push({ vehicle, time: T0 + i, signal: i % 50, value: i * 0.25, ...(text && { text }) });
+        }
+        expect(await store.appendSignals(signalBatch(ACME, rows))).toBe(rows.length);
+        expect((await store.counts()).signals).toBe(rows.length);
+        for (const key of keys) {
+          const mine = rows.filter((r) => r.vehicle === key);
+          const got = await store.querySignals({ tenant: ACME, vehicle: key, limit: 20_000 });
+          expect(got.length).toBe(mine.length);
+          expect(got.map((s) => s.time)).toEqual(mine.map((r) => r.time));
+          expect(got.reduce((sum, s) => sum + (s.value ?? 0), 0)).toBe(
+            mine.reduce((sum, r) => sum + (r.text === undefined ? (r.value ?? 0) : 0), 0),
+          );
+          expect(got.filter((s) => s.text !== null).map((s) => s.text)).toEqual(
+            mine.filter((r) => r.text !== undefined).map((r) => r.text),
+          );
+        }
+      });
+
+      it('scopes signals by tenant', async () => {
+        await store.appendSignals(signalBatch(ACME, [{ vehicle: V.a, time: T0, signal: 1, value: 1 }]));
+        await store.appendSignals(
+          signalBatch(GLOBEX, [
+            { vehicle: V.a, time: T0, signal: 1, value: 2 },
+            { vehicle: V.a, time: T0 + 1, signal: 1, value: 3 },
+          ]),
+        );
+        const values = async (tenant: string): Promise<(number | null)[]> =>
+          (await store.querySignals({ tenant, vehicle: V.a, limit: 10 })).map((s) => s.value);
+        expect(await values(ACME)).toEqual([1]);
+        expect(await values(GLOBEX)).toEqual([2, 3]);
+        expect(await values('initech')).toEqual([]);
+        expect((await store.counts(ACME)).signals).toBe(1);
+        expect((await store.counts(GLOBEX)).signals).toBe(2);
+        expect((await store.counts()).signals).toBe(3);
+        expect(await store.counts('initech')).toEqual(ZERO);
+      });
+
+      it('rejects a malformed batch with StoreError and writes nothing', async () => {
+        const good = signalBatch(ACME, [
+          { vehicle: V.a, time: T0, signal: 1, value: 1 },
+          { vehicle: V.b, time: T0 + 1, signal: 1, value: 2 },
+        ]);
+        const bad: SignalBatch[] = [
+          { ...good, vehicles: [V.a, 'not-a-vehicle-key'] },
+          { ...good, vehicles: [V.a, V.b.toUpperCase()] },
+          { ...good, vehicle: Uint32Array.from([0, 2]) },
+          { ...good, time: Float64Array.from([T0, Number.NaN]) },
+          { ...good, time: Float64Array.from([T0, Number.POSITIVE_INFINITY]) },
+        ];
+        for (const batch of bad) await expect(store.appendSignals(batch)).rejects.toBeInstanceOf(StoreError);
+        expect((await store.counts()).signals).toBe(0);
+        expect(await store.appendSignals(good)).toBe(2);
+      });
+
+      it('treats a malformed vehicle key in a query as a vehicle without rows', async () => {
+        await store.appendSignals(signalBatch(ACME, [{ vehicle: V.a, time: T0, signal: 1, value: 1 }]));
+        expect(await store.querySignals({ tenant: ACME, vehicle: 'nope', limit: 10 })).toEqual([]);
+        expect(await store.getVehicle(ACME, 'nope')).toBeUndefined();
+      });
+    });
+
+    describe('security events', () => {
+      it('inserts and reads back newest first', async () => {
+        const events = [
+          securityEvent(1),
+          securityEvent(3, { context: undefined }),
+          securityEvent(2, { severity: 'low' }),
+        ];
+        expect(await store.insertSecurityEvents(events)).toBe(3);
+        expect(await store.listSecurityEvents({ tenant: ACME, limit: 10 })).toEqual(newestFirst(events, (e) => e.time));
+        expect((await store.counts(ACME)).securityEvents).toBe(3);
+      });
+
+      it('is idempotent by id and counts only rows actually inserted', async () => {
+        const [e1, e2, e3] = [securityEvent(1), securityEvent(2), securityEvent(3)];
+        expect(await store.insertSecurityEvents([e1!, e2!])).toBe(2);
+        expect(await store.insertSecurityEvents([e1!, e2!, e3!])).toBe(1);
+        expect(await store.insertSecurityEvents([securityEvent(4), securityEvent(4)])).toBe(1);
+        // Same id, different content: the first write wins.
+        expect(await store.insertSecurityEvents([securityEvent(1, { name: 'CHANGED' })])).toBe(0);
+        expect(await store.insertSecurityEvents([])).toBe(0);
+        const stored = await store.listSecurityEvents({ tenant: ACME, limit: 10 });
+        expect(stored.map((e) => e.id)).toEqual(['ids-4', 'ids-3', 'ids-2', 'ids-1']);
+        expect(stored.find((e) => e.id === 'ids-1')?.name).toBe(e1!.name);
+      });
+
+      it('scopes ids by tenant', async () => {
+        const twins = [securityEvent(1), securityEvent(1, { tenant: GLOBEX, sensor: 'TCU' })];
+        expect(await store.insertSecurityEvents(twins)).toBe(2);
+        const globex = await store.listSecurityEvents({ tenant: GLOBEX, limit: 10 });
+        expect(globex.map((e) => [e.tenant, e.sensor])).toEqual([[GLOBEX, 'TCU']]);
+        expect((await store.listSecurityEvents({ tenant: ACME, limit: 10 })).map((e) => e.sensor)).toEqual(['CGW']);
+        expect(await store.listSecurityEvents({ tenant: 'initech', limit: 10 })).toEqual([]);
+      });
+
+      it('filters by vehicle and pages with limit and offset', async () => {
+        const events = [1, 2, 3, 4, 5].map((n) => securityEvent(n)).concat([securityEvent(6, { vehicle: V.max })]);
+        await store.insertSecurityEvents(events);
+        const page = await store.listSecurityEvents({ tenant: ACME, vehicle: V.a, limit: 2, offset: 1 });
+        expect(page.map((e) => e.id)).toEqual(['ids-4', 'ids-3']);
+        expect(await store.listSecurityEvents({ tenant: ACME, vehicle: V.max, limit: 10 })).toEqual([events[5]]);
+        expect(await store.listSecurityEvents({ tenant: ACME, vehicle: 'bad', limit: 10 })).toEqual([]);
+      });
+
+      it('rejects an event with a malformed vehicle key and writes none of the call', async () => {
+        await expect(
+          store.insertSecurityEvents([securityEvent(1), securityEvent(2, { vehicle: 'VIN123' })]),
+        ).rejects.toBeInstanceOf(StoreError);
+        expect((await store.counts()).securityEvents).toBe(0);
+      });
+    });
+
+    describe('API events', () => {
+      it('round-trips full and minimal events, newest first', async () => {
+        const minimal = {
+          id: 'api-min',
+          tenant: ACME,
+          time: T0 + 10_000,
+          service: 'charging',
+          endpoint: 'BootNotification',
+          source: 'ocpp',
+        };
+        const events = [apiEvent(1), minimal, apiEvent(2, { status: 401, method: 'GET' })];
+        expect(await store.insertApiEvents(events)).toBe(3);
+        expect(await store.listApiEvents({ tenant: ACME, limit: 10 })).toEqual(newestFirst(events, (e) => e.time));
+      });
+
+      it('is idempotent by id and pages', async () => {
+        expect(await store.insertApiEvents([1, 2, 3].map((n) => apiEvent(n)))).toBe(3);
+        expect(await store.insertApiEvents([2, 3, 4].map((n) => apiEvent(n)))).toBe(1);
+        expect((await store.listApiEvents({ tenant: ACME, limit: 2, offset: 2 })).map((e) => e.id)).toEqual([
+          'api-2',
+          'api-1',
+        ]);
+        expect((await store.counts()).apiEvents).toBe(4);
+      });
+    });
+
+    describe('alerts', () => {
+      it('round-trips alerts, including fleet alerts without a vehicle', async () => {
+        const list = [alert(1), alert(2, { vehicle: undefined, rule: 'fleet.correlation', tags: [] }), alert(3)];
+        expect(await store.insertAlerts(list)).toBe(3);
+        expect(await store.listAlerts({ tenant: ACME, limit: 10 })).toEqual(newestFirst(list, (a) => a.time));
+      });
+
+      it('filters by vehicle and by `since` (inclusive)', async () => {
+        await store.insertAlerts([alert(1), alert(2, { vehicle: V.b }), alert(3), alert(4, { vehicle: undefined })]);
+        const ids = async (q: object): Promise<string[]> =>
+          (await store.listAlerts({ tenant: ACME, limit: 10, ...q })).map((a) => a.id);
+        expect(await ids({ vehicle: V.a })).toEqual(['alert-3', 'alert-1']);
+        expect(await ids({ since: T0 + 2000 })).toEqual(['alert-4', 'alert-3', 'alert-2']);
+        expect(await ids({ vehicle: V.a, since: T0 + 1001 })).toEqual(['alert-3']);
+        expect(await ids({ limit: 1, offset: 1 })).toEqual(['alert-3']);
+      });
+
+      it('is idempotent by (tenant, id)', async () => {
+        expect(await store.insertAlerts([alert(1), alert(2)])).toBe(2);
+        expect(await store.insertAlerts([alert(1), alert(2), alert(1, { tenant: GLOBEX })])).toBe(1);
+        expect((await store.counts(ACME)).alerts).toBe(2);
+        expect((await store.counts(GLOBEX)).alerts).toBe(1);
+      });
+    });
+
+    describe('dead letters', () => {
+      it('keeps raw bytes exactly and lists newest first', async () => {
+        const records = [
+          deadLetter(1, { raw: ALL_BYTES }),
+          deadLetter(2, { tenant: undefined, kind: 'unknown', code: 'tenant.unknown' }),
+          deadLetter(3, { raw: new Uint8Array(0) }),
+        ];
+        expect(await store.insertDeadLetters(records)).toBe(3);
+        const got = await store.listDeadLetters({ limit: 10 });
+        expect(got).toEqual(newestFirst(records, (d) => d.receivedAt));
+        expect(Array.from(got.find((d) => d.id === 'dl-1')!.raw)).toEqual(Array.from(ALL_BYTES));
+      });
+
+      it('filters by tenant and code; no tenant lists all', async () => {
+        await store.insertDeadLetters([
+          deadLetter(1),
+          deadLetter(2, { code: 'signal.unknown' }),
+          deadLetter(3, { tenant: GLOBEX }),
+          deadLetter(4, { tenant: undefined }),
+        ]);
+        const ids = async (q: object): Promise<string[]> =>
+          (await store.listDeadLetters({ limit: 10, ...q })).map((d) => d.id);
+        expect(await ids({})).toEqual(['dl-4', 'dl-3', 'dl-2', 'dl-1']);
+        expect(await ids({ tenant: ACME })).toEqual(['dl-2', 'dl-1']);
+        expect(await ids({ tenant: ACME, code: 'json.malformed' })).toEqual(['dl-1']);
+        expect(await ids({ code: 'json.malformed' })).toEqual(['dl-4', 'dl-3', 'dl-1']);
+        expect(await ids({ tenant: 'initech' })).toEqual([]);
+        expect(await ids({ limit: 2, offset: 1 })).toEqual(['dl-3', 'dl-2']);
+        expect((await store.counts()).deadLetters).toBe(4);
+        expect((await store.counts(ACME)).deadLetters).toBe(2);
+      });
+
+      it('is idempotent by id', async () => {
+        expect(await store.insertDeadLetters([deadLetter(1), deadLetter(2)])).toBe(2);
+        expect(await store.insertDeadLetters([deadLetter(2), deadLetter(3), deadLetter(3)])).toBe(1);
+        expect((await store.counts()).deadLetters).toBe(3);
+      });
+    });
+
+    describe('vehicles', () => {
+      it('inserts and reads back a vehicle; unknown ones are undefined', async () => {
+        const v = vehicle(V.max);
+        await store.upsertVehicles([v]);
+        expect(await store.getVehicle(ACME, V.max)).toEqual(v);
+        expect(await store.getVehicle(ACME, V.a)).toBeUndefined();
+        expect(await store.getVehicle(GLOBEX, V.max)).toBeUndefined();
+      });
+
+      it('merges an update: earliest firstSeen, latest lastSeen, counts add, given fields overwrite', async () => {
+        await store.upsertVehicles([vehicle(V.a, { firstSeen: T0 + 100, lastSeen: T0 + 200, signalCount: 10 })]);
+        await store.upsertVehicles([
+          {
+            tenant: ACME,
+            id: V.a,
+            model: 'ID.5',
+            software: { TCU: '4.3.0' },
+            firstSeen: T0 + 50,
+            lastSeen: T0 + 150,
+            signalCount: 5,
+          },
+        ]);
+        expect(await store.getVehicle(ACME, V.a)).toEqual(
+          vehicle(V.a, {
+            model: 'ID.5',
+            software: { TCU: '4.3.0' },
+            firstSeen: T0 + 50,
+            lastSeen: T0 + 200,
+            signalCount: 15,
+          }),
+        );
+      });
+
+      it('applies repeats of one vehicle within a call in order', async () => {
+        await store.upsertVehicles([
+          vehicle(V.a, { firstSeen: T0 + 10, lastSeen: T0 + 20, signalCount: 1, make: 'A' }),
+          vehicle(V.b, { signalCount: 7 }),
+          vehicle(V.a, { firstSeen: T0 + 5, lastSeen: T0 + 30, signalCount: 2, make: 'B' }),
+          vehicle(V.a, { firstSeen: T0 + 7, lastSeen: T0 + 25, signalCount: 3, make: undefined }),
+        ]);
+        const a = await store.getVehicle(ACME, V.a);
+        expect([a?.make, a?.firstSeen, a?.lastSeen, a?.signalCount]).toEqual(['B', T0 + 5, T0 + 30, 6]);
+        expect((await store.getVehicle(ACME, V.b))?.signalCount).toBe(7);
+        expect((await store.counts()).vehicles).toBe(2);
+      });
+
+      it('lists a tenant’s vehicles by key with paging', async () => {
+        const keys = [V.max, V.zero, V.top, V.a, V.b];
+        await store.upsertVehicles(keys.map((k) => vehicle(k)));
+        await store.upsertVehicles([vehicle(V.low, { tenant: GLOBEX })]);
+        const sorted = [...keys].sort();
+        expect((await store.listVehicles(ACME, { limit: 10 })).map((v) => v.id)).toEqual(sorted);
+        expect((await store.listVehicles(ACME, { limit: 2, offset: 2 })).map((v) => v.id)).toEqual(sorted.slice(2, 4));
+        expect(await store.listVehicles(GLOBEX, { limit: 10 })).toEqual([vehicle(V.low, { tenant: GLOBEX })]);
+        expect(await store.listVehicles('initech', { limit: 10 })).toEqual([]);
+      });
+
+      it('rejects a malformed vehicle id and writes none of the call', async () => {
+        await expect(store.upsertVehicles([vehicle(V.a), vehicle('0123')])).rejects.toBeInstanceOf(StoreError);
+        expect((await store.counts()).vehicles).toBe(0);
+      });
+    });
+
+    describe('concurrency', () => {
+      it('serializes concurrent callers without losing or mixing writes', async () => {
+        const writes: Promise<unknown>[] = [];
+        for (let k = 0; k < 20; k++) {
+          const rows: SignalRow[] = [];
+          for (let i = 0; i < 500; i++) {
+            const text = i === 0 ? { text: 'x' } : {};
+            rows.push({ vehicle: k % 2 ? V.a : V.b, time: T0 + k * 1000 + i, signal: 1, value: 1, ...text });
+          }
+          writes.push(store.appendSignals(signalBatch(k % 3 ? ACME : GLOBEX, rows)));
+          writes.push(store.insertSecurityEvents([securityEvent(k), securityEvent(k)]));
+          writes.push(store.upsertVehicles([vehicle(V.a, { signalCount: 1 })]));
+          writes.push(store.counts());
+        }
+        await Promise.all(writes);
+        const total = await store.counts();
+        expect(total.signals).toBe(20 * 500);
+        expect(total.securityEvents).toBe(20);
+        expect((await store.getVehicle(ACME, V.a))?.signalCount).toBe(20);
+        const acmeBatches = [...Array(20).keys()].filter((k) => k % 3).length;
+        expect((await store.counts(ACME)).signals).toBe(acmeBatches * 500);
+      });
+    });
+
+    if (options.reopen) {
+      const reopen = options.reopen;
+      describe('durability', () => {
+        it('keeps every write across close and reopen', async () => {
+          const version = await store.migrate();
+          await store.saveSignalDictionary([{ id: 5, path: 'Vehicle.Speed' }]);
+          await store.appendSignals(
+            signalBatch(ACME, [
+              { vehicle: V.max, time: T0 + 1, signal: 5, value: 42.5 },
+              { vehicle: V.max, time: T0 + 2, signal: 6, text: 'DRIVE' },
+            ]),
+          );
+          await store.insertSecurityEvents([securityEvent(1)]);
+          await store.insertApiEvents([apiEvent(1)]);
+          await store.insertAlerts([alert(1)]);
+          await store.insertDeadLetters([deadLetter(1, { raw: ALL_BYTES })]);
+          await store.upsertVehicles([vehicle(V.max)]);
+          const before = await store.counts();
+
+          await store.close();
+          store = await reopen(store);
+
+          expect(await store.migrate()).toBe(version);
+          expect(await store.counts()).toEqual(before);
+          expect(await store.signalDictionary()).toEqual(new Map([['Vehicle.Speed', 5]]));
+          expect(await store.querySignals({ tenant: ACME, vehicle: V.max, limit: 10 })).toEqual([
+            { vehicle: V.max, time: T0 + 1, signal: 5, value: 42.5, text: null },
+            { vehicle: V.max, time: T0 + 2, signal: 6, value: null, text: 'DRIVE' },
+          ]);
+          expect(await store.listSecurityEvents({ tenant: ACME, limit: 10 })).toEqual([securityEvent(1)]);
+          expect(await store.listApiEvents({ tenant: ACME, limit: 10 })).toEqual([apiEvent(1)]);
+          expect(await store.listAlerts({ tenant: ACME, limit: 10 })).toEqual([alert(1)]);
+          expect(await store.listDeadLetters({ limit: 10 })).toEqual([deadLetter(1, { raw: ALL_BYTES })]);
+          expect(await store.getVehicle(ACME, V.max)).toEqual(vehicle(V.max));
+          // Ids stay taken after a reopen: idempotency does not depend on process memory.
+          expect(await store.insertSecurityEvents([securityEvent(1)])).toBe(0);
+          const more = signalBatch(GLOBEX, [{ vehicle: V.a, time: T0, signal: 5, value: 1 }]);
+          expect(await store.appendSignals(more)).toBe(1);
+          expect((await store.counts(ACME)).signals).toBe(2);
+        });
+      });
+    }
+  });
+}
