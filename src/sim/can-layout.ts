@@ -62,8 +62,11 @@ export class CanEncoder {
   /**
    * The frames for one decoded signals message: a 0x1D0 and a 0x0C9 frame at the snapshot
    * time and at each sample time of speed / engine speed, and one 0x3B3 at the snapshot.
+   * With `injected`, the reported speed is an attacker's: the genuine ECU's 0x1D0 frame
+   * (speed from the wheels) is followed 1 ms later by the injected one, doubling the rate
+   * of 0x1D0 on the bus as a real injection does.
    */
-  fromMessage(msg: { ts: number; signals?: Record<string, unknown>; samples?: readonly unknown[] }): CanFrame[] {
+  fromMessage(msg: { ts: number; signals?: Record<string, unknown>; samples?: readonly unknown[] }, injected = false): CanFrame[] {
     const s = msg.signals ?? {};
     const num = (p: string, d = 0): number => (typeof s[p] === 'number' ? (s[p] as number) : d);
     const bool = (p: string): boolean => s[p] === true;
@@ -78,7 +81,12 @@ export class CanEncoder {
     const frames: CanFrame[] = [];
     const wl = num(PATHS.wheelFL);
     const wr = num(PATHS.wheelFR);
-    for (const [ts, v] of speedAt) frames.push(this.speed(ts, v, wl, wr));
+    for (const [ts, v] of speedAt) {
+      if (injected) {
+        frames.push(this.speed(ts, (wl + wr) / 2, wl, wr));
+        frames.push(this.speed(ts + 1, v, wl, wr));
+      } else frames.push(this.speed(ts, v, wl, wr));
+    }
     const turning = bool(PATHS.engineRunning) || num(PATHS.motorRpm) > 0;
     const moving = bool(PATHS.moving);
     for (const [ts, rpm] of rpmAt) {

@@ -16,6 +16,7 @@
  *     .items(toMs, onLabel?): Generator<SimItem>     the same, pulled
  *     .fleet: Fleet                                  identities: .identity(i), .identities(), .vin(i)
  *     .stats, .now, .options
+ *   simulatedFleet(opts): Fleet                      the same identities without the simulation state
  *
  *   SimItem  = { kind: 'signals' | 'security' | 'log', tenant, vin?, ts, payload: string }
  *   ScenarioLabel = { id, scenario, tenant, vin?, start, end, description, atm[], evidence[], details }
@@ -24,7 +25,7 @@
  */
 export { DEFAULT_CATALOG_VERSION, DEFAULT_SIGNALS, defaultCatalog } from './default-catalog.js';
 export { runSimulation, type RunOptions, type RunSummary, type SimBatchSink } from './run.js';
-export { FleetSimulator, type SimSink, type SimStats } from './simulator.js';
+export { FleetSimulator, simulatedFleet, type SimSink, type SimStats } from './simulator.js';
 export { DEFAULT_START, resolveSimOptions, simOptionsSchema, type ResolvedSimOptions, type SimOptions } from './options.js';
 export { Fleet, MAX_VEHICLES, type VehicleIdentity } from './fleet.js';
 export { IDSM, SENSOR, type SimItem } from './events.js';

@@ -38,6 +38,12 @@ const EXPECTED_CODE: Readonly<Record<(typeof MALFORMED)[number], string>> = {
   'broken-json': 'json.malformed',
 };
 
+/** The fleet (identities only, three bytes a vehicle) that a simulator of `opts` simulates. */
+export function simulatedFleet(opts: SimOptions = {}): Fleet {
+  const o = resolveSimOptions(opts);
+  return new Fleet(seed32(o.seed), o.vehicles, o.tenants);
+}
+
 export class FleetSimulator {
   readonly options: ResolvedSimOptions;
   readonly fleet: Fleet;
