@@ -88,6 +88,8 @@ describe('FleetSimulator: determinism', () => {
     const pushed = run(opts, 30, 30_000).items;
     expect(pulled).toEqual(pushed);
     expect(() => sim.tick(sim.options.start, { item: () => undefined })).toThrow(RangeError);
+    const fresh = new FleetSimulator(opts);
+    expect(fresh.now).toBe(fresh.options.start - 1);
   });
 });
 

@@ -59,7 +59,7 @@ export class FleetSimulator {
   private readonly backend = new TimeQueue<SimItem>();
   private readonly intervalMs: number;
   private readonly heartbeatMs: number;
-  private done = Number.NEGATIVE_INFINITY;
+  private done: number;
   private pass = Number.NaN;
   private cursor = 0;
 
@@ -70,13 +70,15 @@ export class FleetSimulator {
     this.intervalMs = o.reportIntervalS * 1000;
     this.heartbeatMs = o.heartbeatIntervalS * 1000;
     this.st = new FleetState(this.fleet, o.start, this.intervalMs, this.heartbeatMs);
+    // Nothing happens before the start: every record up to start - 1 ms is (vacuously) produced.
+    this.done = o.start - 1;
     this.writer = new SignalsWriter(this.fleet, this.st);
     const later = (ts: number, item: SimItem): void => this.backend.push(ts, item);
     this.scenarios = new ScenarioEngine(this.fleet, this.st, { ...o, seed: this.seed }, later);
     this.benign = new BenignTraffic(this.fleet, new Sfc32(hash32(this.seed, 0, 0xbe9)), o.start, o.apiRequestsPerVehicleHour);
   }
 
-  /** Simulated time up to which every record has been produced. */
+  /** Simulated time up to which every record has been produced (start - 1 before the first tick). */
   get now(): number {
     return this.done;
   }
