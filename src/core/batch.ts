@@ -108,15 +108,41 @@ export function transferables(batch: SignalBatch): ArrayBuffer[] {
   return [batch.vehicle.buffer, batch.time.buffer, batch.signal.buffer, batch.value.buffer] as ArrayBuffer[];
 }
 
-/** Concatenate batches of one tenant into one (vehicle dictionaries merged). */
+/** Concatenate batches of one tenant into one: columns copied in bulk, vehicle dictionaries merged. */
 export function concatBatches(tenant: string, batches: readonly SignalBatch[]): SignalBatch {
-  const total = batches.reduce((s, b) => s + b.size, 0);
-  const b = new SignalBatchBuilder(tenant, total, Math.min(...batches.map((x) => x.receivedAt)));
-  for (const part of batches) {
-    const map = part.vehicles.map((k) => b.vehicleIndex(k));
-    for (let i = 0; i < part.size; i++) {
-      b.push(map[part.vehicle[i]!]!, part.time[i]!, part.signal[i]!, part.value[i]!, part.text?.[i]);
-    }
+  if (batches.length === 1 && batches[0]!.tenant === tenant) return batches[0]!;
+  let total = 0;
+  let receivedAt = Number.POSITIVE_INFINITY;
+  let hasText = false;
+  for (const b of batches) {
+    if (b.tenant !== tenant) throw new RangeError(`batch of tenant ${b.tenant} cannot join tenant ${tenant}`);
+    total += b.size;
+    receivedAt = Math.min(receivedAt, b.receivedAt);
+    hasText ||= b.text !== undefined;
   }
-  return b.build();
+  const vehicles: string[] = [];
+  const index = new Map<string, number>();
+  const vehicle = new Uint32Array(total);
+  const time = new Float64Array(total);
+  const signal = new Uint32Array(total);
+  const value = new Float64Array(total);
+  const text: (string | undefined)[] | undefined = hasText ? new Array<string | undefined>(total) : undefined;
+  let at = 0;
+  for (const b of batches) {
+    const remap = b.vehicles.map((k) => {
+      let i = index.get(k);
+      if (i === undefined) {
+        i = vehicles.push(k) - 1;
+        index.set(k, i);
+      }
+      return i;
+    });
+    for (let r = 0; r < b.size; r++) vehicle[at + r] = remap[b.vehicle[r]!]!;
+    time.set(b.time.subarray(0, b.size), at);
+    signal.set(b.signal.subarray(0, b.size), at);
+    value.set(b.value.subarray(0, b.size), at);
+    if (text && b.text) for (let r = 0; r < b.size; r++) text[at + r] = b.text[r];
+    at += b.size;
+  }
+  return { tenant, size: total, vehicles, vehicle, time, signal, value, receivedAt, ...(text ? { text } : {}) };
 }

@@ -71,8 +71,9 @@ export interface VehicleRecord {
   readonly region?: string;
   /** ECU name -> software version. */
   readonly software?: Readonly<Record<string, string>>;
-  readonly firstSeen: number;
-  readonly lastSeen: number;
+  /** Event time of the first data seen (epoch ms); absent for a registered vehicle that has sent nothing. */
+  readonly firstSeen?: number;
+  readonly lastSeen?: number;
   readonly signalCount: number;
 }
 

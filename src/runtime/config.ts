@@ -53,7 +53,7 @@ export const configSchema = z.strictObject({
       /** Messages collected before a hand-over to a worker (also flushed on every turn of the event loop). */
       handoffBatch: z.number().int().min(1).max(100_000).default(512),
       /** Store flush: whichever comes first. */
-      flushIntervalMs: z.number().int().min(1).max(60_000).default(10),
+      flushIntervalMs: z.number().int().min(0).max(60_000).default(2),
       flushRows: z.number().int().min(1).default(65_536),
     })
     .prefault({}),

@@ -64,6 +64,8 @@ export class Metrics {
   private readonly rated = new Set<string>();
   private readonly samples: { t: number; values: Map<string, number> }[] = [];
   readonly ingestToStore = new LatencyHistogram();
+  /** Duration of one group write to the store. */
+  readonly storeWrite = new LatencyHistogram();
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -121,11 +123,13 @@ export class Metrics {
       const rateName = `${name.replace(/_total$/, '')}_per_second`;
       lines.push(`# HELP ${rateName} Rate of ${name} over the last ${RATE_WINDOW_MS / 1000} s`, `# TYPE ${rateName} gauge`, `${rateName} ${fmt(this.rate(name))}`);
     }
-    const h = this.ingestToStore;
-    const q = 'vigil_ingest_to_store_latency_ms';
-    lines.push(`# HELP ${q} Latency from ingest to durable store, per signal row`, `# TYPE ${q} summary`);
-    for (const quantile of [0.5, 0.9, 0.99]) lines.push(`${q}{quantile="${quantile}"} ${fmt(h.quantile(quantile))}`);
-    lines.push(`${q}_sum ${fmt(h.sum)}`, `${q}_count ${fmt(h.count)}`);
+    const summary = (q: string, help: string, h: LatencyHistogram): void => {
+      lines.push(`# HELP ${q} ${help}`, `# TYPE ${q} summary`);
+      for (const quantile of [0.5, 0.9, 0.99]) lines.push(`${q}{quantile="${quantile}"} ${fmt(h.quantile(quantile))}`);
+      lines.push(`${q}_sum ${fmt(h.sum)}`, `${q}_count ${fmt(h.count)}`);
+    };
+    summary('vigil_ingest_to_store_latency_ms', 'Latency from ingest to durable store, per signal row', this.ingestToStore);
+    summary('vigil_store_write_ms', 'Duration of one group write to the store', this.storeWrite);
     return `${lines.join('\n')}\n`;
   }
 }

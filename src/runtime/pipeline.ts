@@ -6,6 +6,8 @@
  * refuses and `push` waits: the source slows down. Nothing is dropped silently.
  */
 import { Worker } from 'node:worker_threads';
+import { Pseudonymizer } from '../normalize/pseudonym.js';
+import { isValidVin } from '../normalize/vin.js';
 import type { SignalCatalog } from '../core/catalog.js';
 import type { Clock } from '../core/clock.js';
 import { BackpressureError } from '../core/errors.js';
@@ -17,6 +19,20 @@ import { Metrics } from './metrics.js';
 import { Partitioner, routingVin } from './partition.js';
 import { StoreWriter } from './store-writer.js';
 import type { FromWorker, ToWorker } from './worker.js';
+
+/** Vehicles registered per store call. */
+const REGISTER_CHUNK = 10_000;
+
+/** What registration takes: an identity by VIN (the VIN never reaches the store). */
+export interface VehicleIdentityInput {
+  readonly vin: string;
+  readonly make?: string;
+  readonly model?: string;
+  readonly year?: number;
+  readonly trim?: string;
+  readonly region?: string;
+  readonly software?: Readonly<Record<string, string>>;
+}
 
 export interface PipelineOptions {
   readonly store: Store;
@@ -75,6 +91,7 @@ export class Pipeline {
   private started = false;
   private stopped = false;
   private readonly workerErrors: string[] = [];
+  private registrar: Pseudonymizer | undefined;
 
   constructor(private readonly opts: PipelineOptions) {
     this.metrics = opts.metrics ?? new Metrics(() => opts.clock.now());
@@ -196,6 +213,34 @@ export class Pipeline {
   ready(): Promise<void> {
     if (this.canAccept()) return Promise.resolve();
     return new Promise((resolve) => this.readyWaiters.push(resolve));
+  }
+
+  /**
+   * Register vehicle identities (make, model, year, ECU software...) by VIN: the VIN is
+   * pseudonymized exactly as the lanes do, so identity and telemetry meet in one twin row.
+   * Returns how many were registered; invalid VINs are returned as problems.
+   */
+  async registerVehicles(tenant: string, vehicles: Iterable<VehicleIdentityInput>): Promise<{ registered: number; invalid: string[] }> {
+    const pseudonyms = (this.registrar ??= new Pseudonymizer(this.opts.secret));
+    const invalid: string[] = [];
+    let chunk: VehicleRecord[] = [];
+    let registered = 0;
+    const flush = async (): Promise<void> => {
+      if (chunk.length) await this.opts.store.upsertVehicles(chunk);
+      registered += chunk.length;
+      chunk = [];
+    };
+    for (const v of vehicles) {
+      if (!isValidVin(v.vin, { checkDigit: this.opts.policy.vinCheckDigit })) {
+        invalid.push(v.vin);
+        continue;
+      }
+      const { vin, ...identity } = v;
+      chunk.push({ ...identity, tenant, id: pseudonyms.key(tenant, vin), firstSeen: Number.POSITIVE_INFINITY, lastSeen: 0, signalCount: 0 });
+      if (chunk.length >= REGISTER_CHUNK) await flush();
+    }
+    await flush();
+    return { registered, invalid };
   }
 
   /** Store dead letters found before the pipeline (e.g. a source's framing errors). */

@@ -1,7 +1,7 @@
 /**
  * Worker thread entry: owns one Lane (twins and detector state of its partitions). It
  * receives hand-overs of raw messages and answers each with the lane's output; signal
- * batches are transferred, not copied. Twin summaries ride along at most once a second.
+ * batches are transferred, not copied. Twin summaries ride along at most every 5 s.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { transferables } from '../core/batch.js';
@@ -18,7 +18,7 @@ export type FromWorker =
   | { readonly type: 'error'; readonly id: number; readonly message: string };
 
 /** How often twin summaries are sent for the vehicles table. */
-export const VEHICLE_SUMMARY_INTERVAL_MS = 1000;
+export const VEHICLE_SUMMARY_INTERVAL_MS = 5000;
 
 if (parentPort) {
   const port = parentPort;

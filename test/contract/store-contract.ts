@@ -428,6 +428,27 @@ export function runStoreContract(name: string, make: () => Promise<Store>, optio
         expect((await store.counts()).vehicles).toBe(2);
       });
 
+      it('registers a vehicle never seen (no first/last seen) and fills them in when data arrives', async () => {
+        const { firstSeen: _f, lastSeen: _l, ...registered } = vehicle(V.a, { signalCount: 0, make: 'Volvo' });
+        await store.upsertVehicles([registered]);
+        const before = await store.getVehicle(ACME, V.a);
+        expect(before?.make).toBe('Volvo');
+        expect(before?.firstSeen).toBeUndefined();
+        expect(before?.lastSeen).toBeUndefined();
+        await store.upsertVehicles([{ tenant: ACME, id: V.a, firstSeen: T0 + 5, lastSeen: T0 + 9, signalCount: 4 }]);
+        const after = await store.getVehicle(ACME, V.a);
+        expect([after?.make, after?.firstSeen, after?.lastSeen, after?.signalCount]).toEqual(['Volvo', T0 + 5, T0 + 9, 4]);
+      });
+
+      it('merges a large upsert of many vehicles in one call', async () => {
+        const keys = Array.from({ length: 3000 }, (_, i) => (i + 1).toString(16).padStart(16, '0'));
+        await store.upsertVehicles(keys.map((k) => vehicle(k, { signalCount: 2 })));
+        await store.upsertVehicles(keys.map((k) => vehicle(k, { signalCount: 3, lastSeen: T0 + 1_000_000 })));
+        expect((await store.counts(ACME)).vehicles).toBe(3000);
+        const v = await store.getVehicle(ACME, keys[1234]!);
+        expect([v?.signalCount, v?.lastSeen]).toEqual([5, T0 + 1_000_000]);
+      });
+
       it('lists a tenant’s vehicles by key with paging', async () => {
         const keys = [V.max, V.zero, V.top, V.a, V.b];
         await store.upsertVehicles(keys.map((k) => vehicle(k)));

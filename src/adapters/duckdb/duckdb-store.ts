@@ -13,6 +13,7 @@ import { loadSignalDictionary, saveSignalDictionary } from './signal-dict.js';
 import { CHUNK_ROWS, SignalWriter } from './signal-writer.js';
 import { NO_MATCH, insertRows, keyFilter, type Filter } from './sql.js';
 import { alerts, apiEvents, deadLetters, securityEvents, vehicles, VEHICLE_MERGE, type RecordTable } from './tables.js';
+import { bulkUpsertVehicles } from './vehicle-upsert.js';
 import { TenantRegistry } from './tenants.js';
 import { pageParams, timeParam, timeValue } from './values.js';
 
@@ -31,6 +32,9 @@ export interface DuckDBStoreOptions {
 }
 
 /** The DuckDB Store adapter. `await DuckDBStore.open({ path: 'vigil-data/vigil.duckdb' })`. */
+/** Upserts of more vehicles than this go through the staging table (vehicle-upsert.ts). */
+const SMALL_UPSERT = 200;
+
 export class DuckDBStore implements Store {
   readonly dialect = 'duckdb' as const;
   private readonly tenants: TenantRegistry;
@@ -131,18 +135,24 @@ export class DuckDBStore implements Store {
     return this.db.exclusive(async () => {
       if (list.length === 0) return;
       const ids = await this.tenants.ensureAll(list.map((v) => v.tenant));
-      // ON CONFLICT DO UPDATE may touch a row once per statement, so repeats of a vehicle go to
-      // later rounds: the database applies the one merge rule, in input order.
+      // Validate every record before anything is written: a rejected call writes nothing.
+      const rows = list.map((v) => vehicles.params(v, ids.get(v.tenant)!));
+      if (list.length > SMALL_UPSERT) {
+        await bulkUpsertVehicles(this.db, list, ids);
+        return;
+      }
+      // Few rows: plain multi-row upserts beat the staging table's fixed cost. ON CONFLICT
+      // may touch a row once per statement, so repeats of a vehicle go to later rounds.
       const rounds: SqlParam[][][] = [];
       const seen = new Map<string, number>();
-      for (const v of list) {
+      list.forEach((v, i) => {
         const key = `${v.tenant}\u0000${v.id}`;
         const round = seen.get(key) ?? 0;
         seen.set(key, round + 1);
-        (rounds[round] ??= []).push(vehicles.params(v, ids.get(v.tenant)!));
-      }
+        (rounds[round] ??= []).push(rows[i]!);
+      });
       await this.db.transaction(async () => {
-        for (const rows of rounds) await insertRows(this.db, vehicles.table, vehicles.columns, rows, VEHICLE_MERGE);
+        for (const r of rounds) await insertRows(this.db, vehicles.table, vehicles.columns, r, VEHICLE_MERGE);
       });
     });
   }

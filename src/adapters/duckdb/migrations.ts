@@ -103,8 +103,9 @@ export const MIGRATIONS: readonly Migration[] = [
         trim VARCHAR,
         region VARCHAR,
         software JSON,
-        first_seen TIMESTAMP NOT NULL,
-        last_seen TIMESTAMP NOT NULL,
+        -- NULL until the vehicle is first seen (a registered vehicle that has sent nothing).
+        first_seen TIMESTAMP,
+        last_seen TIMESTAMP,
         signal_count BIGINT NOT NULL,
         PRIMARY KEY (tenant, id)
       )`,

@@ -219,8 +219,8 @@ interface VehicleRow {
   trim: string | null;
   region: string | null;
   software: string | null;
-  first_seen: bigint;
-  last_seen: bigint;
+  first_seen: bigint | null;
+  last_seen: bigint | null;
   signal_count: bigint;
 }
 
@@ -239,8 +239,8 @@ export const vehicles: RecordTable<VehicleRecord, VehicleRow> = {
     opt(v.trim),
     opt(v.region),
     jsonParam(v.software),
-    timeParam(v.firstSeen, 'firstSeen'),
-    timeParam(v.lastSeen, 'lastSeen'),
+    v.firstSeen === undefined ? null : timeParam(v.firstSeen, 'firstSeen'),
+    v.lastSeen === undefined ? null : timeParam(v.lastSeen, 'lastSeen'),
     v.signalCount,
   ],
   select: `id, make, model, year, trim, region, software, epoch_us(first_seen) AS first_seen,
@@ -254,8 +254,8 @@ export const vehicles: RecordTable<VehicleRecord, VehicleRow> = {
     ...present('trim', r.trim),
     ...present('region', r.region),
     ...present('software', r.software === null ? null : jsonValue<Record<string, string>>(r.software)),
-    firstSeen: timeValue(r.first_seen),
-    lastSeen: timeValue(r.last_seen),
+    ...present('firstSeen', r.first_seen === null ? null : timeValue(r.first_seen)),
+    ...present('lastSeen', r.last_seen === null ? null : timeValue(r.last_seen)),
     signalCount: Number(r.signal_count),
   }),
 };
