@@ -1,4 +1,3 @@
-// eslint-disable-next-line vigil/layers -- the test reads the shared VSS datasets from disk; catalog.ts itself does no I/O
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -236,7 +236,7 @@ export class Pipeline {
         continue;
       }
       const { vin, ...identity } = v;
-      chunk.push({ ...identity, tenant, id: pseudonyms.key(tenant, vin), firstSeen: Number.POSITIVE_INFINITY, lastSeen: 0, signalCount: 0 });
+      chunk.push({ ...identity, tenant, id: pseudonyms.key(tenant, vin), signalCount: 0 });
       if (chunk.length >= REGISTER_CHUNK) await flush();
     }
     await flush();

@@ -1,4 +1,3 @@
-// eslint-disable-next-line vigil/layers -- the test reads the shared VSS dataset from disk; the simulator itself does no I/O
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';

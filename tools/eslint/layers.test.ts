@@ -37,3 +37,11 @@ describe('layer lint rule', () => {
     expect(errors).toEqual([]);
   });
 });
+
+describe('layer lint rule in tests', () => {
+  it('lets a test read files but not import upward', async () => {
+    expect(await layerErrors('src/core/thing.test.ts', "import { readFileSync } from 'node:fs';\nexport const r = readFileSync;\n")).toEqual([]);
+    const errors = await layerErrors('src/core/thing.test.ts', "import { Pipeline } from '../runtime/pipeline.js';\nexport const p = Pipeline;\n");
+    expect(errors[0]).toContain("Layer 'core' may not import layer 'runtime'");
+  });
+});

@@ -4,7 +4,7 @@
  * temporary staging table, folded per (tenant, id) in SQL — earliest first_seen, latest
  * last_seen, counts summed, the last given attribute wins — and merged in one statement.
  */
-import { DuckDBTimestampValue } from '@duckdb/node-api';
+import type { DuckDBTimestampValue } from '@duckdb/node-api';
 import type { VehicleRecord } from '../../core/records.js';
 import type { SerialConnection } from './connection.js';
 import { VEHICLE_MERGE } from './tables.js';

@@ -46,9 +46,10 @@ export async function startSimulatorSource(config: SimulatorConfig, deps: Source
 
   const pump = async (): Promise<void> => {
     const target = wallStart + (deps.clock.now() - wallStart) * config.speed;
-    let more = true;
-    while (more && !stopped) {
-      more = sim.tick(target, sink, SIM_BUDGET_PER_TICK);
+    let done = false;
+    while (!done && !stopped) {
+      // tick() returns true once everything up to `target` is produced, false when the budget cut it short.
+      done = sim.tick(target, sink, SIM_BUDGET_PER_TICK);
       let i = 0;
       while (i < backlog.length && !stopped) {
         if (deps.pipeline.offer(toInput(backlog[i]!))) i++;

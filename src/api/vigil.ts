@@ -1,0 +1,93 @@
+/**
+ * Composition root: configuration -> store -> catalog -> pipeline -> HTTP server -> sources.
+ * `startVigil` is what `vigil serve` and `vigil demo` run, and what tests start.
+ */
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { flattenVss, SignalCatalog, type SignalSpec } from '../core/catalog.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import { ConfigError } from '../core/errors.js';
+import type { Store } from '../core/store.js';
+import { DuckDBStore } from '../adapters/duckdb/duckdb-store.js';
+import { buildHttpServer } from '../adapters/http/server.js';
+import { DEFAULT_SIGNALS } from '../sim/default-catalog.js';
+import type { VigilConfig } from '../runtime/config.js';
+import { Pipeline } from '../runtime/pipeline.js';
+import { startSource, type RunningSource } from '../runtime/sources/index.js';
+import { loadSecret } from './secret.js';
+
+export const VERSION = '0.1.0';
+
+export interface Vigil {
+  readonly config: VigilConfig;
+  readonly store: Store;
+  readonly catalog: SignalCatalog;
+  readonly pipeline: Pipeline;
+  readonly http?: FastifyInstance;
+  /** Base URL of the HTTP server, when enabled. */
+  readonly url?: string;
+  readonly sources: readonly RunningSource[];
+  readonly secretOrigin: string;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly clock?: Clock;
+  /** Lanes on the calling thread (tests). */
+  readonly inline?: boolean;
+  readonly logger?: boolean;
+}
+
+export async function startVigil(config: VigilConfig, opts: StartOptions = {}): Promise<Vigil> {
+  const clock = opts.clock ?? systemClock;
+  const memory = config.store.path === ':memory:';
+  const dbPath = memory || isAbsolute(config.store.path) ? config.store.path : join(config.dataDir, config.store.path);
+  const store = await DuckDBStore.open({ path: dbPath, ...(config.store.threads ? { threads: config.store.threads } : {}) });
+  try {
+    const catalog = new SignalCatalog([...DEFAULT_SIGNALS, ...loadVssFiles(config.catalog.vss)], await store.signalDictionary(), 'vigil-default+vss');
+    await store.saveSignalDictionary(catalog.dictionary());
+    const { secret, origin } = loadSecret(config.normalize.secretEnv, memory ? undefined : config.dataDir);
+    const { secretEnv: _secretEnv, ...policy } = config.normalize;
+    const pipeline = new Pipeline({
+      store, catalog, clock, policy, secret,
+      ...config.runtime,
+      ...(opts.inline ? { inline: true } : {}),
+    });
+    await pipeline.start();
+    const startedAt = Date.now();
+    let http: FastifyInstance | undefined;
+    let url: string | undefined;
+    if (config.http.enabled) {
+      http = buildHttpServer({ store, pipeline, version: VERSION, startedAt, logger: opts.logger ?? false });
+      url = await http.listen({ host: config.http.host, port: config.http.port });
+    }
+    const sources = await Promise.all(config.sources.map((s) => startSource(s, { pipeline, defaultTenant: config.tenant, clock })));
+    return {
+      config, store, catalog, pipeline, http, url, sources, secretOrigin: origin,
+      async stop() {
+        await Promise.all(sources.map((s) => s.stop()));
+        await http?.close();
+        await pipeline.stop();
+        await store.close();
+      },
+    };
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+}
+
+function loadVssFiles(files: readonly string[]): SignalSpec[] {
+  const problems: string[] = [];
+  const specs: SignalSpec[] = [];
+  for (const f of files) {
+    try {
+      specs.push(...flattenVss(JSON.parse(readFileSync(f, 'utf8'))));
+    } catch (e) {
+      problems.push(`catalog.vss: ${f}: ${(e as Error).message}`);
+    }
+  }
+  if (problems.length) throw new ConfigError('cannot load the signal catalog', problems);
+  return specs;
+}

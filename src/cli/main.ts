@@ -1,0 +1,86 @@
+/**
+ * The `vigil` command. Every subcommand is a thin shell over the same code the server
+ * runs: `config check` runs the config schema, `status` and `dlq list` ask a running
+ * server's API (or open the store directly when no server is running).
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { VigilError } from '../core/errors.js';
+import { checkConfigFiles, runDemo, runServe } from './serve.js';
+import { dlqList, printStatus } from './inspect.js';
+import { runSimulateCommand } from './simulate.js';
+
+const int = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
+  return n;
+};
+
+const program = new Command('vigil')
+  .description('Vigil: an open-source vehicle security operations center')
+  .version('0.1.0')
+  .showHelpAfterError();
+
+program
+  .command('demo')
+  .description('run the embedded system with a simulated fleet, the API and metrics')
+  .option('-c, --config <file>', 'YAML config to start from (the demo adds a simulator source if none)')
+  .option('--vehicles <n>', 'simulated vehicles', int, 1000)
+  .option('--port <n>', 'HTTP port', int)
+  .option('--data-dir <dir>', 'where the store and secret live')
+  .option('--memory', 'keep nothing on disk (in-memory store)')
+  .action(runDemo);
+
+program
+  .command('serve')
+  .description('run Vigil from a config file')
+  .requiredOption('-c, --config <file>', 'YAML config file')
+  .action(runServe);
+
+program
+  .command('config')
+  .description('configuration tools')
+  .command('check')
+  .description('validate config files; prints every problem at once (exit 1 on any)')
+  .argument('<files...>')
+  .action(checkConfigFiles);
+
+program
+  .command('simulate')
+  .description('generate a simulated fleet to files (JSONL, candump, labels)')
+  .option('--vehicles <n>', 'vehicles', int, 1000)
+  .option('--seed <n>', 'random seed', int, 42)
+  .option('--duration <s>', 'simulated seconds', int, 60)
+  .option('--start <ms>', 'simulated start time, epoch ms (default: now)', int)
+  .option('--no-attacks', 'no attack scenarios')
+  .option('--malformed-rate <r>', 'fraction of deliberately malformed messages', parseFloat, 0.001)
+  .requiredOption('-o, --out <dir>', 'output directory')
+  .action(runSimulateCommand);
+
+program
+  .command('status')
+  .description("print a running server's live counts, rates and queue depths")
+  .option('--url <url>', 'server URL', 'http://127.0.0.1:8080')
+  .option('--json', 'print JSON')
+  .action(printStatus);
+
+program
+  .command('dlq')
+  .description('the dead-letter store')
+  .command('list')
+  .description('list dead letters, newest first')
+  .option('--url <url>', 'server URL (used when a server is running)', 'http://127.0.0.1:8080')
+  .option('--data-dir <dir>', 'open the store directly when no server answers', './vigil-data')
+  .option('--limit <n>', 'rows', int, 20)
+  .option('--code <code>', 'only this reason code, e.g. value.out_of_range')
+  .option('--json', 'print JSON lines')
+  .action(dlqList);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof VigilError) {
+    process.stderr.write(`vigil: ${e.message}\n`);
+    process.exit(1);
+  }
+  throw e;
+}
