@@ -127,6 +127,19 @@ describe('pipeline', () => {
     expect((await store.counts('acme')).signals).toBe(1);
   });
 
+  it('acks a message only once it is durable: stored, or dead-lettered', async () => {
+    const { pipeline, store } = await setup();
+    const order: string[] = [];
+    const good = pipeline.pushDurable(item(JSON.stringify({ vin: vins[1], ts: now, seq: 9001, signals: { 'Vehicle.Speed': 12 } }))).then(async () => {
+      order.push(`good acked, stored=${(await store.counts('acme')).signals}`);
+    });
+    const bad = pipeline.pushDurable(item('{broken')).then(async () => {
+      order.push(`bad acked, dead=${(await store.counts('acme')).deadLetters}`);
+    });
+    await Promise.all([good, bad]);
+    expect(order.sort()).toEqual(['bad acked, dead=1', 'good acked, stored=1']);
+  });
+
   it('writes twin summaries to the vehicles table', async () => {
     const { pipeline, store } = await setup();
     const { items } = mixedInput(1000);

@@ -14,7 +14,8 @@ import { buildHttpServer } from '../adapters/http/server.js';
 import { DEFAULT_SIGNALS } from '../sim/default-catalog.js';
 import type { VigilConfig } from '../runtime/config.js';
 import { Pipeline } from '../runtime/pipeline.js';
-import { startSource, type RunningSource } from '../runtime/sources/index.js';
+import type { RunningSource } from '../runtime/sources/index.js';
+import { startSource } from './sources.js';
 import { loadSecret } from './secret.js';
 
 export const VERSION = '0.1.0';

@@ -57,11 +57,17 @@ export interface PipelineOptions {
   readonly metrics?: Metrics;
 }
 
+/** Called once a message is durable: stored, or dead-lettered with its reason. */
+export type Ack = () => void;
+
 interface Lanehost {
   readonly index: number;
   inFlight: number;
   buffer: InputItem[];
+  /** Acks of the buffered messages, index-aligned with `buffer` (sparse: most messages have none). */
+  bufferAcks: (Ack | undefined)[] | undefined;
   readonly pending: Map<number, InputItem[]>;
+  readonly pendingAcks: Map<number, (Ack | undefined)[]>;
   worker?: Worker;
   /** Between a worker's death and its replacement: hand-overs wait in the buffer. */
   restarting?: boolean;
@@ -138,7 +144,7 @@ export class Pipeline {
     const n = Math.max(1, this.opts.workers);
     for (let index = 0; index < n; index++) {
       if (this.opts.inline) {
-        this.hosts.push({ index, inFlight: 0, buffer: [], pending: new Map(), lane: new Lane(laneOpts, this.opts.clock) });
+        this.hosts.push({ index, inFlight: 0, buffer: [], bufferAcks: undefined, pending: new Map(), pendingAcks: new Map(), lane: new Lane(laneOpts, this.opts.clock) });
         continue;
       }
       this.hosts.push(await this.spawnHost(index, laneOpts));
@@ -149,7 +155,7 @@ export class Pipeline {
 
   private async spawnHost(index: number, laneOpts: LaneOptions, host?: Lanehost): Promise<Lanehost> {
     const worker = spawnWorker(laneOpts);
-    const h: Lanehost = host ?? { index, inFlight: 0, buffer: [], pending: new Map() };
+    const h: Lanehost = host ?? { index, inFlight: 0, buffer: [], bufferAcks: undefined, pending: new Map(), pendingAcks: new Map() };
     h.worker = worker;
     worker.on('message', (msg: FromWorker) => this.onWorkerMessage(h, msg));
     await new Promise<void>((resolve, reject) => {
@@ -180,8 +186,10 @@ export class Pipeline {
   /**
    * Take a message if there is room; returns false (and takes nothing) when full. With
    * `onFull: reject` a full pipeline throws BackpressureError instead, with a retry hint.
+   * `ack` is called once the message is durable (stored, or dead-lettered): an MQTT QoS 1
+   * PUBACK or an HTTP 202 waits for it.
    */
-  offer(item: InputItem): boolean {
+  offer(item: InputItem, ack?: Ack): boolean {
     if (this.stopped) throw new Error('pipeline is stopped');
     const vin = item.kind === 'log' ? undefined : routingVin(item.payload);
     const host = this.hosts[this.partitioner.workerOf(item.tenant, vin ?? undefined)]!;
@@ -192,6 +200,7 @@ export class Pipeline {
     }
     this.metrics.inc('vigil_messages_received_total');
     host.inFlight++;
+    if (ack) (host.bufferAcks ??= [])[host.buffer.length] = ack;
     host.buffer.push(item);
     if (host.buffer.length >= this.opts.handoffBatch) this.handOver(host);
     else if (!this.flushScheduled) {
@@ -205,8 +214,15 @@ export class Pipeline {
   }
 
   /** Offer, waiting for room as long as needed (the `block` backpressure mode). */
-  async push(item: InputItem): Promise<void> {
-    while (!this.offer(item)) await this.ready();
+  async push(item: InputItem, ack?: Ack): Promise<void> {
+    while (!this.offer(item, ack)) await this.ready();
+  }
+
+  /** Offer, waiting for room, and resolve when the message is durable. */
+  pushDurable(item: InputItem): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.push(item, resolve).catch(reject);
+    });
   }
 
   /** Resolves when there is room again. */
@@ -290,6 +306,10 @@ export class Pipeline {
     h.buffer = [];
     const id = this.nextId++;
     h.pending.set(id, items);
+    if (h.bufferAcks) {
+      h.pendingAcks.set(id, h.bufferAcks);
+      h.bufferAcks = undefined;
+    }
     if (h.lane) {
       const out = h.lane.process(items);
       this.onOutput(h, id, out, h.lane.takeVehicleUpdates());
@@ -319,6 +339,8 @@ export class Pipeline {
   private onOutput(h: Lanehost, id: number, out: LaneOutput, vehicles: readonly VehicleRecord[]): void {
     const items = h.pending.get(id);
     h.pending.delete(id);
+    const acks = h.pendingAcks.get(id);
+    h.pendingAcks.delete(id);
     const n = items?.length ?? 0;
     for (const [key, name] of STAT_COUNTERS) if (out.stats[key]) this.metrics.inc(name, out.stats[key]);
     this.writer.enqueue({
@@ -326,6 +348,7 @@ export class Pipeline {
       vehicles,
       done: () => {
         h.inFlight -= n;
+        if (acks) for (const ack of acks) ack?.();
         this.wakeReady();
       },
     });

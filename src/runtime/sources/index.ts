@@ -1,12 +1,13 @@
 /**
- * Sources: each kind has a strict config schema (in ../config.ts) and a `start` that
- * returns the running thing. A source feeds the pipeline through `offer`/`ready`, so a
- * full pipeline slows it down instead of losing data.
+ * The source contract. Each kind has a strict config schema (in ../config.ts) and a
+ * `start(config, deps)` returning a RunningSource; the composition root (src/api/sources.ts)
+ * maps a config's `type` to its start function. A source feeds the pipeline through
+ * `offer(item, ack)` / `push` / `ready()`, so a full pipeline slows it down instead of losing
+ * data; `ack` fires once the message is durable (QoS 1 PUBACK, HTTP 202). What it cannot even
+ * frame as a message goes to `pipeline.deadLetter([...])` with a reason.
  */
 import type { Clock } from '../../core/clock.js';
-import type { SourceConfig } from '../config.js';
 import type { Pipeline } from '../pipeline.js';
-import { startSimulatorSource } from './simulator.js';
 
 export interface SourceDeps {
   readonly pipeline: Pipeline;
@@ -19,11 +20,4 @@ export interface RunningSource {
   /** One line for the start-up banner. */
   describe(): string;
   stop(): Promise<void>;
-}
-
-export async function startSource(config: SourceConfig, deps: SourceDeps): Promise<RunningSource> {
-  switch (config.type) {
-    case 'simulator':
-      return startSimulatorSource(config, deps);
-  }
 }
