@@ -9,7 +9,8 @@ import { SignalBatchBuilder, type SignalBatch } from '../core/batch.js';
 import { SignalCatalog, type SignalSpec } from '../core/catalog.js';
 import type { Clock } from '../core/clock.js';
 import type { Alert, ApiEvent, DeadLetter, RecordKind, SecurityEvent, VehicleRecord } from '../core/records.js';
-import { decodeLog, decodeSecurity, decodeSignals, parseJsonObject } from '../decode/json.js';
+import { decodeLog, decodeSecurity, decodeSignals } from '../decode/json.js';
+import { decodePayload, type Encoding } from '../decode/payload.js';
 import type { Reject } from '../decode/reject.js';
 import { BUILTIN_DETECTORS } from '../detect/builtin.js';
 import { SignalEngine } from '../detect/engine.js';
@@ -28,6 +29,8 @@ export interface InputItem {
   readonly tenant: string;
   readonly source: string;
   readonly payload: string | Uint8Array;
+  /** How the payload is encoded (default JSON); see src/decode/payload.ts. */
+  readonly encoding?: Encoding;
   readonly receivedAt: number;
 }
 
@@ -121,7 +124,7 @@ export class Lane {
     const decodeOnly = this.opts.mode === 'decode';
     for (const item of items) {
       stats.messages++;
-      const parsed = parseJsonObject(item.payload);
+      const parsed = decodePayload(item.payload, item.encoding);
       if (decodeOnly) {
         const msg = parsed.ok && item.kind === 'signals' ? decodeSignals(parsed.value) : undefined;
         if (msg?.ok) stats.signalRows += countEntries(msg.value.signals, msg.value.samples);
