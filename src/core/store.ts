@@ -8,6 +8,7 @@
  * Lists are newest first; an unknown tenant or a malformed vehicle key reads as "no rows".
  */
 import type { SignalBatch } from './batch.js';
+import type { CanFrameBatch } from './can.js';
 import type { Alert, ApiEvent, DeadLetter, SecurityEvent, VehicleRecord } from './records.js';
 
 export interface Page {
@@ -23,8 +24,17 @@ export interface StoredSignal {
   readonly text: string | null;
 }
 
+export interface StoredCanFrame {
+  readonly time: number;
+  readonly id: number;
+  readonly data: Uint8Array;
+  /** Ground truth when the source had it. */
+  readonly label?: 'normal' | 'attack';
+}
+
 export interface StoreCounts {
   readonly signals: number;
+  readonly canFrames: number;
   readonly securityEvents: number;
   readonly apiEvents: number;
   readonly alerts: number;
@@ -44,6 +54,10 @@ export interface Store {
 
   /** Append a columnar batch; resolves when durable. Returns rows written. */
   appendSignals(batch: SignalBatch): Promise<number>;
+  /** Append raw CAN frames of one vehicle (`vehicle` is its key; the batch's VIN is not stored). Returns frames written. */
+  appendCanFrames(vehicle: string, batch: CanFrameBatch): Promise<number>;
+  /** Raw frames of a vehicle, oldest first; `data` is the payload as bytes. */
+  queryCanFrames(q: { tenant: string; vehicle: string; from?: number; to?: number; limit: number }): Promise<StoredCanFrame[]>;
   insertSecurityEvents(events: readonly SecurityEvent[]): Promise<number>;
   insertApiEvents(events: readonly ApiEvent[]): Promise<number>;
   insertAlerts(alerts: readonly Alert[]): Promise<number>;

@@ -17,6 +17,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SignalBatch } from '../../src/core/batch.js';
 import { StoreError } from '../../src/core/errors.js';
 import type { Store, StoreCounts } from '../../src/core/store.js';
+import { CAN_EXTENDED_FLAG, CanFrameBatchBuilder, type CanFrameBatch } from '../../src/core/can.js';
 import {
   ACME,
   ALL_BYTES,
@@ -41,7 +42,7 @@ export interface StoreContractOptions {
   readonly reopen?: (closed: Store) => Promise<Store>;
 }
 
-const ZERO: StoreCounts = { signals: 0, securityEvents: 0, apiEvents: 0, alerts: 0, vehicles: 0, deadLetters: 0 };
+const ZERO: StoreCounts = { signals: 0, canFrames: 0, securityEvents: 0, apiEvents: 0, alerts: 0, vehicles: 0, deadLetters: 0 };
 
 /** Defines the contract's `describe` blocks; `make` returns a fresh, empty, migrated store per test. */
 export function runStoreContract(name: string, make: () => Promise<Store>, options: StoreContractOptions = {}): void {
@@ -102,6 +103,40 @@ export function runStoreContract(name: string, make: () => Promise<Store>, optio
         ).rejects.toBeInstanceOf(StoreError);
         await expect(store.saveSignalDictionary([{ id: 3, path: 'Vehicle.Speed' }])).rejects.toBeInstanceOf(StoreError);
         expect(await store.signalDictionary()).toEqual(new Map([['Vehicle.Speed', 1]]));
+      });
+    });
+
+    describe('CAN frames', () => {
+      const frames = (tenant: string, labels: boolean): CanFrameBatch => {
+        const b = new CanFrameBatchBuilder({ tenant, vin: 'ignored-by-the-store', source: 'contract' }, 16, 64, labels);
+        b.push(T0 + 0.125, 0x1d0, [0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0xff], 0);
+        b.push(T0 + 1, 0x18ff50e5 | CAN_EXTENDED_FLAG, [0xde, 0xad], 1);
+        b.push(T0 + 2, 0x7df, [], 0);
+        b.push(T0 + 3, 0x123, Array.from({ length: 64 }, (_, i) => (i * 7) & 0xff), 1); // CAN FD
+        return b.build();
+      };
+
+      it('appends frames and reads them back byte for byte, oldest first, with labels', async () => {
+        expect(await store.appendCanFrames(V.a, frames(ACME, true))).toBe(4);
+        const got = await store.queryCanFrames({ tenant: ACME, vehicle: V.a, limit: 10 });
+        expect(got.map((f) => [f.time, f.id >>> 0, [...f.data], f.label])).toEqual([
+          [T0 + 0.125, 0x1d0, [0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0xff], 'normal'],
+          [T0 + 1, (0x18ff50e5 | CAN_EXTENDED_FLAG) >>> 0, [0xde, 0xad], 'attack'],
+          [T0 + 2, 0x7df, [], 'normal'],
+          [T0 + 3, 0x123, Array.from({ length: 64 }, (_, i) => (i * 7) & 0xff), 'attack'],
+        ]);
+        expect((await store.counts(ACME)).canFrames).toBe(4);
+      });
+
+      it('leaves the label off for unlabelled traces, filters by time, and scopes by tenant and vehicle', async () => {
+        await store.appendCanFrames(V.a, frames(ACME, false));
+        await store.appendCanFrames(V.b, frames(GLOBEX, false));
+        const got = await store.queryCanFrames({ tenant: ACME, vehicle: V.a, from: T0 + 1, to: T0 + 3, limit: 10 });
+        expect(got.map((f) => f.time)).toEqual([T0 + 1, T0 + 2]);
+        expect(got.every((f) => f.label === undefined)).toBe(true);
+        expect(await store.queryCanFrames({ tenant: ACME, vehicle: V.b, limit: 10 })).toEqual([]);
+        expect((await store.counts(GLOBEX)).canFrames).toBe(4);
+        expect((await store.counts()).canFrames).toBe(8);
       });
     });
 

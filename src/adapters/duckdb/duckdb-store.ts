@@ -5,11 +5,13 @@
  * or nothing: a rejected call writes nothing, and a resolved one is durable.
  */
 import type { SignalBatch } from '../../core/batch.js';
+import type { CanFrameBatch } from '../../core/can.js';
 import type { Alert, ApiEvent, DeadLetter, SecurityEvent, VehicleRecord } from '../../core/records.js';
-import type { Page, Store, StoreCounts, StoredSignal } from '../../core/store.js';
+import type { Page, Store, StoreCounts, StoredCanFrame, StoredSignal } from '../../core/store.js';
 import { SerialConnection, storeError, type SqlParam } from './connection.js';
 import { appliedMigrations, migrate, type AppliedMigration } from './migrations.js';
 import { loadSignalDictionary, saveSignalDictionary } from './signal-dict.js';
+import { FrameWriter } from './frame-writer.js';
 import { CHUNK_ROWS, SignalWriter } from './signal-writer.js';
 import { NO_MATCH, insertRows, keyFilter, type Filter } from './sql.js';
 import { alerts, apiEvents, deadLetters, securityEvents, vehicles, VEHICLE_MERGE, type RecordTable } from './tables.js';
@@ -39,6 +41,7 @@ export class DuckDBStore implements Store {
   readonly dialect = 'duckdb' as const;
   private readonly tenants: TenantRegistry;
   private readonly signals = new SignalWriter();
+  private readonly frames = new FrameWriter();
 
   private constructor(
     private readonly db: SerialConnection,
@@ -196,6 +199,57 @@ export class DuckDBStore implements Store {
     });
   }
 
+  appendCanFrames(vehicle: string, batch: CanFrameBatch): Promise<number> {
+    return this.db.exclusive(async () => {
+      if (batch.size === 0) return 0;
+      const tenant = await this.tenants.ensure(batch.tenant);
+      const append = async (): Promise<void> => {
+        const appender = await this.db.appender('can_frames');
+        let failure: unknown;
+        try {
+          this.frames.write(appender, tenant, vehicle, batch);
+          appender.flushSync();
+        } catch (error) {
+          failure = error;
+          appender.clear();
+        }
+        try {
+          appender.closeSync();
+        } catch (error) {
+          failure ??= error;
+        }
+        if (failure !== undefined) throw storeError('APPEND can_frames', [batch.tenant, batch.size], failure);
+      };
+      if (batch.size <= ONE_COMMIT_ROWS) await append();
+      else await this.db.transaction(append);
+      return batch.size;
+    });
+  }
+
+  queryCanFrames(q: { tenant: string; vehicle: string; from?: number; to?: number; limit: number }): Promise<StoredCanFrame[]> {
+    const filters: Filter[] = [keyFilter('vehicle', q.vehicle)];
+    if (q.from !== undefined) filters.push(['ts >= ?', timeParam(q.from, 'from')]);
+    if (q.to !== undefined) filters.push(['ts < ?', timeParam(q.to, 'to')]);
+    return this.db.exclusive(async () => {
+      const [limit] = pageParams({ limit: q.limit });
+      const where = await this.where(q.tenant, filters);
+      if (!where) return [];
+      const rows = await this.db.all<{ ts: bigint; can_id: number; dlc: number; data: bigint; label: number; data_fd: Uint8Array | null }>(
+        `SELECT epoch_us(ts) AS ts, can_id, dlc, data, label, data_fd FROM can_frames ${where.sql} ORDER BY ts LIMIT ?`,
+        [...where.params, limit],
+      );
+      return rows.map((r) => {
+        let data: Uint8Array;
+        if (r.data_fd) data = new Uint8Array(r.data_fd);
+        else {
+          data = new Uint8Array(r.dlc);
+          for (let b = 0; b < r.dlc; b++) data[b] = Number((BigInt.asUintN(64, r.data) >> BigInt(56 - 8 * b)) & 0xffn);
+        }
+        return { time: timeValue(r.ts), id: r.can_id, data, ...(r.label ? { label: r.label === 2 ? ('attack' as const) : ('normal' as const) } : {}) };
+      });
+    });
+  }
+
   listAlerts(q: { tenant: string; vehicle?: string; since?: number } & Page): Promise<Alert[]> {
     const filters: Filter[] = [];
     if (q.vehicle !== undefined) filters.push(keyFilter('vehicle', q.vehicle));
@@ -220,8 +274,8 @@ export class DuckDBStore implements Store {
   counts(tenant?: string): Promise<StoreCounts> {
     return this.db.exclusive(async () => {
       const where = await this.where(tenant, []);
-      if (!where) return { signals: 0, securityEvents: 0, apiEvents: 0, alerts: 0, vehicles: 0, deadLetters: 0 };
-      const tables = ['signals', 'security_events', 'api_events', 'alerts', 'vehicles', 'dead_letters'];
+      if (!where) return { signals: 0, canFrames: 0, securityEvents: 0, apiEvents: 0, alerts: 0, vehicles: 0, deadLetters: 0 };
+      const tables = ['signals', 'can_frames', 'security_events', 'api_events', 'alerts', 'vehicles', 'dead_letters'];
       const [row] = await this.db.all<Record<string, bigint>>(
         `SELECT ${tables.map((name) => `(SELECT count(*) FROM ${name} ${where.sql}) AS ${name}`).join(', ')}`,
         tables.flatMap(() => where.params),
@@ -229,6 +283,7 @@ export class DuckDBStore implements Store {
       const n = (name: string): number => Number(row?.[name] ?? 0);
       return {
         signals: n('signals'),
+        canFrames: n('can_frames'),
         securityEvents: n('security_events'),
         apiEvents: n('api_events'),
         alerts: n('alerts'),

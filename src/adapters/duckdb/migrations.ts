@@ -122,6 +122,25 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 2,
+    name: 'raw CAN frames',
+    statements: [
+      // Written only by the appender (frame-writer.ts); column order is its chunk layout.
+      // data: classic CAN bytes 0..7 packed big-endian; data_fd: the whole payload of CAN FD frames.
+      // label: 0 unlabelled, 1 labelled normal, 2 labelled attack (ground truth of research traces).
+      `CREATE TABLE can_frames (
+        tenant USMALLINT NOT NULL,
+        vehicle UBIGINT NOT NULL,
+        ts TIMESTAMP NOT NULL,
+        can_id UINTEGER NOT NULL,
+        dlc UTINYINT NOT NULL,
+        data UBIGINT NOT NULL,
+        label UTINYINT NOT NULL,
+        data_fd BLOB
+      )`,
+    ],
+  },
 ];
 
 const BOOKKEEPING = `CREATE TABLE IF NOT EXISTS schema_migrations (
