@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DuckDBStore } from '../src/adapters/duckdb/duckdb-store.js';
+import { CanFrameBatchBuilder } from '../src/core/can.js';
 import { systemClock } from '../src/core/clock.js';
 import type { Store } from '../src/core/store.js';
 import { DEFAULT_POLICY } from '../src/normalize/policy.js';
@@ -138,6 +139,27 @@ describe('pipeline', () => {
     });
     await Promise.all([good, bad]);
     expect(order.sort()).toEqual(['bad acked, dead=1', 'good acked, stored=1']);
+  });
+
+  it('stores raw CAN frame batches of a vehicle, and dead-letters a batch with a bad VIN as candump text', async () => {
+    const { pipeline, store } = await setup();
+    const frames = (vin: string, n: number) => {
+      const b = new CanFrameBatchBuilder({ tenant: 'acme', vin, source: 'test-trace' }, n, 8, true);
+      for (let i = 0; i < n; i++) b.push(now + i, 0x100 + (i % 7), [i & 0xff, 1, 2, 3, 4, 5, 6, 7], i % 10 === 0 ? 1 : 0);
+      return b.build();
+    };
+    const acked: string[] = [];
+    await pipeline.pushFrames(frames(vins[3]!, 70_000), () => acked.push('good'));
+    await pipeline.pushFrames(frames('NOT A VIN', 3), () => acked.push('bad'));
+    await pipeline.drain();
+    expect(acked.sort()).toEqual(['bad', 'good']);
+    const counts = await store.counts('acme');
+    expect(counts.canFrames).toBe(70_000);
+    const [dead] = await store.listDeadLetters({ tenant: 'acme', limit: 5 });
+    expect(dead).toMatchObject({ kind: 'can', code: 'vin.invalid', source: 'test-trace' });
+    expect(new TextDecoder().decode(dead!.raw).split('\n')).toHaveLength(3);
+    expect(new TextDecoder().decode(dead!.raw)).toMatch(/^\(\d+\.\d{6}\) can0 100#0001020304050607$/m);
+    expect(pipeline.metrics.get('vigil_can_frames_dead_lettered_total')).toBe(3);
   });
 
   it('writes twin summaries to the vehicles table', async () => {

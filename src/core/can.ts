@@ -117,3 +117,18 @@ export function canTransferables(b: CanFrameBatch): ArrayBuffer[] {
   if (b.label) out.push(b.label.buffer as ArrayBuffer);
   return out;
 }
+
+/** The frames as candump log lines (`(sec.usec) bus ID#DATA`): how a refused batch keeps its raw content. */
+export function candumpText(b: CanFrameBatch): string {
+  const lines: string[] = [];
+  const bus = b.bus ?? 'can0';
+  for (let i = 0; i < b.size; i++) {
+    const t = b.time[i]! / 1000;
+    const ext = (b.id[i]! & CAN_EXTENDED_FLAG) !== 0;
+    const id = (b.id[i]! & 0x1fffffff).toString(16).toUpperCase().padStart(ext ? 8 : 3, '0');
+    let hex = '';
+    for (let k = 0; k < b.dlc[i]!; k++) hex += b.data[i * b.stride + k]!.toString(16).toUpperCase().padStart(2, '0');
+    lines.push(`(${t.toFixed(6)}) ${bus} ${id}${b.dlc[i]! > 8 ? '##0' : '#'}${hex}`);
+  }
+  return lines.join('\n');
+}

@@ -83,7 +83,8 @@ export interface DeadLetter {
   readonly tenant?: string;
   /** Which source received it (e.g. `sim`, `http`, `mqtt:vigil/acme/...`). */
   readonly source: string;
-  readonly kind: RecordKind | 'unknown';
+  /** The record's kind; `can` for a batch of raw CAN frames (kept as candump text). */
+  readonly kind: RecordKind | 'can' | 'unknown';
   /** Machine-readable reason code, e.g. `json.malformed`, `signal.unknown`, `value.out_of_range`. */
   readonly code: string;
   /** Human-readable reason with the specifics (path, value, limit). */

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { SignalBatchBuilder, type SignalBatch } from '../core/batch.js';
 import { SignalCatalog, type SignalSpec } from '../core/catalog.js';
+import { candumpText, type CanFrameBatch } from '../core/can.js';
 import type { Clock } from '../core/clock.js';
 import type { Alert, ApiEvent, DeadLetter, RecordKind, SecurityEvent, VehicleRecord } from '../core/records.js';
 import { decodeLog, decodeSecurity, decodeSignals } from '../decode/json.js';
@@ -21,6 +22,7 @@ import { Pseudonymizer } from '../normalize/pseudonym.js';
 import { normalizeLog, normalizeSecurity } from '../normalize/records.js';
 import { DEFAULT_SECURITY_EXTRACT } from '../normalize/security-extract.js';
 import { SignalNormalizer, type EntryReject } from '../normalize/signals.js';
+import { isValidVin } from '../normalize/vin.js';
 import { TwinRegistry } from '../twin/twins.js';
 
 /** One raw message as a source received it. */
@@ -64,10 +66,20 @@ export interface LaneStats {
   logEvents: number;
   alerts: number;
   alertsSuppressed: number;
+  /** Raw CAN frames accepted (stored) and refused (dead-lettered with their batch). */
+  canFrames: number;
+  canFramesRejected: number;
+}
+
+/** Raw frames of one vehicle, keyed by its pseudonym, for the store. */
+export interface VehicleFrames {
+  readonly vehicle: string;
+  readonly batch: CanFrameBatch;
 }
 
 export interface LaneOutput {
   readonly batches: SignalBatch[];
+  readonly frames?: VehicleFrames[];
   readonly security: SecurityEvent[];
   readonly logs: ApiEvent[];
   readonly alerts: Alert[];
@@ -78,6 +90,7 @@ export interface LaneOutput {
 export const emptyStats = (): LaneStats => ({
   messages: 0, messagesRejected: 0, signalRows: 0, entriesRejected: 0, entriesIgnored: 0,
   duplicates: 0, late: 0, securityEvents: 0, logEvents: 0, alerts: 0, alertsSuppressed: 0,
+  canFrames: 0, canFramesRejected: 0,
 });
 
 const encoder = new TextEncoder();
@@ -199,6 +212,30 @@ export class Lane {
     }
     stats.alerts = alerts.length;
     return { batches, security, logs, alerts, deadLetters, stats };
+  }
+
+  /**
+   * Raw CAN frames of one vehicle: the VIN is checked and pseudonymized and the frames kept
+   * for the store (and, once a DBC is bound to the vehicle, decoded into signals). A batch
+   * whose vehicle cannot be identified is dead-lettered whole, as candump text.
+   */
+  processFrames(batch: CanFrameBatch): LaneOutput {
+    const stats = emptyStats();
+    stats.messages = 1;
+    const out = { batches: [] as SignalBatch[], security: [], logs: [], alerts: [] as Alert[], deadLetters: [] as DeadLetter[], stats };
+    if (!isValidVin(batch.vin, { checkDigit: this.opts.policy.vinCheckDigit })) {
+      stats.messagesRejected = 1;
+      stats.canFramesRejected = batch.size;
+      out.deadLetters.push({
+        id: randomUUID(), tenant: batch.tenant, source: batch.source, kind: 'can', code: 'vin.invalid',
+        reason: `invalid VIN ${JSON.stringify(batch.vin.slice(0, 40))} for ${batch.size} CAN frames`,
+        receivedAt: batch.receivedAt, raw: encoder.encode(candumpText(batch)),
+      });
+      return out;
+    }
+    const vehicle = this.pseudonyms.key(batch.tenant, batch.vin);
+    stats.canFrames = batch.size;
+    return { ...out, frames: [{ vehicle, batch }] };
   }
 
   /** Twin summaries changed since the last call. */

@@ -11,6 +11,7 @@ import { isValidVin } from '../normalize/vin.js';
 import type { SignalCatalog } from '../core/catalog.js';
 import type { Clock } from '../core/clock.js';
 import { BackpressureError } from '../core/errors.js';
+import { candumpText, canTransferables, type CanFrameBatch } from '../core/can.js';
 import type { DeadLetter, VehicleRecord } from '../core/records.js';
 import type { Store } from '../core/store.js';
 import type { NormalizePolicy } from '../normalize/policy.js';
@@ -57,6 +58,15 @@ export interface PipelineOptions {
   readonly metrics?: Metrics;
 }
 
+interface Pending {
+  readonly items: InputItem[];
+  readonly frames?: CanFrameBatch;
+  readonly units: number;
+}
+
+/** In-flight units a frame batch counts for: one per this many frames (a message is one unit). */
+export const FRAMES_PER_UNIT = 256;
+
 /** Called once a message is durable: stored, or dead-lettered with its reason. */
 export type Ack = () => void;
 
@@ -66,7 +76,8 @@ interface Lanehost {
   buffer: InputItem[];
   /** Acks of the buffered messages, index-aligned with `buffer` (sparse: most messages have none). */
   bufferAcks: (Ack | undefined)[] | undefined;
-  readonly pending: Map<number, InputItem[]>;
+  /** Hand-overs not yet durable: their messages (for dead-lettering if the worker dies) and in-flight units. */
+  readonly pending: Map<number, Pending>;
   readonly pendingAcks: Map<number, (Ack | undefined)[]>;
   worker?: Worker;
   /** Between a worker's death and its replacement: hand-overs wait in the buffer. */
@@ -83,6 +94,7 @@ const STAT_COUNTERS: [keyof LaneStats, string, string][] = [
   ['late', 'vigil_signals_late_total', 'Signal rows later than the lateness window (stored, not detected on)'],
   ['alerts', 'vigil_alerts_raised_total', 'Alerts raised by detectors'],
   ['alertsSuppressed', 'vigil_alerts_suppressed_total', 'Detections suppressed by the per-rule cooldown'],
+  ['canFramesRejected', 'vigil_can_frames_dead_lettered_total', 'Raw CAN frames dead-lettered with their batch'],
 ];
 
 export class Pipeline {
@@ -104,6 +116,7 @@ export class Pipeline {
     const m = this.metrics;
     m.counter('vigil_messages_received_total', 'Messages offered to the pipeline', { rate: true });
     m.counter('vigil_signals_stored_total', 'Signal rows durably stored', { rate: true });
+    m.counter('vigil_can_frames_stored_total', 'Raw CAN frames durably stored', { rate: true });
     m.counter('vigil_dead_letters_stored_total', 'Dead letters stored (whole messages and single entries)', { rate: true });
     m.counter('vigil_security_events_stored_total', 'IDS security events stored', { rate: true });
     m.counter('vigil_api_events_stored_total', 'Back-end API/log events stored', { rate: true });
@@ -213,6 +226,37 @@ export class Pipeline {
     return true;
   }
 
+  /**
+   * Take a batch of raw CAN frames of one vehicle if there is room (false when full, nothing
+   * taken). It goes to the worker owning the vehicle, transferred rather than copied: the
+   * caller must not touch the batch afterwards. `ack` fires once the frames are durable.
+   */
+  offerFrames(batch: CanFrameBatch, ack?: Ack): boolean {
+    if (this.stopped) throw new Error('pipeline is stopped');
+    const host = this.hosts[this.partitioner.workerOf(batch.tenant, batch.vin)]!;
+    const units = 1 + Math.floor(batch.size / FRAMES_PER_UNIT);
+    // An empty host always takes a batch, however large, so one big batch cannot wait forever.
+    if ((host.inFlight > 0 && host.inFlight + units > this.opts.maxInFlightPerWorker) || this.writer.pendingRows >= this.opts.maxPendingRows) {
+      this.metrics.inc('vigil_backpressure_total');
+      if (this.opts.onFull === 'reject') throw new BackpressureError('pipeline is full', this.opts.flushIntervalMs * 10);
+      return false;
+    }
+    this.metrics.inc('vigil_messages_received_total');
+    host.inFlight += units;
+    const id = this.nextId++;
+    host.pending.set(id, { items: [], frames: batch, units });
+    if (ack) host.pendingAcks.set(id, [ack]);
+    if (host.lane) this.onOutput(host, id, host.lane.processFrames(batch), []);
+    else if (host.restarting) this.onWorkerMessage(host, { type: 'error', id, message: `worker ${host.index} is restarting` });
+    else host.worker!.postMessage({ type: 'frames', id, batch } satisfies ToWorker, canTransferables(batch));
+    return true;
+  }
+
+  /** offerFrames, waiting for room as long as needed. */
+  async pushFrames(batch: CanFrameBatch, ack?: Ack): Promise<void> {
+    while (!this.offerFrames(batch, ack)) await this.ready();
+  }
+
   /** Offer, waiting for room as long as needed (the `block` backpressure mode). */
   async push(item: InputItem, ack?: Ack): Promise<void> {
     while (!this.offer(item, ack)) await this.ready();
@@ -305,7 +349,7 @@ export class Pipeline {
     const items = h.buffer;
     h.buffer = [];
     const id = this.nextId++;
-    h.pending.set(id, items);
+    h.pending.set(id, { items, units: items.length });
     if (h.bufferAcks) {
       h.pendingAcks.set(id, h.bufferAcks);
       h.bufferAcks = undefined;
@@ -322,7 +366,8 @@ export class Pipeline {
     if (msg.type === 'out') this.onOutput(h, msg.id, msg.out, msg.vehicles);
     else if (msg.type === 'error') {
       // The lane threw on this hand-over: dead-letter every message of it with the error.
-      const items = h.pending.get(msg.id) ?? [];
+      const pending = h.pending.get(msg.id);
+      const items = pending?.items ?? [];
       this.metrics.inc('vigil_worker_errors_total');
       this.workerErrors.push(msg.message.split('\n')[0]!);
       const enc = new TextEncoder();
@@ -331,17 +376,24 @@ export class Pipeline {
         code: 'internal.worker_error', reason: msg.message.split('\n')[0]!, receivedAt: it.receivedAt,
         raw: typeof it.payload === 'string' ? enc.encode(it.payload) : it.payload,
       }));
-      this.metrics.inc('vigil_messages_dead_lettered_total', items.length);
+      if (pending?.frames) {
+        const f = pending.frames;
+        deadLetters.push({
+          id: `worker-error:${msg.id}:frames:${Date.now()}`, tenant: f.tenant, source: f.source, kind: 'can',
+          code: 'internal.worker_error', reason: msg.message.split('\n')[0]!, receivedAt: f.receivedAt, raw: enc.encode(candumpText(f)),
+        });
+      }
+      this.metrics.inc('vigil_messages_dead_lettered_total', deadLetters.length);
       this.onOutput(h, msg.id, { batches: [], security: [], logs: [], alerts: [], deadLetters, stats: emptyStats() }, []);
     }
   }
 
   private onOutput(h: Lanehost, id: number, out: LaneOutput, vehicles: readonly VehicleRecord[]): void {
-    const items = h.pending.get(id);
+    const pending = h.pending.get(id);
     h.pending.delete(id);
     const acks = h.pendingAcks.get(id);
     h.pendingAcks.delete(id);
-    const n = items?.length ?? 0;
+    const n = pending?.units ?? 0;
     for (const [key, name] of STAT_COUNTERS) if (out.stats[key]) this.metrics.inc(name, out.stats[key]);
     this.writer.enqueue({
       out,

@@ -145,6 +145,14 @@ export class StoreWriter {
         list.push(b);
       }
     }
+    for (const j of jobs) {
+      for (const f of j.out.frames ?? []) {
+        if (written.has(f.batch)) continue;
+        await this.store.appendCanFrames(f.vehicle, f.batch);
+        written.add(f.batch);
+        m.inc('vigil_can_frames_stored_total', f.batch.size);
+      }
+    }
     for (const [tenant, parts] of byTenant) {
       const merged = concatBatches(tenant, parts);
       await this.store.appendSignals(merged);

@@ -5,11 +5,13 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { transferables } from '../core/batch.js';
+import { canTransferables, type CanFrameBatch } from '../core/can.js';
 import { systemClock } from '../core/clock.js';
 import { Lane, type InputItem, type LaneOptions } from './lane.js';
 
 export type ToWorker =
   | { readonly type: 'items'; readonly id: number; readonly items: InputItem[] }
+  | { readonly type: 'frames'; readonly id: number; readonly batch: CanFrameBatch }
   | { readonly type: 'flush-vehicles'; readonly id: number };
 
 export type FromWorker =
@@ -26,13 +28,13 @@ if (parentPort) {
   let lastSummary = 0;
   port.on('message', (msg: ToWorker) => {
     try {
-      if (msg.type === 'items') {
-        const out = lane.process(msg.items);
+      if (msg.type === 'items' || msg.type === 'frames') {
+        const out = msg.type === 'items' ? lane.process(msg.items) : lane.processFrames(msg.batch);
         const now = Date.now();
         const vehicles = now - lastSummary >= VEHICLE_SUMMARY_INTERVAL_MS ? lane.takeVehicleUpdates() : [];
         if (vehicles.length) lastSummary = now;
         const reply: FromWorker = { type: 'out', id: msg.id, out, vehicles };
-        port.postMessage(reply, out.batches.flatMap(transferables));
+        port.postMessage(reply, [...out.batches.flatMap(transferables), ...(out.frames ?? []).flatMap((f) => canTransferables(f.batch))]);
       } else {
         const reply: FromWorker = { type: 'vehicles', id: msg.id, vehicles: lane.takeVehicleUpdates() };
         port.postMessage(reply);
