@@ -16,6 +16,7 @@ import type { VigilConfig } from '../runtime/config.js';
 import { Pipeline } from '../runtime/pipeline.js';
 import type { RunningSource } from '../runtime/sources/index.js';
 import { startSource } from './sources.js';
+import { replayDeadLetters } from './dlq.js';
 import { loadSecret } from './secret.js';
 
 export const VERSION = '0.1.0';
@@ -60,7 +61,7 @@ export async function startVigil(config: VigilConfig, opts: StartOptions = {}): 
     let http: FastifyInstance | undefined;
     let url: string | undefined;
     if (config.http.enabled) {
-      http = buildHttpServer({ store, pipeline, version: VERSION, startedAt, logger: opts.logger ?? false });
+      http = buildHttpServer({ store, pipeline, version: VERSION, startedAt, logger: opts.logger ?? false, replay: (f) => replayDeadLetters(store, pipeline, f) });
       url = await http.listen({ host: config.http.host, port: config.http.port });
     }
     const sources = await Promise.all(config.sources.map((s) => startSource(s, { pipeline, defaultTenant: config.tenant, clock })));

@@ -57,8 +57,8 @@ export async function printStatus(opts: { url: string; json?: boolean }): Promis
 
 type ApiDeadLetter = Omit<DeadLetter, 'raw'> & { raw: string };
 
-export async function dlqList(opts: { url: string; dataDir: string; limit: number; code?: string; json?: boolean }): Promise<void> {
-  const q = new URLSearchParams({ limit: String(opts.limit), ...(opts.code ? { code: opts.code } : {}) });
+export async function dlqList(opts: { url: string; dataDir: string; limit: number; code?: string; source?: string; json?: boolean }): Promise<void> {
+  const q = new URLSearchParams({ limit: String(opts.limit), ...(opts.code ? { code: opts.code } : {}), ...(opts.source ? { source: opts.source } : {}) });
   let items: ApiDeadLetter[];
   const fromApi = (await getJson(`${opts.url}/v1/dead-letters?${q}`)) as { items: ApiDeadLetter[] } | undefined;
   if (fromApi) items = fromApi.items;
@@ -71,7 +71,7 @@ export async function dlqList(opts: { url: string; dataDir: string; limit: numbe
     }
     const store = await DuckDBStore.open({ path: file });
     try {
-      const rows = await store.listDeadLetters({ limit: opts.limit, ...(opts.code ? { code: opts.code } : {}) });
+      const rows = await store.listDeadLetters({ limit: opts.limit, ...(opts.code ? { code: opts.code } : {}), ...(opts.source ? { source: opts.source } : {}) });
       items = rows.map((d) => ({ ...d, raw: Buffer.from(d.raw).toString('utf8') }));
     } finally {
       await store.close();

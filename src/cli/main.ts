@@ -6,6 +6,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { VigilError } from '../core/errors.js';
 import { checkConfigFiles, runDemo, runServe } from './serve.js';
+import { dlqReplay } from './dlq-replay.js';
 import { dlqList, printStatus } from './inspect.js';
 import { runSimulateCommand } from './simulate.js';
 
@@ -63,17 +64,29 @@ program
   .option('--json', 'print JSON')
   .action(printStatus);
 
-program
-  .command('dlq')
-  .description('the dead-letter store')
+const dlq = program.command('dlq').description('the dead-letter store');
+dlq
   .command('list')
   .description('list dead letters, newest first')
   .option('--url <url>', 'server URL (used when a server is running)', 'http://127.0.0.1:8080')
   .option('--data-dir <dir>', 'open the store directly when no server answers', './vigil-data')
   .option('--limit <n>', 'rows', int, 20)
   .option('--code <code>', 'only this reason code, e.g. value.out_of_range')
+  .option('--source <source>', 'only dead letters from this source')
   .option('--json', 'print JSON lines')
   .action(dlqList);
+
+dlq
+  .command('replay')
+  .description('send dead letters through the pipeline again (after a fix); removes each once durable')
+  .option('--url <url>', 'server URL (used when a server is running)', 'http://127.0.0.1:8080')
+  .option('--data-dir <dir>', 'replay on this store with an embedded pipeline when no server answers', './vigil-data')
+  .option('--code <code>', 'only this reason code')
+  .option('--source <source>', 'only dead letters from this source')
+  .option('--tenant <tenant>', 'only this tenant')
+  .option('--limit <n>', 'at most this many', int)
+  .option('-c, --config <file>', 'config of the embedded pipeline used when no server answers (its dataDir wins)')
+  .action(dlqReplay);
 
 try {
   await program.parseAsync(process.argv);

@@ -82,6 +82,8 @@ export interface Store {
   listSecurityEvents(q: { tenant: string; vehicle?: string } & Page): Promise<SecurityEvent[]>;
   listApiEvents(q: { tenant: string } & Page): Promise<ApiEvent[]>;
   /** Dead letters, newest first; `tenant` undefined lists all (admin). */
-  listDeadLetters(q: { tenant?: string; code?: string } & Page): Promise<DeadLetter[]>;
+  listDeadLetters(q: { tenant?: string; code?: string; source?: string } & Page): Promise<DeadLetter[]>;
+  /** Remove dead letters by id (after a successful replay); returns how many were removed. */
+  deleteDeadLetters(ids: readonly string[]): Promise<number>;
   counts(tenant?: string): Promise<StoreCounts>;
 }

@@ -14,7 +14,7 @@ import { isValidVin } from './vin.js';
 
 /** One refused entry of an otherwise accepted message. */
 export interface EntryReject extends Reject {
-  /** The raw entry as JSON, e.g. `{"vin":..,"ts":..,"path":..,"value":..}`. */
+  /** The raw entry as a one-entry wire message: `{"vin":..,"ts":..,"samples":[[path, ts, value]]}`. */
   readonly raw: string;
 }
 
@@ -118,8 +118,9 @@ function check(def: SignalDef, value: unknown): Reject | undefined {
 
 const typeName = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
 
+/** The refused entry as a one-entry wire message, so `vigil dlq replay` can send it again as it is. */
 function entryReject(vin: string, ts: unknown, path: string, value: unknown, code: string, reason: string): EntryReject {
-  return { code, reason, raw: safeJson({ vin, ts, path, value }) };
+  return { code, reason, raw: safeJson({ vin, ts, samples: [[path, ts, value]] }) };
 }
 
 function safeJson(v: unknown): string {

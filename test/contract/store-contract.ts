@@ -415,6 +415,14 @@ export function runStoreContract(name: string, make: () => Promise<Store>, optio
         expect(await store.insertDeadLetters([deadLetter(2), deadLetter(3), deadLetter(3)])).toBe(1);
         expect((await store.counts()).deadLetters).toBe(3);
       });
+
+      it('filters dead letters by source and deletes them by id', async () => {
+        await store.insertDeadLetters([deadLetter(1), deadLetter(2), { ...deadLetter(3), source: 'replay-7' }]);
+        expect((await store.listDeadLetters({ source: 'replay-7', limit: 10 })).map((d) => d.id)).toEqual([deadLetter(3).id]);
+        expect(await store.deleteDeadLetters([deadLetter(1).id, deadLetter(3).id, 'no-such-id'])).toBe(2);
+        expect((await store.listDeadLetters({ limit: 10 })).map((d) => d.id)).toEqual([deadLetter(2).id]);
+        expect(await store.deleteDeadLetters([])).toBe(0);
+      });
     });
 
     describe('vehicles', () => {

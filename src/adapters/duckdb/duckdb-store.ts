@@ -36,6 +36,8 @@ export interface DuckDBStoreOptions {
 /** The DuckDB Store adapter. `await DuckDBStore.open({ path: 'vigil-data/vigil.duckdb' })`. */
 /** Upserts of more vehicles than this go through the staging table (vehicle-upsert.ts). */
 const SMALL_UPSERT = 200;
+/** Ids per DELETE statement. */
+const ROWS_PER_DELETE = 500;
 
 export class DuckDBStore implements Store {
   readonly dialect = 'duckdb' as const;
@@ -266,9 +268,22 @@ export class DuckDBStore implements Store {
     return this.list(apiEvents, q.tenant, [], 'ts DESC, id', q);
   }
 
-  listDeadLetters(q: { tenant?: string; code?: string } & Page): Promise<DeadLetter[]> {
-    const filters: Filter[] = q.code === undefined ? [] : [['code = ?', q.code]];
+  listDeadLetters(q: { tenant?: string; code?: string; source?: string } & Page): Promise<DeadLetter[]> {
+    const filters: Filter[] = [];
+    if (q.code !== undefined) filters.push(['code = ?', q.code]);
+    if (q.source !== undefined) filters.push(['source = ?', q.source]);
     return this.list(deadLetters, q.tenant, filters, 'received_at DESC, id', q);
+  }
+
+  deleteDeadLetters(ids: readonly string[]): Promise<number> {
+    return this.db.exclusive(async () => {
+      let removed = 0;
+      for (let i = 0; i < ids.length; i += ROWS_PER_DELETE) {
+        const part = ids.slice(i, i + ROWS_PER_DELETE);
+        removed += await this.db.run(`DELETE FROM dead_letters WHERE id IN (${part.map(() => '?').join(', ')})`, part);
+      }
+      return removed;
+    });
   }
 
   counts(tenant?: string): Promise<StoreCounts> {

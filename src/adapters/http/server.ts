@@ -5,6 +5,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Store } from '../../core/store.js';
 import type { Pipeline } from '../../runtime/pipeline.js';
+import { ConfigError, NotFoundError } from '../../core/errors.js';
 import { errorHandler } from './errors.js';
 
 export interface HttpDeps {
@@ -13,6 +14,8 @@ export interface HttpDeps {
   readonly version: string;
   readonly startedAt: number;
   readonly logger?: boolean;
+  /** Replays dead letters through the pipeline (see src/api/dlq.ts). */
+  readonly replay?: (filter: { tenant?: string; code?: string; source?: string; limit?: number }) => Promise<unknown>;
 }
 
 /** Largest dead-letter page. */
@@ -52,15 +55,25 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     };
   });
 
-  app.get<{ Querystring: { limit?: string; offset?: string; code?: string; tenant?: string } }>('/v1/dead-letters', async (req) => {
+  app.get<{ Querystring: { limit?: string; offset?: string; code?: string; source?: string; tenant?: string } }>('/v1/dead-letters', async (req) => {
     const limit = Math.min(MAX_PAGE, Math.max(1, Number(req.query.limit ?? 50) || 50));
     const offset = Math.max(0, Number(req.query.offset ?? 0) || 0);
-    const rows = await deps.store.listDeadLetters({ limit, offset, ...(req.query.code ? { code: req.query.code } : {}), ...(req.query.tenant ? { tenant: req.query.tenant } : {}) });
+    const rows = await deps.store.listDeadLetters({ limit, offset, ...(req.query.code ? { code: req.query.code } : {}), ...(req.query.source ? { source: req.query.source } : {}), ...(req.query.tenant ? { tenant: req.query.tenant } : {}) });
     return {
       items: rows.map((d) => ({ ...d, raw: Buffer.from(d.raw).toString('utf8') })),
       limit,
       offset,
     };
+  });
+
+  app.post<{ Body: { tenant?: string; code?: string; source?: string; limit?: number } | undefined }>('/v1/dead-letters/replay', async (req) => {
+    if (!deps.replay) throw new NotFoundError('dead-letter replay is not available on this server');
+    const b = req.body ?? {};
+    const bad = ['tenant', 'code', 'source'].filter((k) => (b as Record<string, unknown>)[k] !== undefined && typeof (b as Record<string, unknown>)[k] !== 'string');
+    if (bad.length || (b.limit !== undefined && !(Number.isInteger(b.limit) && b.limit > 0))) {
+      throw new ConfigError('invalid replay filter', [...bad.map((k) => `${k}: must be a string`), ...(b.limit !== undefined && !(Number.isInteger(b.limit) && b.limit > 0) ? ['limit: must be a positive integer'] : [])]);
+    }
+    return deps.replay(b);
   });
 
   return app;
