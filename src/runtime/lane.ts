@@ -34,6 +34,12 @@ export interface InputItem {
   /** How the payload is encoded (default JSON); see src/decode/payload.ts. */
   readonly encoding?: Encoding;
   readonly receivedAt: number;
+  /**
+   * The transport's id of this message, when it has one (a JetStream stream sequence): a
+   * redelivery carries the same id, so a signals message without a `seq` is still recognised
+   * as a duplicate. The payload's own `seq` wins when both are present.
+   */
+  readonly transportId?: string;
 }
 
 export interface LaneOptions {
@@ -156,7 +162,8 @@ export class Lane {
           dead(item, 'signals', msg.reject);
           continue;
         }
-        if (msg.value.seq !== undefined && this.recent.seen(`${item.tenant}/${item.source}/${msg.value.vin}/${msg.value.seq}`)) {
+        const recordKey = msg.value.seq !== undefined ? `${msg.value.vin}/${msg.value.seq}` : item.transportId !== undefined ? `@${item.transportId}` : undefined;
+        if (recordKey !== undefined && this.recent.seen(`${item.tenant}/${item.source}/${recordKey}`)) {
           stats.duplicates++;
           continue;
         }

@@ -303,9 +303,12 @@ export class Pipeline {
     return { registered, invalid };
   }
 
-  /** Store dead letters found before the pipeline (e.g. a source's framing errors). */
-  deadLetter(records: readonly DeadLetter[]): void {
-    this.writer.enqueue({ out: { batches: [], security: [], logs: [], alerts: [], deadLetters: [...records], stats: emptyStats() }, vehicles: [], done: () => {} });
+  /**
+   * Store dead letters found before the pipeline (e.g. a source's framing errors); `ack` is
+   * called once they are durable (an HTTP answer or a JetStream ack waits for it).
+   */
+  deadLetter(records: readonly DeadLetter[], ack?: Ack): void {
+    this.writer.enqueue({ out: { batches: [], security: [], logs: [], alerts: [], deadLetters: [...records], stats: emptyStats() }, vehicles: [], done: () => ack?.() });
   }
 
   /** Resolves when every message offered so far is durably stored (or dead-lettered). */
