@@ -47,14 +47,16 @@ program
 
 program
   .command('simulate')
-  .description('generate a simulated fleet to files (JSONL, candump, labels)')
+  .description('simulate a fleet: to files (JSONL, candump, labels) or published over MQTT/HTTP')
   .option('--vehicles <n>', 'vehicles', int, 1000)
   .option('--seed <n>', 'random seed', int, 42)
   .option('--duration <s>', 'simulated seconds', int, 60)
   .option('--start <ms>', 'simulated start time, epoch ms (default: now)', int)
   .option('--no-attacks', 'no attack scenarios')
   .option('--malformed-rate <r>', 'fraction of deliberately malformed messages', parseFloat, 0.001)
-  .requiredOption('-o, --out <dir>', 'output directory')
+  .option('-o, --out <dir>', 'write files to this directory')
+  .option('--to <url>', 'publish to a running Vigil: mqtt://host:1884 or http://host:8080')
+  .option('--speed <x>', 'with --to: simulated seconds per second (0: as fast as accepted)', parseFloat, 1)
   .action(runSimulateCommand);
 
 program

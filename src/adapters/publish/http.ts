@@ -1,0 +1,52 @@
+/** Publishes wire messages to Vigil's HTTP batch ingest as NDJSON, one request per kind and tenant. */
+import type { SimItem } from '../../sim/index.js';
+import type { Publisher } from './index.js';
+
+const PATH = { signals: 'signals', security: 'security', log: 'logs' } as const;
+/** Records per request at most. */
+export const HTTP_BATCH = 5000;
+/** Attempts of one request while the receiver answers 429/503. */
+const MAX_ATTEMPTS = 60;
+
+export class HttpPublisher implements Publisher {
+  sent = 0;
+  constructor(private readonly base: string) {}
+
+  async publish(items: readonly SimItem[]): Promise<void> {
+    const groups = new Map<string, SimItem[]>();
+    for (const it of items) {
+      const key = `${it.kind}\u0000${it.tenant}`;
+      let g = groups.get(key);
+      if (!g) groups.set(key, (g = []));
+      g.push(it);
+    }
+    for (const g of groups.values()) {
+      for (let i = 0; i < g.length; i += HTTP_BATCH) {
+        const part = g.slice(i, i + HTTP_BATCH);
+        await this.post(part[0]!.kind, part[0]!.tenant, part.map((x) => x.payload).join('\n'));
+        this.sent += part.length;
+      }
+    }
+  }
+
+  private async post(kind: SimItem['kind'], tenant: string, body: string): Promise<void> {
+    const url = new URL(`/v1/ingest/${PATH[kind]}`, this.base);
+    url.searchParams.set('tenant', tenant);
+    for (let attempt = 1; ; attempt++) {
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body });
+      if (res.status === 429 || res.status === 503) {
+        await res.body?.cancel();
+        if (attempt >= MAX_ATTEMPTS) throw new Error(`${url} still refuses after ${attempt} attempts (${res.status})`);
+        const wait = Math.min(10, Number(res.headers.get('retry-after')) || 1);
+        await new Promise((r) => setTimeout(r, wait * 1000));
+        continue;
+      }
+      // 202: accepted (bad records inside are counted and dead-lettered by the receiver).
+      if (res.status !== 202 && res.status !== 200 && res.status !== 400) throw new Error(`${url} answered ${res.status}: ${await res.text()}`);
+      await res.body?.cancel();
+      return;
+    }
+  }
+
+  async close(): Promise<void> {}
+}
