@@ -4,6 +4,7 @@
  * the VIN is read from the payload's `"vin":"..."` field (the full decode happens in the
  * worker, which refuses the message if the field was not what it seemed).
  */
+import { msgpackRoutingVin } from '../decode/msgpack.js';
 
 /** FNV-1a, 32 bits, over a string's UTF-16 code units. */
 export function fnv1a(s: string, h = 0x811c9dc5): number {
@@ -19,6 +20,9 @@ export const ROUTING_SCAN_CHARS = 4096;
 
 /** The `vin` field's value (`"vin" : "..."`), when the payload's first part has one; else undefined. */
 export function routingVin(payload: string | Uint8Array): string | undefined {
+  // A MessagePack map starts with 0x80-0x8f or 0xde/0xdf, which no JSON text can start with.
+  const b0 = typeof payload === 'string' ? 0 : (payload[0] ?? 0);
+  if ((b0 >= 0x80 && b0 <= 0x8f) || b0 === 0xde || b0 === 0xdf) return msgpackRoutingVin(payload as Uint8Array);
   const text =
     typeof payload === 'string'
       ? payload
