@@ -24,7 +24,80 @@ const simulatorSource = z.strictObject({
   malformedRate: z.number().min(0).max(1).default(0.001),
 });
 
-export const sourceSchema = z.discriminatedUnion('type', [simulatorSource]);
+/** MQTT username/password; the password inline (tests, demos) or, better, from an environment variable. */
+const mqttAuth = z
+  .strictObject({
+    username: z.string().min(1),
+    password: z.string().optional(),
+    /** Environment variable holding the password. */
+    passwordEnv: z.string().min(1).optional(),
+  })
+  .refine((a) => (a.password === undefined) !== (a.passwordEnv === undefined), 'give exactly one of password, passwordEnv');
+
+/** What MQTT sources share: which tenants a topic may name, and where refused topics are filed. */
+const mqttTenancy = {
+  /** Tenants a topic may name (`vigil/<tenant>/...`); absent: any valid tenant name. Others: `topic.invalid`. */
+  tenants: z.array(name).min(1).optional(),
+  /** Tenant of the dead letters whose topic names no accepted tenant. Default: the top-level `tenant`. */
+  tenant: name.optional(),
+};
+
+/** The embedded MQTT broker (aedes): vehicles publish to Vigil directly. MQTT 3.1.1. */
+const mqttBrokerSource = z.strictObject({
+  type: z.literal('mqtt-broker'),
+  name,
+  /** Interface to listen on; `0.0.0.0` to take vehicles from the network. */
+  host: z.string().min(1).default('127.0.0.1'),
+  /** 1884 by default, not MQTT's 1883, so it never clashes with a broker already running. */
+  port: z.number().int().min(0).max(65535).default(1884),
+  /** TLS (MQTT over TLS) with PEM files; with `ca`, clients must present a certificate it signed. */
+  tls: z
+    .strictObject({
+      key: z.string().min(1),
+      cert: z.string().min(1),
+      ca: z.string().min(1).optional(),
+    })
+    .optional(),
+  /** Clients must connect with this username and password. */
+  auth: mqttAuth.optional(),
+  ...mqttTenancy,
+});
+
+/** A client of an external MQTT broker (Mosquitto, EMQX, AWS IoT Core, ...). */
+const mqttSource = z.strictObject({
+  type: z.literal('mqtt'),
+  name,
+  /** mqtt://, mqtts:// (TLS), ws:// or wss://. */
+  url: z.string().regex(/^(mqtts?|wss?):\/\/./, 'an mqtt://, mqtts://, ws:// or wss:// URL').default('mqtt://127.0.0.1:1883'),
+  /** Keep it stable: with `cleanSession: false` the broker keeps QoS 1 messages for this id while Vigil is away. Default `vigil-<name>`. */
+  clientId: z.string().min(1).max(128).optional(),
+  /** Subscription filter; `$share/<group>/vigil/+/+/+` shares the load among several Vigil processes. */
+  topic: z.string().min(1).default('vigil/+/+/+'),
+  /** 1: each message is acknowledged (PUBACK) only once stored or dead-lettered. 0: at most once. */
+  qos: z.union([z.literal(0), z.literal(1)]).default(1),
+  /** false: the broker keeps the session and its queued messages across reconnects. */
+  cleanSession: z.boolean().default(false),
+  /** MQTT 5, with `cleanSession: false`: how long the broker keeps the session after a disconnect (default a week). */
+  sessionExpiryS: z.number().int().min(0).max(0xffff_ffff).default(604_800),
+  /** 5 (MQTT 5: the content type property selects the encoding) or 4 (MQTT 3.1.1). */
+  protocolVersion: z.union([z.literal(4), z.literal(5)]).default(5),
+  auth: mqttAuth.optional(),
+  /** TLS with PEM files: `ca` to trust the broker, `cert` + `key` to authenticate by client certificate. */
+  tls: z
+    .strictObject({
+      ca: z.string().min(1).optional(),
+      cert: z.string().min(1).optional(),
+      key: z.string().min(1).optional(),
+      rejectUnauthorized: z.boolean().default(true),
+    })
+    .refine((t) => (t.cert === undefined) === (t.key === undefined), 'give both cert and key, or neither')
+    .optional(),
+  keepaliveS: z.number().int().min(0).max(65_535).default(30),
+  reconnectPeriodMs: z.number().int().min(100).max(600_000).default(1000),
+  ...mqttTenancy,
+});
+
+export const sourceSchema = z.discriminatedUnion('type', [simulatorSource, mqttBrokerSource, mqttSource]);
 
 export const configSchema = z.strictObject({
   /** Tenant used by sources that do not name one. */
