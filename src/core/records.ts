@@ -40,6 +40,12 @@ export interface ApiEvent {
   readonly status?: number;
   readonly sourceIp?: string;
   readonly userAgent?: string;
+  /**
+   * Protocol facts with no column of their own: OCPP message type, action, charge point,
+   * error code, security event type; `vinInvalid` when the request named a VIN that failed
+   * validation. (Not yet persisted by the DuckDB store.)
+   */
+  readonly detail?: Readonly<Record<string, unknown>>;
   readonly source: string;
 }
 

@@ -33,6 +33,14 @@ export interface LogMessage {
   readonly status?: number;
   readonly ip?: string;
   readonly ua?: string;
+  /**
+   * Where a decoder found `vin` (`path`/`query` of a URL, an OCPP `payload`). A found VIN that
+   * fails validation does not refuse the record: the event is kept without a vehicle and
+   * marked, since requests naming invalid VINs are themselves evidence (enumeration).
+   */
+  readonly vinFrom?: 'path' | 'query' | 'payload';
+  /** Protocol facts that have no column of their own (OCPP message type, error code, security event type). */
+  readonly detail?: Readonly<Record<string, unknown>>;
 }
 
 export type Decoded<T> = { ok: true; value: T } | { ok: false; reject: Reject };
@@ -134,5 +142,11 @@ export function decodeLog(o: Record<string, unknown>): Decoded<LogMessage> {
   }
   const bad = optSeq(o) ?? optString(o, 'vin', 32) ?? optString(o, 'actor', 256) ?? optString(o, 'method', 16) ?? optString(o, 'ip', 64) ?? optString(o, 'ua');
   if (bad) return { ok: false, reject: bad };
+  if (o.vinFrom !== undefined && o.vinFrom !== 'path' && o.vinFrom !== 'query' && o.vinFrom !== 'payload') {
+    return { ok: false, reject: reject('field.type', '`vinFrom` must be path, query or payload') };
+  }
+  if (o.detail !== undefined && (o.detail === null || typeof o.detail !== 'object' || Array.isArray(o.detail))) {
+    return { ok: false, reject: reject('field.type', '`detail` must be an object') };
+  }
   return { ok: true, value: o as unknown as LogMessage };
 }

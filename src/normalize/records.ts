@@ -60,13 +60,16 @@ export function normalizeLog(
   pseudonyms: Pseudonymizer,
   policy: NormalizePolicy,
 ): Normalized<ApiEvent> {
-  if (msg.vin !== undefined && !isValidVin(msg.vin, { checkDigit: policy.vinCheckDigit })) {
-    return { ok: false, reject: reject('vin.invalid', `invalid VIN ${JSON.stringify(msg.vin.slice(0, 40))}`) };
+  const vinOk = msg.vin === undefined || isValidVin(msg.vin, { checkDigit: policy.vinCheckDigit });
+  // A VIN the sender states must be valid; one a decoder found in a URL or payload may be an
+  // attacker's guess: the event is kept, unlinked and marked (see LogMessage.vinFrom).
+  if (!vinOk && msg.vinFrom === undefined) {
+    return { ok: false, reject: reject('vin.invalid', `invalid VIN ${JSON.stringify(msg.vin!.slice(0, 40))}`) };
   }
   if (msg.ts > ctx.now + policy.maxFutureSkewMs) {
     return { ok: false, reject: reject('time.future', `event time ${msg.ts} is ahead of the clock (${ctx.now})`) };
   }
-  const vehicle = msg.vin === undefined ? undefined : pseudonyms.key(ctx.tenant, msg.vin);
+  const vehicle = msg.vin === undefined || !vinOk ? undefined : pseudonyms.key(ctx.tenant, msg.vin);
   const e: { -readonly [K in keyof ApiEvent]: ApiEvent[K] } = {
     id: recordId(ctx.source, vehicle, msg.seq, raw),
     tenant: ctx.tenant,
@@ -81,5 +84,7 @@ export function normalizeLog(
   if (msg.status !== undefined) e.status = msg.status;
   if (msg.ip !== undefined) e.sourceIp = msg.ip;
   if (msg.ua !== undefined) e.userAgent = msg.ua;
+  if (!vinOk) e.detail = { ...msg.detail, vinInvalid: true };
+  else if (msg.detail !== undefined) e.detail = msg.detail;
   return { ok: true, value: e };
 }

@@ -11,7 +11,8 @@ import { candumpText, type CanFrameBatch } from '../core/can.js';
 import type { Clock } from '../core/clock.js';
 import type { Alert, ApiEvent, DeadLetter, RecordKind, SecurityEvent, VehicleRecord } from '../core/records.js';
 import { decodeLog, decodeSecurity, decodeSignals } from '../decode/json.js';
-import { decodePayload, type Encoding } from '../decode/payload.js';
+import { OcppCallWindow } from '../decode/logs/ocpp-window.js';
+import { decodePayload, type Encoding, type PayloadContext } from '../decode/payload.js';
 import type { Reject } from '../decode/reject.js';
 import { BUILTIN_DETECTORS } from '../detect/builtin.js';
 import { SignalEngine } from '../detect/engine.js';
@@ -40,6 +41,8 @@ export interface InputItem {
    * as a duplicate. The payload's own `seq` wins when both are present.
    */
   readonly transportId?: string;
+  /** What the source knows that the payload may not say: log service, OCPP charge point, signal units. */
+  readonly context?: PayloadContext;
 }
 
 export interface LaneOptions {
@@ -114,6 +117,8 @@ export class Lane {
   private readonly pseudonyms: Pseudonymizer;
   private readonly engine: SignalEngine | undefined;
   private readonly recent = new RecentIds();
+  /** Recent OCPP calls, to resolve results to their action (stateful, bounded). */
+  private readonly ocppCalls = new OcppCallWindow();
 
   constructor(
     private readonly opts: LaneOptions,
@@ -143,7 +148,7 @@ export class Lane {
     const decodeOnly = this.opts.mode === 'decode';
     for (const item of items) {
       stats.messages++;
-      const parsed = decodePayload(item.payload, item.encoding);
+      const parsed = decodePayload(item.payload, item.encoding, { context: item.context, receivedAt: item.receivedAt, scope: item.tenant, ocppCalls: this.ocppCalls });
       if (decodeOnly) {
         const msg = parsed.ok && item.kind === 'signals' ? decodeSignals(parsed.value) : undefined;
         if (msg?.ok) stats.signalRows += countEntries(msg.value.signals, msg.value.samples);
