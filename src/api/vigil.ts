@@ -10,6 +10,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { ConfigError } from '../core/errors.js';
 import type { Store } from '../core/store.js';
 import { DuckDBStore } from '../adapters/duckdb/duckdb-store.js';
+import { registerIngest } from '../adapters/http/ingest.js';
 import { buildHttpServer } from '../adapters/http/server.js';
 import { DEFAULT_SIGNALS } from '../sim/default-catalog.js';
 import type { VigilConfig } from '../runtime/config.js';
@@ -62,6 +63,8 @@ export async function startVigil(config: VigilConfig, opts: StartOptions = {}): 
     let url: string | undefined;
     if (config.http.enabled) {
       http = buildHttpServer({ store, pipeline, version: VERSION, startedAt, logger: opts.logger ?? false, replay: (f) => replayDeadLetters(store, pipeline, f) });
+      const { enabled: ingest, ...limits } = config.http.ingest;
+      if (ingest) registerIngest(http, { pipeline, defaultTenant: config.tenant, ...limits });
       url = await http.listen({ host: config.http.host, port: config.http.port });
     }
     const sources = await Promise.all(config.sources.map((s) => startSource(s, { pipeline, defaultTenant: config.tenant, clock })));

@@ -151,6 +151,20 @@ export const configSchema = z.strictObject({
       enabled: z.boolean().default(true),
       host: z.string().default('127.0.0.1'),
       port: z.number().int().min(0).max(65535).default(8080),
+      /** Batch ingest, `POST /v1/ingest/{signals|security|logs}` (src/adapters/http/ingest.ts). */
+      ingest: z
+        .strictObject({
+          enabled: z.boolean().default(true),
+          /** Largest body in bytes, as sent and after gzip decompression; past it: 413. */
+          maxBodyBytes: z.number().int().min(1024).max(1 << 30).default(16 << 20),
+          /** Most records in one request; past it: 413. */
+          maxRecords: z.number().int().min(1).max(1_000_000).default(10_000),
+          /** How long a batch being taken waits for room before answering 503 with `retryFrom`. */
+          maxWaitMs: z.number().int().min(0).max(600_000).default(10_000),
+          /** Retry-After of a 503, in seconds. */
+          retryAfterS: z.number().int().min(1).max(3600).default(1),
+        })
+        .prefault({}),
     })
     .prefault({}),
   sources: z.array(sourceSchema).default([]),

@@ -1,0 +1,208 @@
+/**
+ * HTTP batch ingest through its front door: real requests against the composed server
+ * (pipeline, lanes, DuckDB), answers checked against what the store then holds.
+ */
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DuckDBStore } from '../src/adapters/duckdb/duckdb-store.js';
+import { registerIngest } from '../src/adapters/http/ingest.js';
+import { buildHttpServer } from '../src/adapters/http/server.js';
+import { startVigil, type Vigil } from '../src/api/vigil.js';
+import { systemClock } from '../src/core/clock.js';
+import type { Store } from '../src/core/store.js';
+import { DEFAULT_POLICY } from '../src/normalize/policy.js';
+import { makeVin } from '../src/normalize/vin.js';
+import { parseConfig } from '../src/runtime/config.js';
+import { Pipeline } from '../src/runtime/pipeline.js';
+import { defaultCatalog } from '../src/sim/default-catalog.js';
+
+const VIN = makeVin({ wmi: '5YJ', vds: '3E1EA', year: 2022, plant: 'F' }, 4242);
+const now = Date.now();
+const signals = (i: number, vin = VIN): Record<string, unknown> => ({ vin, ts: now - 10_000 + i, signals: { 'Vehicle.Speed': i % 200 } });
+const security = (i: number): Record<string, unknown> => ({ vin: VIN, ts: now - 5000 + i, eventId: 0x8001, sensor: 'CanGatewayIds', count: 1, seq: i });
+const ndjson = (lines: unknown[]): string => lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n') + '\n';
+
+interface Answer {
+  status: number;
+  retryAfter: string | null;
+  body: { accepted?: number; rejected?: number; errors?: { index: number; line?: number; code: string; reason: string }[]; error?: string; message?: string; retryFrom?: number };
+}
+
+async function post(url: string, path: string, body: string | Uint8Array, headers: Record<string, string> = {}): Promise<Answer> {
+  const res = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson', ...headers }, body });
+  return { status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as Answer['body'] };
+}
+
+describe('HTTP ingest', () => {
+  let vigil: Vigil;
+  let url: string;
+  beforeAll(async () => {
+    vigil = await startVigil(parseConfig({ tenant: 'acme', store: { path: ':memory:' }, http: { port: 0, ingest: { maxBodyBytes: 256 * 1024, maxRecords: 500 } }, runtime: { workers: 1 } }), { inline: true });
+    url = vigil.url!;
+  });
+  afterAll(async () => {
+    await vigil?.stop();
+  });
+
+  it('takes one JSON object and answers 202 once it is stored', async () => {
+    const r = await post(url, '/v1/ingest/security?tenant=fleet-a', JSON.stringify(security(1)), { 'content-type': 'application/json' });
+    expect(r).toMatchObject({ status: 202, body: { accepted: 1, rejected: 0, errors: [] } });
+    const stored = await vigil.store.listSecurityEvents({ tenant: 'fleet-a', limit: 10 });
+    expect(stored).toHaveLength(1);
+    expect(stored[0]!.source).toBe('http');
+  });
+
+  it('takes a JSON array, each element a record, with rows in the store at the 202', async () => {
+    const before = (await vigil.store.counts('fleet-b')).signals;
+    const r = await post(url, '/v1/ingest/signals', JSON.stringify(Array.from({ length: 50 }, (_, i) => signals(i))), { 'content-type': 'application/json; charset=utf-8', 'x-vigil-tenant': 'fleet-b' });
+    expect(r).toMatchObject({ status: 202, body: { accepted: 50, rejected: 0 } });
+    expect((await vigil.store.counts('fleet-b')).signals - before).toBe(50);
+  });
+
+  it('takes NDJSON; unframeable lines are 202-partial, listed by line, and dead-lettered with raw bytes', async () => {
+    const body = ndjson([signals(1), '{"vin": broken', '', signals(2), '[1,2]', '"a string"']);
+    const r = await post(url, '/v1/ingest/signals?tenant=fleet-c', body);
+    expect(r.status).toBe(202);
+    expect(r.body).toMatchObject({ accepted: 2, rejected: 3 });
+    expect(r.body.errors!.map((e) => [e.line, e.code])).toEqual([[2, 'json.malformed'], [5, 'json.not_object'], [6, 'json.not_object']]);
+    const dead = await vigil.store.listDeadLetters({ tenant: 'fleet-c', limit: 10 });
+    expect(dead.map((d) => Buffer.from(d.raw).toString()).sort()).toEqual(['"a string"', '[1,2]', '{"vin": broken']);
+    expect(dead.every((d) => d.source === 'http' && d.kind === 'signals')).toBe(true);
+    expect((await vigil.store.counts('fleet-c')).signals).toBe(2);
+  });
+
+  it('answers 400 with per-record reasons when no record can be framed, and keeps them all', async () => {
+    const r = await post(url, '/v1/ingest/logs?tenant=fleet-d', Buffer.concat([Buffer.from('nope\n'), Buffer.from([0xff, 0xfe, 0x0a]), Buffer.from('{"a":1')]));
+    expect(r.status).toBe(400);
+    expect(r.body).toMatchObject({ error: 'NoRecordAccepted', accepted: 0, rejected: 3 });
+    expect(r.body.errors!.map((e) => e.code)).toEqual(['json.malformed', 'message.encoding', 'json.malformed']);
+    expect((await vigil.store.counts('fleet-d')).deadLetters).toBe(3);
+  });
+
+  it('counts records a lane refuses later (bad VIN) as accepted; the lane dead-letters them', async () => {
+    const r = await post(url, '/v1/ingest/signals?tenant=fleet-e', ndjson([signals(1), signals(2, 'NOT-A-VIN'), { vin: VIN, ts: now, signals: { 'Vehicle.Warp.Drive': 9 } }]));
+    expect(r).toMatchObject({ status: 202, body: { accepted: 3, rejected: 0 } });
+    const codes = (await vigil.store.listDeadLetters({ tenant: 'fleet-e', limit: 10 })).map((d) => d.code).sort();
+    expect(codes).toEqual(['signal.unknown', 'vin.invalid']);
+  });
+
+  it('takes logs into the API event store', async () => {
+    const r = await post(url, '/v1/ingest/logs?tenant=fleet-f', ndjson([{ ts: now, service: 'telematics', endpoint: '/v1/unlock', status: 200 }]));
+    expect(r.status).toBe(202);
+    expect(await vigil.store.listApiEvents({ tenant: 'fleet-f', limit: 5 })).toHaveLength(1);
+  });
+
+  it('accepts gzip, and dead-letters a gzip body that does not decompress', async () => {
+    const good = await post(url, '/v1/ingest/signals?tenant=fleet-g', gzipSync(ndjson([signals(1), signals(2), signals(3)])), { 'content-encoding': 'gzip' });
+    expect(good).toMatchObject({ status: 202, body: { accepted: 3 } });
+    const truncated = gzipSync(ndjson([signals(4)])).subarray(0, 20);
+    const bad = await post(url, '/v1/ingest/signals?tenant=fleet-g', truncated, { 'content-encoding': 'gzip' });
+    expect(bad).toMatchObject({ status: 400, body: { rejected: 1, errors: [{ code: 'body.gzip' }] } });
+    const dead = await vigil.store.listDeadLetters({ tenant: 'fleet-g', limit: 5 });
+    expect(dead.map((d) => d.code)).toEqual(['body.gzip']);
+    expect(Buffer.from(dead[0]!.raw).equals(Buffer.from(truncated))).toBe(true);
+  });
+
+  it('refuses bodies past the limit with 413, as sent or decompressed (gzip bomb)', async () => {
+    const big = await post(url, '/v1/ingest/signals', 'x'.repeat(300 * 1024));
+    expect(big).toMatchObject({ status: 413, body: { error: 'PayloadTooLarge' } });
+    expect(big.body.message).toMatch(/262144 bytes/);
+    const bomb = gzipSync(Buffer.alloc(64 << 20, 0x20));
+    expect(bomb.length).toBeLessThan(256 * 1024);
+    const r = await post(url, '/v1/ingest/signals', bomb, { 'content-encoding': 'gzip' });
+    expect(r).toMatchObject({ status: 413, body: { error: 'PayloadTooLarge' } });
+    expect(r.body.message).toMatch(/decompressed/);
+  });
+
+  it('refuses more records than maxRecords with 413, other media types and codings with 415', async () => {
+    const many = await post(url, '/v1/ingest/signals', ndjson(Array.from({ length: 501 }, (_, i) => signals(i))));
+    expect(many).toMatchObject({ status: 413, body: { error: 'TooManyRecords' } });
+    expect((await post(url, '/v1/ingest/signals', 'a,b', { 'content-type': 'text/csv' })).status).toBe(415);
+    expect((await post(url, '/v1/ingest/signals', 'x', { 'content-encoding': 'br' })).status).toBe(415);
+  });
+
+  it('refuses a bad tenant, and an empty body', async () => {
+    expect(await post(url, '/v1/ingest/signals?tenant=Bad%20Tenant', ndjson([signals(1)]))).toMatchObject({ status: 400, body: { error: 'InvalidTenant' } });
+    expect(await post(url, '/v1/ingest/signals?tenant=a', ndjson([signals(1)]), { 'x-vigil-tenant': 'b' })).toMatchObject({ status: 400, body: { error: 'TenantConflict' } });
+    expect(await post(url, '/v1/ingest/signals', '\n\n')).toMatchObject({ status: 400, body: { error: 'EmptyBody' } });
+  });
+});
+
+/** A store whose writes wait until the gate opens: the pipeline stays full meanwhile. */
+function gated(store: Store): { store: Store; open(): void; close(): void } {
+  let gate: Promise<void> = Promise.resolve();
+  let release = (): void => {};
+  const writes = new Set(['appendSignals', 'insertSecurityEvents', 'insertApiEvents', 'insertAlerts', 'insertDeadLetters', 'upsertVehicles', 'appendCanFrames']);
+  const proxy = new Proxy(store, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof v !== 'function') return v;
+      if (!writes.has(String(prop))) return (v as (...a: unknown[]) => unknown).bind(target);
+      return async (...args: unknown[]) => {
+        await gate;
+        return (v as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+      };
+    },
+  });
+  return {
+    store: proxy,
+    open: () => release(),
+    close: () => {
+      gate = new Promise((r) => (release = r));
+    },
+  };
+}
+
+describe('HTTP ingest under backpressure (a pipeline of one message)', () => {
+  let url: string;
+  let gate: ReturnType<typeof gated>;
+  let store: Store;
+  let stop: () => Promise<void>;
+  beforeAll(async () => {
+    store = await DuckDBStore.open({ path: ':memory:' });
+    const catalog = defaultCatalog(await store.signalDictionary());
+    gate = gated(store);
+    const runtime = parseConfig({ runtime: { workers: 1, maxInFlightPerWorker: 1, handoffBatch: 1 } }).runtime;
+    const pipeline = new Pipeline({ store: gate.store, catalog, clock: systemClock, policy: DEFAULT_POLICY, secret: 'ingest-test-secret', ...runtime, inline: true });
+    await pipeline.start();
+    const app = buildHttpServer({ store, pipeline, version: 'test', startedAt: Date.now() });
+    registerIngest(app, { pipeline, defaultTenant: 'acme', maxBodyBytes: 1 << 20, maxRecords: 100, maxWaitMs: 200, retryAfterS: 2 });
+    url = await app.listen({ host: '127.0.0.1', port: 0 });
+    stop = async () => {
+      gate.open();
+      await app.close();
+      await pipeline.stop();
+      await store.close();
+    };
+  });
+  afterAll(async () => {
+    await stop?.();
+  });
+
+  it('answers 202 only once the rows are stored, and 503 + Retry-After while full, taking nothing', async () => {
+    gate.close();
+    let answered = false;
+    const first = post(url, '/v1/ingest/signals', ndjson([signals(1)])).then((r) => ((answered = true), r));
+    await new Promise((r) => setTimeout(r, 150));
+    expect(answered).toBe(false);
+    const refused = await post(url, '/v1/ingest/signals', ndjson([signals(2)]));
+    expect(refused).toMatchObject({ status: 503, retryAfter: '2', body: { error: 'BackpressureError' } });
+    expect((await store.counts('acme')).signals).toBe(0);
+    gate.open();
+    expect(await first).toMatchObject({ status: 202, body: { accepted: 1 } });
+    expect((await store.counts('acme')).signals).toBe(1);
+  });
+
+  it('waits for room within a batch, and past maxWaitMs answers 503 with what was taken and retryFrom', async () => {
+    const ok = await post(url, '/v1/ingest/signals?tenant=batch', ndjson([signals(1), signals(2), signals(3), signals(4)]));
+    expect(ok).toMatchObject({ status: 202, body: { accepted: 4 } });
+    gate.close();
+    const pending = post(url, '/v1/ingest/signals?tenant=stuck', ndjson([signals(1), 'bad line', signals(2), signals(3)]));
+    await new Promise((r) => setTimeout(r, 400));
+    gate.open();
+    const r = await pending;
+    expect(r).toMatchObject({ status: 503, retryAfter: '2', body: { accepted: 1, rejected: 1, retryFrom: 2 } });
+    expect((await store.counts('stuck')).signals).toBe(1);
+    expect((await store.counts('stuck')).deadLetters).toBe(1);
+  });
+});
