@@ -50,7 +50,7 @@ export class MqttIngest {
   ) {
     this.tenants = opts.tenants ? new Set(opts.tenants) : undefined;
     pipeline.metrics.counter('vigil_mqtt_messages_total', 'MQTT messages received (embedded broker and MQTT clients)', { rate: true });
-    pipeline.metrics.counter('vigil_mqtt_topic_rejected_total', 'MQTT messages dead-lettered for their topic or encoding (topic.invalid, encoding.*)');
+    pipeline.metrics.counter('vigil_mqtt_dead_lettered_total', 'MQTT messages dead-lettered before the pipeline (topic.invalid, encoding.*, message.too_large)');
   }
 
   /** Messages held for want of room in the pipeline. */
@@ -68,6 +68,7 @@ export class MqttIngest {
     this.pipeline.metrics.inc('vigil_mqtt_messages_total');
     const r = this.route(topic, contentType);
     if (r.ok && payload.length > MAX_MESSAGE_BYTES) {
+      this.pipeline.metrics.inc('vigil_mqtt_dead_lettered_total');
       // Refused here, before a worker: the dead letter keeps the first MAX_MESSAGE_BYTES, not an unbounded blob.
       this.deadLetter({
         id: randomUUID(), tenant: r.route.tenant, source: this.opts.source, kind: r.route.kind, code: 'message.too_large',
@@ -77,7 +78,7 @@ export class MqttIngest {
       return;
     }
     if (!r.ok) {
-      this.pipeline.metrics.inc('vigil_mqtt_topic_rejected_total');
+      this.pipeline.metrics.inc('vigil_mqtt_dead_lettered_total');
       this.deadLetter({
         id: randomUUID(), tenant: this.opts.fallbackTenant, source: this.opts.source, kind: r.kind ?? 'unknown',
         code: r.reject.code, reason: r.reject.reason, receivedAt, raw: payload.subarray(0, MAX_MESSAGE_BYTES),
