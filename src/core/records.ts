@@ -24,6 +24,8 @@ export interface SecurityEvent {
   readonly count: number;
   readonly severity: Severity;
   readonly context?: Readonly<Record<string, unknown>>;
+  /** Technique and threat tags the security extract gives the event id (not yet persisted by the DuckDB store). */
+  readonly tags?: readonly string[];
   readonly source: string;
 }
 

@@ -2,6 +2,7 @@
  * Decoding of the JSON wire format (see README.md): bytes in, a shape-checked message or a
  * reject out. Values are not checked against the catalog here; that is normalize's job.
  */
+import { qsevToWire, type ContextData } from './idsm.js';
 import { reject, type Reject } from './reject.js';
 
 export interface SignalsMessage {
@@ -20,6 +21,10 @@ export interface SecurityMessage {
   readonly sensor: string;
   readonly count: number;
   readonly context?: Readonly<Record<string, unknown>>;
+  /** QSEv fields (see idsm.ts): sensor and IdsM instance ids, the sensor's opaque context bytes. */
+  readonly sensorInstanceId?: number;
+  readonly idsmInstanceId?: number;
+  readonly contextData?: ContextData;
 }
 
 export interface LogMessage {
@@ -107,7 +112,10 @@ export function decodeSignals(o: Record<string, unknown>): Decoded<SignalsMessag
 }
 
 /** Shape-check an IdsM security event. */
-export function decodeSecurity(o: Record<string, unknown>): Decoded<SecurityMessage> {
+export function decodeSecurity(wire: Record<string, unknown>): Decoded<SecurityMessage> {
+  const qsev = qsevToWire(wire);
+  if (!qsev.ok) return qsev;
+  const o = qsev.value;
   const bad = requireVin(o) ?? optSeq(o);
   if (bad) return { ok: false, reject: bad };
   if (!isTime(o.ts)) return { ok: false, reject: reject('time.invalid', '`ts` must be epoch milliseconds') };

@@ -8,7 +8,8 @@ import type { LogMessage, SecurityMessage } from '../decode/json.js';
 import { reject, type Reject } from '../decode/reject.js';
 import type { NormalizePolicy } from './policy.js';
 import type { Pseudonymizer } from './pseudonym.js';
-import type { SecurityEventDef } from './security-extract.js';
+import { securityContext } from './security-context.js';
+import { unknownEventName, type SecurityEventDef } from './security-extract.js';
 import { isValidVin } from './vin.js';
 
 export type Normalized<T> = { ok: true; value: T } | { ok: false; reject: Reject };
@@ -35,6 +36,7 @@ export function normalizeSecurity(
   }
   const vehicle = pseudonyms.key(ctx.tenant, msg.vin);
   const def = extract.get(msg.eventId);
+  const context = securityContext(msg, def);
   return {
     ok: true,
     value: {
@@ -43,11 +45,12 @@ export function normalizeSecurity(
       vehicle,
       time: msg.ts,
       eventId: msg.eventId,
-      name: def?.name ?? `IDSM_0x${msg.eventId.toString(16).toUpperCase().padStart(4, '0')}`,
+      name: def?.name ?? unknownEventName(msg.eventId),
       sensor: msg.sensor,
       count: msg.count,
       severity: def?.severity ?? 'medium',
-      ...(msg.context ? { context: msg.context } : {}),
+      ...(context ? { context } : {}),
+      ...(def?.tags?.length ? { tags: def.tags } : {}),
       source: ctx.source,
     },
   };

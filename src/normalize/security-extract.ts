@@ -1,14 +1,35 @@
 /**
  * The security extract: what each IdsM security event id means and how severe it is.
  * OEMs define their own ids; this default covers the events the demo fleet emits and is
- * replaced or extended by configuration.
+ * replaced or extended by configuration (`security.extract`, a file in the format of
+ * rules/security-extract.yaml, which holds this same default; a test keeps them equal).
  */
 import type { Severity } from '../core/records.js';
 
 export interface SecurityEventDef {
   readonly name: string;
   readonly severity: Severity;
+  readonly description?: string;
+  /** Technique and threat tags (Auto-ISAC ATM ids, UN R155 Annex 5 refs). */
+  readonly tags?: readonly string[];
+  /** Layout of the event's context data bytes, decoded into `context` (see security-context.ts). */
+  readonly contextData?: readonly ContextField[];
 }
+
+/** One field of an event's context data, in order, big-endian unless `littleEndian`. */
+export interface ContextField {
+  readonly name: string;
+  readonly type: ContextFieldType;
+  /** Bytes of a `bytes` or `ascii` field; absent: the rest of the data. */
+  readonly length?: number;
+  readonly littleEndian?: boolean;
+}
+
+export const CONTEXT_FIELD_TYPES = ['uint8', 'uint16', 'uint32', 'int8', 'int16', 'int32', 'float32', 'float64', 'bytes', 'ascii'] as const;
+export type ContextFieldType = (typeof CONTEXT_FIELD_TYPES)[number];
+
+/** The name of an event id the extract does not know: `IDSM_0x8A01`. */
+export const unknownEventName = (id: number): string => `IDSM_0x${id.toString(16).toUpperCase().padStart(4, '0')}`;
 
 export const DEFAULT_SECURITY_EXTRACT: ReadonlyMap<number, SecurityEventDef> = new Map([
   [0x8001, { name: 'CAN_UNKNOWN_ID', severity: 'medium' }],

@@ -21,7 +21,7 @@ import { RecentIds } from '../normalize/dedupe.js';
 import type { NormalizePolicy } from '../normalize/policy.js';
 import { Pseudonymizer } from '../normalize/pseudonym.js';
 import { normalizeLog, normalizeSecurity } from '../normalize/records.js';
-import { DEFAULT_SECURITY_EXTRACT } from '../normalize/security-extract.js';
+import { DEFAULT_SECURITY_EXTRACT, type SecurityEventDef } from '../normalize/security-extract.js';
 import { SignalNormalizer, type EntryReject } from '../normalize/signals.js';
 import { isValidVin } from '../normalize/vin.js';
 import { TwinRegistry } from '../twin/twins.js';
@@ -57,6 +57,8 @@ export interface LaneOptions {
    * the benchmark's decode-only limit; everything else is `full`.
    */
   readonly mode?: 'full' | 'decode';
+  /** IdsM event id -> meaning (default: the built-in extract); from `security.extract` in the config. */
+  readonly securityExtract?: ReadonlyMap<number, SecurityEventDef>;
 }
 
 export interface LaneStats {
@@ -78,6 +80,8 @@ export interface LaneStats {
   /** Raw CAN frames accepted (stored) and refused (dead-lettered with their batch). */
   canFrames: number;
   canFramesRejected: number;
+  /** Security events whose id the extract does not know (stored as IDSM_0x...., severity medium). */
+  securityUnknown: number;
 }
 
 /** Raw frames of one vehicle, keyed by its pseudonym, for the store. */
@@ -99,7 +103,7 @@ export interface LaneOutput {
 export const emptyStats = (): LaneStats => ({
   messages: 0, messagesRejected: 0, signalRows: 0, entriesRejected: 0, entriesIgnored: 0,
   duplicates: 0, late: 0, securityEvents: 0, logEvents: 0, alerts: 0, alertsSuppressed: 0,
-  canFrames: 0, canFramesRejected: 0,
+  canFrames: 0, canFramesRejected: 0, securityUnknown: 0,
 });
 
 const encoder = new TextEncoder();
@@ -119,6 +123,7 @@ export class Lane {
   private readonly recent = new RecentIds();
   /** Recent OCPP calls, to resolve results to their action (stateful, bounded). */
   private readonly ocppCalls = new OcppCallWindow();
+  private readonly securityExtract: ReadonlyMap<number, SecurityEventDef>;
 
   constructor(
     private readonly opts: LaneOptions,
@@ -126,6 +131,7 @@ export class Lane {
   ) {
     const catalog = new SignalCatalog(opts.catalog, opts.catalogIds);
     this.pseudonyms = new Pseudonymizer(opts.secret);
+    this.securityExtract = opts.securityExtract ?? DEFAULT_SECURITY_EXTRACT;
     this.normalizer = new SignalNormalizer(catalog, this.pseudonyms, opts.policy);
     this.twins = new TwinRegistry(catalog.idLimit);
     this.engine = opts.detect === false ? undefined : new SignalEngine(catalog, BUILTIN_DETECTORS, opts.policy.latenessMs);
@@ -187,13 +193,14 @@ export class Lane {
         for (const e of entryRejects) dead(item, 'signals', e, encoder.encode(e.raw));
       } else if (item.kind === 'security') {
         const msg = decodeSecurity(parsed.value);
-        const ev = msg.ok ? normalizeSecurity(msg.value, item.payload, ctx, this.pseudonyms, this.opts.policy, DEFAULT_SECURITY_EXTRACT) : msg;
+        const ev = msg.ok ? normalizeSecurity(msg.value, item.payload, ctx, this.pseudonyms, this.opts.policy, this.securityExtract) : msg;
         if (!ev.ok) {
           stats.messagesRejected++;
           dead(item, 'security', ev.reject);
           continue;
         }
         stats.securityEvents++;
+        if (!this.securityExtract.has(ev.value.eventId)) stats.securityUnknown++;
         security.push(ev.value);
         const a = this.engine ? securityEventAlert(ev.value, now) : undefined;
         if (a) alerts.push(a);
