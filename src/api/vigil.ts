@@ -12,6 +12,8 @@ import type { Store } from '../core/store.js';
 import { DuckDBStore } from '../adapters/duckdb/duckdb-store.js';
 import { registerIngest } from '../adapters/http/ingest.js';
 import { buildHttpServer } from '../adapters/http/server.js';
+import { DEFAULT_SECURITY_EXTRACT, type SecurityEventDef } from '../normalize/security-extract.js';
+import { mergeExtracts, parseSecurityExtract } from '../normalize/security-extract-file.js';
 import { DEFAULT_SIGNALS } from '../sim/default-catalog.js';
 import type { VigilConfig } from '../runtime/config.js';
 import { Pipeline } from '../runtime/pipeline.js';
@@ -46,6 +48,8 @@ export async function startVigil(config: VigilConfig, opts: StartOptions = {}): 
   const clock = opts.clock ?? systemClock;
   const memory = config.store.path === ':memory:';
   const dbPath = memory || isAbsolute(config.store.path) ? config.store.path : join(config.dataDir, config.store.path);
+  // Before the store opens: a bad extract is a configuration error, with every problem listed.
+  const securityExtract = loadSecurityExtract(config.security);
   const store = await DuckDBStore.open({ path: dbPath, ...(config.store.threads ? { threads: config.store.threads } : {}) });
   try {
     const catalog = new SignalCatalog([...DEFAULT_SIGNALS, ...loadVssFiles(config.catalog.vss)], await store.signalDictionary(), 'vigil-default+vss');
@@ -53,7 +57,7 @@ export async function startVigil(config: VigilConfig, opts: StartOptions = {}): 
     const { secret, origin } = loadSecret(config.normalize.secretEnv, memory ? undefined : config.dataDir);
     const { secretEnv: _secretEnv, ...policy } = config.normalize;
     const pipeline = new Pipeline({
-      store, catalog, clock, policy, secret,
+      store, catalog, clock, policy, secret, securityExtract,
       ...config.runtime,
       ...(opts.inline ? { inline: true } : {}),
     });
@@ -81,6 +85,20 @@ export async function startVigil(config: VigilConfig, opts: StartOptions = {}): 
     await store.close();
     throw e;
   }
+}
+
+/** The security extract the config names (merged over or replacing the built-in), or the built-in. */
+export function loadSecurityExtract(c: VigilConfig['security']): ReadonlyMap<number, SecurityEventDef> {
+  if (c.extract === undefined) return DEFAULT_SECURITY_EXTRACT;
+  let text: string;
+  try {
+    text = readFileSync(c.extract, 'utf8');
+  } catch (e) {
+    throw new ConfigError('cannot load the security extract', [`security.extract: ${(e as Error).message}`], { cause: e });
+  }
+  const { extract, problems } = parseSecurityExtract(text, c.extract);
+  if (problems.length) throw new ConfigError('invalid security extract', problems.map((p) => `security.extract: ${p}`));
+  return mergeExtracts(DEFAULT_SECURITY_EXTRACT, extract, c.extractMode);
 }
 
 function loadVssFiles(files: readonly string[]): SignalSpec[] {

@@ -97,7 +97,57 @@ const mqttSource = z.strictObject({
   ...mqttTenancy,
 });
 
-export const sourceSchema = z.discriminatedUnion('type', [simulatorSource, mqttBrokerSource, mqttSource]);
+/** A NATS subject; `*` and `>` wildcards allowed. */
+const natsSubject = z.string().regex(/^[^\s.]+(\.[^\s.]+)*$/, 'dot-separated tokens without spaces');
+/** A JetStream stream, consumer or queue group name. */
+const natsName = z.string().regex(/^[A-Za-z0-9_-]{1,200}$/, 'letters, digits, - and _');
+
+/**
+ * NATS: messages on `<subjectPrefix>.<tenant>.<vehicle>.<kind>` from core subscriptions, or,
+ * with `jetstream`, from a durable consumer that acknowledges each message once durable.
+ */
+const natsSource = z
+  .strictObject({
+    type: z.literal('nats'),
+    name,
+    servers: z.array(z.string().min(1)).min(1).default(['nats://127.0.0.1:4222']),
+    subjectPrefix: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'dot-separated tokens of letters, digits, - and _').default('vigil'),
+    /** Tenants a subject may name; absent: any valid tenant name. Others: `subject.invalid`. */
+    tenants: z.array(name).min(1).optional(),
+    /** Tenant of the dead letters whose subject names no accepted tenant. Default: the top-level `tenant`. */
+    tenant: name.optional(),
+    /** Core mode: subjects to subscribe to. Default `<subjectPrefix>.>`. */
+    subjects: z.array(natsSubject).min(1).optional(),
+    /** Core mode: a queue group, so several Vigil processes share the messages. */
+    queue: natsName.optional(),
+    /** Core mode: messages held while the pipeline is full; past it they are dead-lettered (`backpressure.overflow`). */
+    maxBuffered: z.number().int().min(1).max(10_000_000).default(100_000),
+    jetstream: z
+      .strictObject({
+        stream: natsName,
+        durable: natsName,
+        /** Default `<subjectPrefix>.>`. */
+        filterSubject: natsSubject.optional(),
+        /** Create the stream and the consumer when they do not exist. */
+        create: z.boolean().default(false),
+        /** Subjects of a stream created here. Default: `[filterSubject]`. */
+        streamSubjects: z.array(natsSubject).min(1).optional(),
+        /** Unacknowledged messages the server lets this consumer hold: the backpressure bound. */
+        maxAckPending: z.number().int().min(1).max(1_000_000).default(10_000),
+        /** The server redelivers a message not acknowledged within this time. */
+        ackWaitMs: z.number().int().min(500).max(3_600_000).default(30_000),
+        /** Messages the client buffers per pull. */
+        batch: z.number().int().min(1).max(10_000).default(256),
+      })
+      .optional(),
+  })
+  .superRefine((c, ctx) => {
+    if (c.jetstream && (c.subjects || c.queue)) {
+      ctx.addIssue({ code: 'custom', path: ['subjects'], message: 'subjects and queue are for core mode; with jetstream use jetstream.filterSubject' });
+    }
+  });
+
+export const sourceSchema = z.discriminatedUnion('type', [simulatorSource, mqttBrokerSource, mqttSource, natsSource]);
 
 export const configSchema = z.strictObject({
   /** Tenant used by sources that do not name one. */
@@ -144,6 +194,14 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** VSS JSON exports to load in addition to the built-in demo signals. */
       vss: z.array(z.string().min(1)).default([]),
+    })
+    .prefault({}),
+  security: z
+    .strictObject({
+      /** Security extract file, YAML or JSON (format: rules/security-extract.yaml). Absent: the built-in extract. */
+      extract: z.string().min(1).optional(),
+      /** `merge`: the file's events over the built-in ones (same id: the file wins); `replace`: the file's only. */
+      extractMode: z.enum(['merge', 'replace']).default('merge'),
     })
     .prefault({}),
   http: z

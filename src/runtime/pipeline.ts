@@ -15,6 +15,7 @@ import { candumpText, canTransferables, type CanFrameBatch } from '../core/can.j
 import type { DeadLetter, VehicleRecord } from '../core/records.js';
 import type { Store } from '../core/store.js';
 import type { NormalizePolicy } from '../normalize/policy.js';
+import type { SecurityEventDef } from '../normalize/security-extract.js';
 import { emptyStats, Lane, type InputItem, type LaneOptions, type LaneOutput, type LaneStats } from './lane.js';
 import { Metrics } from './metrics.js';
 import { Partitioner, routingVin } from './partition.js';
@@ -41,6 +42,8 @@ export interface PipelineOptions {
   readonly clock: Clock;
   readonly policy: NormalizePolicy;
   readonly secret: string;
+  /** IdsM event id -> meaning; default: the built-in extract. */
+  readonly securityExtract?: ReadonlyMap<number, SecurityEventDef>;
   readonly workers: number;
   readonly partitions: number;
   readonly maxInFlightPerWorker: number;
@@ -153,6 +156,7 @@ export class Pipeline {
       secret: this.opts.secret,
       detect: this.opts.detect !== false,
       mode: this.opts.mode ?? 'full',
+      ...(this.opts.securityExtract ? { securityExtract: this.opts.securityExtract } : {}),
     };
     const n = Math.max(1, this.opts.workers);
     for (let index = 0; index < n; index++) {
