@@ -15,6 +15,7 @@ import { makeVin } from '../src/normalize/vin.js';
 import { parseConfig } from '../src/runtime/config.js';
 import { Pipeline } from '../src/runtime/pipeline.js';
 import { defaultCatalog } from '../src/sim/default-catalog.js';
+import { gated } from './ingest-helpers.js';
 
 const VIN = makeVin({ wmi: '5YJ', vds: '3E1EA', year: 2022, plant: 'F' }, 4242);
 const now = Date.now();
@@ -127,31 +128,6 @@ describe('HTTP ingest', () => {
     expect(await post(url, '/v1/ingest/signals', '\n\n')).toMatchObject({ status: 400, body: { error: 'EmptyBody' } });
   });
 });
-
-/** A store whose writes wait until the gate opens: the pipeline stays full meanwhile. */
-function gated(store: Store): { store: Store; open(): void; close(): void } {
-  let gate: Promise<void> = Promise.resolve();
-  let release = (): void => {};
-  const writes = new Set(['appendSignals', 'insertSecurityEvents', 'insertApiEvents', 'insertAlerts', 'insertDeadLetters', 'upsertVehicles', 'appendCanFrames']);
-  const proxy = new Proxy(store, {
-    get(target, prop, receiver) {
-      const v = Reflect.get(target, prop, receiver) as unknown;
-      if (typeof v !== 'function') return v;
-      if (!writes.has(String(prop))) return (v as (...a: unknown[]) => unknown).bind(target);
-      return async (...args: unknown[]) => {
-        await gate;
-        return (v as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-      };
-    },
-  });
-  return {
-    store: proxy,
-    open: () => release(),
-    close: () => {
-      gate = new Promise((r) => (release = r));
-    },
-  };
-}
 
 describe('HTTP ingest under backpressure (a pipeline of one message)', () => {
   let url: string;

@@ -7,6 +7,7 @@ import type { RunningSource, SourceDeps } from '../runtime/sources/index.js';
 import { startSimulatorSource } from '../runtime/sources/simulator.js';
 import { startMqttBrokerSource } from '../adapters/mqtt/broker.js';
 import { startMqttSource } from '../adapters/mqtt/client.js';
+import { startNatsSource } from '../adapters/nats/source.js';
 
 export async function startSource(config: SourceConfig, deps: SourceDeps): Promise<RunningSource> {
   switch (config.type) {
@@ -16,5 +17,7 @@ export async function startSource(config: SourceConfig, deps: SourceDeps): Promi
       return startMqttBrokerSource(config, deps);
     case 'mqtt':
       return startMqttSource(config, deps);
+    case 'nats':
+      return startNatsSource(config, deps);
   }
 }
