@@ -1,103 +1,58 @@
 /**
- * `npm run bench [-- --json] [-- --signals N] [-- --vehicles N]`
+ * `npm run bench [-- --json] [-- --only e2e,dbc-decode] [-- <scenario options>]`
  *
- * Scenario `e2e`, on ONE pre-generated input (simulated fleet, batched messages of >= 50
- * signals, no attacks or malformed messages so every signal counts):
- *   (a) decode-only limit: the same worker threads parse and shape-check, then discard;
- *   (b) end-to-end: normalize -> partition -> twin -> detectors -> DuckDB, until durable;
- *   efficiency (b)/(a), peak RSS, and p50/p99 ingest-to-store latency at half of (b).
+ * Runs every scenario in bench/scenarios/, each in a child process of its own so that its
+ * peak RSS and its warm-up are its own, one after the other (never two at once: they would
+ * share the two cores). Options other than `--only` pass through to every scenario, which
+ * ignores those it does not know. With `--json`, stdout carries exactly one JSON object per
+ * line, one per scenario, with at least `name`; a scenario that fails prints
+ * `{"name": ..., "error": ...}` and the run exits 1 after the others.
  */
-import { parseArgs } from 'node:util';
-import type { InputItem } from '../src/runtime/lane.js';
-import { defaultCatalog, FleetSimulator } from '../src/sim/index.js';
-import { peakRssMb, rig, runFlat, runPaced } from './harness.js';
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-const { values: args } = parseArgs({
-  options: {
-    json: { type: 'boolean', default: false },
-    signals: { type: 'string', default: '6000000' },
-    vehicles: { type: 'string', default: '20000' },
-    'latency-seconds': { type: 'string', default: '4' },
-  },
-});
+/** Run order: the foundation's scenario first, the rest by name. */
+const FIRST = ['e2e'];
 
-const say = (s: string): void => {
-  if (!args.json) process.stderr.write(`${s}\n`);
-};
+const dir = fileURLToPath(new URL('./scenarios/', import.meta.url));
+const all = readdirSync(dir)
+  .filter((f) => f.endsWith('.ts'))
+  .map((f) => f.slice(0, -3))
+  .sort((a, b) => (FIRST.includes(b) ? 1 : 0) - (FIRST.includes(a) ? 1 : 0) || a.localeCompare(b));
 
-function generate(totalSignals: number, vehicles: number): { items: InputItem[]; signals: number; perMessage: number } {
-  const sim = new FleetSimulator({ seed: 7, vehicles, tenants: ['bench'], start: Date.now() - 3_600_000, attacks: false, malformedRate: 0, signalsPerMessage: 80, apiRequestsPerVehicleHour: 0, heartbeatIntervalS: 86_400, benignSecurityEventMeanS: 1e9 });
-  const items: InputItem[] = [];
-  let signals = 0;
-  let t = sim.now;
-  const sink = {
-    item(it: { kind: InputItem['kind']; tenant: string; payload: string }) {
-      if (it.kind !== 'signals') return;
-      items.push({ kind: 'signals', tenant: it.tenant, source: 'bench', payload: it.payload, receivedAt: 0 });
-    },
-  };
-  while (signals < totalSignals) {
-    t += 1000;
-    const before = items.length;
-    sim.tick(t, sink);
-    signals = sim.stats.signals;
-    if (items.length === before && t > sim.now + 10_000) break;
-  }
-  return { items, signals, perMessage: signals / items.length };
+const argv = process.argv.slice(2);
+const json = argv.includes('--json');
+const onlyAt = argv.indexOf('--only');
+const only = onlyAt >= 0 ? (argv[onlyAt + 1] ?? '').split(',').filter(Boolean) : undefined;
+const passOn = onlyAt >= 0 ? [...argv.slice(0, onlyAt), ...argv.slice(onlyAt + 2)] : argv;
+
+const unknown = only?.filter((n) => !all.includes(n)) ?? [];
+if (unknown.length) {
+  process.stderr.write(`bench: unknown scenario(s) ${unknown.join(', ')}; there are: ${all.join(', ')}\n`);
+  process.exit(2);
 }
 
-async function main(): Promise<void> {
-  const catalog = defaultCatalog();
-  const t0 = performance.now();
-  const input = generate(Number(args.signals), Number(args.vehicles));
-  say(`input: ${input.items.length.toLocaleString()} messages, ${input.signals.toLocaleString()} signals (${input.perMessage.toFixed(1)} per message), generated in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-
-  const limitRig = await rig(catalog, 'decode');
-  await runFlat(limitRig.pipeline, input.items.slice(0, 2000), 'decode'); // warm-up
-  await limitRig.close();
-  const limitRig2 = await rig(catalog, 'decode');
-  const limit = await runFlat(limitRig2.pipeline, input.items, 'decode');
-  await limitRig2.close();
-  const limitRate = limit.signals / limit.seconds;
-  say(`(a) decode-only limit: ${Math.round(limitRate).toLocaleString()} signals/s (${limit.seconds.toFixed(2)} s)`);
-
-  const e2eRig = await rig(catalog, 'full');
-  const e2e = await runFlat(e2eRig.pipeline, input.items, 'full');
-  await e2eRig.close();
-  const e2eRate = e2e.signals / e2e.seconds;
-  if (e2e.signals !== input.signals) throw new Error(`end-to-end stored ${e2e.signals} of ${input.signals} signals`);
-  say(`(b) end-to-end:        ${Math.round(e2eRate).toLocaleString()} signals/s (${e2e.seconds.toFixed(2)} s), efficiency ${(e2eRate / limitRate).toFixed(3)}`);
-
-  // Latency at half the measured maximum, for a few seconds of input.
-  const halfMsgRate = (e2eRate / 2) / input.perMessage;
-  const n = Math.min(input.items.length, Math.round(halfMsgRate * Number(args['latency-seconds'])));
-  const latRig = await rig(catalog, 'full');
-  // Warm up (JIT, twins of every vehicle, pseudonym cache) on other messages of the input.
-  const warm = Math.min(input.items.length - n, Math.round(halfMsgRate * 2));
-  if (warm < halfMsgRate) throw new Error(`input too small for a warm-up: use more --signals`);
-  await runPaced(latRig.pipeline, input.items.slice(input.items.length - warm), halfMsgRate);
-  const lat = await runPaced(latRig.pipeline, input.items.slice(0, n), halfMsgRate);
-  await latRig.close();
-  say(`latency at ${Math.round(e2eRate / 2).toLocaleString()} signals/s: p50 ${lat.p50} ms, p99 ${lat.p99} ms`);
-
-  const result = {
-    name: 'e2e',
-    signals_per_s: Math.round(e2eRate),
-    limit_signals_per_s: Math.round(limitRate),
-    efficiency: Math.round((e2eRate / limitRate) * 1000) / 1000,
-    peak_rss_mb: peakRssMb(),
-    p50_ms: lat.p50,
-    p99_ms: lat.p99,
-    latency_load_signals_per_s: Math.round(lat.signals / lat.seconds),
-    signals: input.signals,
-    messages: input.items.length,
-    signals_per_message: Math.round(input.perMessage * 10) / 10,
-    vehicles: Number(args.vehicles),
-    workers: e2eRig.pipeline.metrics.get('vigil_workers'),
-    e2e_p99_ms_at_max: e2e.p99,
-  };
-  if (args.json) process.stdout.write(`${JSON.stringify(result)}\n`);
-  else say(`peak RSS ${result.peak_rss_mb} MB`);
+function runScenario(name: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (!json) process.stderr.write(`\n== ${name} ==\n`);
+    const child = spawn(process.execPath, ['--import', 'tsx', `${dir}${name}.ts`, ...passOn], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
+    child.on('close', (code, signal) => {
+      const lines = out.split('\n').filter((l) => l.trim().length > 0);
+      if (code === 0) {
+        for (const l of lines) process.stdout.write(`${l}\n`);
+        return resolve(true);
+      }
+      const error = `exited with ${signal ?? code}`;
+      if (json) process.stdout.write(`${JSON.stringify({ name, error })}\n`);
+      else process.stderr.write(`bench: ${name} ${error}\n`);
+      resolve(false);
+    });
+  });
 }
 
-await main();
+let failed = false;
+for (const name of only ?? all) if (!(await runScenario(name))) failed = true;
+process.exit(failed ? 1 : 0);
