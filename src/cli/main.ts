@@ -29,6 +29,8 @@ program
   .option('--port <n>', 'HTTP port', int)
   .option('--data-dir <dir>', 'where the store and secret live')
   .option('--memory', 'keep nothing on disk (in-memory store)')
+  .option('--mqtt-port <n>', 'port of the embedded MQTT broker (0: any free port)', int, 1884)
+  .option('--no-mqtt', 'no embedded MQTT broker')
   .action(runDemo);
 
 program

@@ -38,25 +38,30 @@ export async function runServe(opts: { config: string }): Promise<void> {
   await runUntilSignal(await startVigil(readConfigFile(opts.config), { logger: false }));
 }
 
-export async function runDemo(opts: { config?: string; vehicles: number; port?: number; dataDir?: string; memory?: boolean }): Promise<void> {
+export async function runDemo(opts: { config?: string; vehicles: number; port?: number; dataDir?: string; memory?: boolean; mqtt?: boolean; mqttPort?: number }): Promise<void> {
   const base = opts.config ? (parseYaml(readFileSync(opts.config, 'utf8')) as Record<string, unknown>) : {};
   const raw: Record<string, unknown> = { ...base };
   if (opts.dataDir) raw.dataDir = opts.dataDir;
   if (opts.memory) raw.store = { ...(raw.store as object), path: ':memory:' };
   if (opts.port !== undefined) raw.http = { ...(raw.http as object), port: opts.port };
   if (!Array.isArray(raw.sources) || raw.sources.length === 0) {
-    raw.sources = [{ type: 'simulator', name: 'demo-fleet', vehicles: opts.vehicles }];
+    const sources: Record<string, unknown>[] = [{ type: 'simulator', name: 'demo-fleet', vehicles: opts.vehicles }];
+    // Vehicles and `vigil simulate --to mqtt://127.0.0.1:1884` can publish to the demo too.
+    if (opts.mqtt !== false) sources.push({ type: 'mqtt-broker', name: 'mqtt', port: opts.mqttPort ?? 1884 });
+    raw.sources = sources;
   }
   const vigil = await startVigil(parseConfig(raw));
   const url = vigil.url ?? '(http disabled)';
   process.stdout.write(
     [
       '',
-      `Vigil ${'0.1.0'} is running: ${vigil.sources.map((s) => s.describe()).join('; ')}`,
+      `Vigil ${'0.1.0'} is running`,
+      ...vigil.sources.map((s) => `  source         ${s.describe()}`),
       `  API status     ${url}/v1/status`,
       `  health         ${url}/health`,
       `  metrics        ${url}/metrics`,
       `  dead letters   ${url}/v1/dead-letters`,
+      `  HTTP ingest    POST ${url}/v1/ingest/{signals|security|logs}  (JSON, NDJSON, gzip)`,
       `  store          ${vigil.config.store.path === ':memory:' ? 'in memory' : `${vigil.config.dataDir}/${vigil.config.store.path}`}`,
       `  pseudonym key  ${vigil.secretOrigin}`,
       '  Try: npx vigil status     Stop: Ctrl-C',
