@@ -2,7 +2,8 @@
  * HTTP batch ingest through its front door: real requests against the composed server
  * (pipeline, lanes, DuckDB), answers checked against what the store then holds.
  */
-import { gzipSync } from 'node:zlib';
+import { constants, deflateRawSync, gzipSync } from 'node:zlib';
+import { encode } from '@msgpack/msgpack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDBStore } from '../src/adapters/duckdb/duckdb-store.js';
 import { registerIngest } from '../src/adapters/http/ingest.js';
@@ -122,10 +123,97 @@ describe('HTTP ingest', () => {
     expect((await post(url, '/v1/ingest/signals', 'x', { 'content-encoding': 'br' })).status).toBe(415);
   });
 
+  it('keeps the first bytes of a request refused whole (413, 415, unknown kind) as one dead letter', async () => {
+    const big = 'y'.repeat(300 * 1024);
+    expect((await post(url, '/v1/ingest/signals?tenant=kept-a', big)).status).toBe(413);
+    expect((await post(url, '/v1/ingest/signals?tenant=kept-a', ndjson(Array.from({ length: 501 }, (_, i) => signals(i))))).status).toBe(413);
+    expect((await post(url, '/v1/ingest/security?tenant=kept-a', 'a,b\n1,2', { 'content-type': 'text/csv' })).status).toBe(415);
+    expect((await post(url, '/v1/ingest/logs?tenant=kept-a', 'zzz', { 'content-encoding': 'br' })).status).toBe(415);
+    const wrongKind = await post(url, '/v1/ingest/telemetry?tenant=kept-a', ndjson([signals(1)]));
+    expect(wrongKind).toMatchObject({ status: 404, body: { error: 'NotFound' } });
+    expect(wrongKind.body.message).toMatch(/\/v1\/ingest\/telemetry.*signals/);
+    const dead = new Map((await vigil.store.listDeadLetters({ tenant: 'kept-a', limit: 10 })).map((d) => [d.code, d]));
+    expect([...dead.keys()].sort()).toEqual(['body.content_encoding', 'body.media_type', 'body.too_large', 'body.too_many_records', 'path.invalid']);
+    // The first bytes up to the limit, as sent.
+    expect(dead.get('body.too_large')!.raw.length).toBe(256 * 1024);
+    expect(dead.get('body.too_large')!.reason).toMatch(/exceeds the ingest limit of 262144 bytes/);
+    expect(Buffer.from(dead.get('body.media_type')!.raw).toString()).toBe('a,b\n1,2');
+    expect(dead.get('body.media_type')).toMatchObject({ kind: 'security', source: 'http' });
+    expect(dead.get('body.content_encoding')).toMatchObject({ kind: 'log', raw: new TextEncoder().encode('zzz') });
+    expect(dead.get('path.invalid')).toMatchObject({ kind: 'unknown' });
+    expect(JSON.parse(Buffer.from(dead.get('path.invalid')!.raw).toString())).toMatchObject({ vin: VIN });
+  });
+
+  it('keeps the first bytes of a body whose Content-Length is past the limit, reading no more than it keeps', async () => {
+    const body = Buffer.alloc(2 << 20, 0x7a);
+    const r = await post(url, '/v1/ingest/signals?tenant=kept-b', body);
+    expect(r).toMatchObject({ status: 413, body: { error: 'PayloadTooLarge' } });
+    expect(r.body.message).toMatch(/Content-Length 2097152/);
+    const [d] = await vigil.store.listDeadLetters({ tenant: 'kept-b', limit: 5 });
+    expect(d).toMatchObject({ code: 'body.too_large', kind: 'signals' });
+    expect(d!.raw.length).toBe(256 * 1024);
+  });
+
+  it('answers 405 with Allow: POST for other methods on an ingest path, keeping nothing', async () => {
+    for (const method of ['GET', 'PUT', 'DELETE']) {
+      const res = await fetch(`${url}/v1/ingest/signals?tenant=kept-c`, { method, ...(method === 'PUT' ? { body: ndjson([signals(1)]) } : {}) });
+      expect(res.status, method).toBe(405);
+      expect(res.headers.get('allow')).toBe('POST');
+      await res.body?.cancel();
+    }
+    expect((await vigil.store.counts('kept-c')).deadLetters).toBe(0);
+  });
+
+  it('takes one MessagePack record per body, and answers 400 for a body that is not a MessagePack map', async () => {
+    const ok = await post(url, '/v1/ingest/signals?tenant=fleet-m', encode({ vin: VIN, ts: now - 1000, samples: { paths: ['Vehicle.Speed'], p: [0, 0], t: [0, 10], v: [5, 6] } }), { 'content-type': 'application/msgpack' });
+    expect(ok).toMatchObject({ status: 202, body: { accepted: 1, rejected: 0 } });
+    expect((await vigil.store.counts('fleet-m')).signals).toBe(2);
+    const bad = await post(url, '/v1/ingest/signals?tenant=fleet-m', encode([1, 2, 3]), { 'content-type': 'application/vnd.msgpack' });
+    expect(bad).toMatchObject({ status: 400, body: { rejected: 1, errors: [{ code: 'msgpack.not_map' }] } });
+    const junk = await post(url, '/v1/ingest/signals?tenant=fleet-m', Buffer.from([0xc1, 0x00, 0xff]), { 'content-type': 'application/msgpack' });
+    expect(junk).toMatchObject({ status: 400, body: { errors: [{ code: 'msgpack.malformed' }] } });
+    expect((await vigil.store.listDeadLetters({ tenant: 'fleet-m', limit: 5 })).map((d) => d.code).sort()).toEqual(['msgpack.malformed', 'msgpack.not_map']);
+  });
+
   it('refuses a bad tenant, and an empty body', async () => {
     expect(await post(url, '/v1/ingest/signals?tenant=Bad%20Tenant', ndjson([signals(1)]))).toMatchObject({ status: 400, body: { error: 'InvalidTenant' } });
     expect(await post(url, '/v1/ingest/signals?tenant=a', ndjson([signals(1)]), { 'x-vigil-tenant': 'b' })).toMatchObject({ status: 400, body: { error: 'TenantConflict' } });
     expect(await post(url, '/v1/ingest/signals', '\n\n')).toMatchObject({ status: 400, body: { error: 'EmptyBody' } });
+  });
+});
+
+/**
+ * A gzip member claiming 5 GiB: one deflate block of 1 MiB of zeros, full-flushed (so it
+ * stands alone, byte-aligned), repeated 5120 times: about 5 MB on the wire, within the
+ * default 16 MiB body limit. Its trailer is never reached by a reader that stops at the cap.
+ */
+function gzipBomb(mib: number): Buffer {
+  const block = deflateRawSync(Buffer.alloc(1 << 20), { finishFlush: constants.Z_FULL_FLUSH });
+  const header = Buffer.from([0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 0x03]);
+  const end = deflateRawSync(Buffer.alloc(0));
+  return Buffer.concat([header, ...Array.from({ length: mib }, () => block), end, Buffer.alloc(8)]);
+}
+
+describe('HTTP ingest with the default limits', () => {
+  let vigil: Vigil;
+  beforeAll(async () => {
+    vigil = await startVigil(parseConfig({ tenant: 'acme', store: { path: ':memory:' }, http: { port: 0 }, runtime: { workers: 1 } }), { inline: true });
+  });
+  afterAll(async () => {
+    await vigil?.stop();
+  });
+
+  it('refuses a gzip bomb of 5 GiB with 413 after inflating no more than the 16 MiB limit', async () => {
+    const bomb = gzipBomb(5120);
+    expect(bomb.length).toBeLessThan(16 << 20);
+    const peakBefore = process.resourceUsage().maxRSS;
+    const r = await post(vigil.url!, '/v1/ingest/signals', bomb, { 'content-encoding': 'gzip' });
+    expect(r).toMatchObject({ status: 413, body: { error: 'PayloadTooLarge' } });
+    expect(r.body.message).toMatch(/decompressed body exceeds the ingest limit of 16777216 bytes/);
+    // Inflating it whole would have held gigabytes; the peak grows by far less than that (kB).
+    expect(process.resourceUsage().maxRSS - peakBefore).toBeLessThan(512 * 1024);
+    const [d] = await vigil.store.listDeadLetters({ code: 'body.too_large', limit: 1 });
+    expect(Buffer.from(d!.raw).equals(bomb.subarray(0, 1 << 20))).toBe(true);
   });
 });
 

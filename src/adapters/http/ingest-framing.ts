@@ -22,7 +22,7 @@ export interface FramedRecord {
   readonly index: number;
   /** NDJSON line number, from 1. */
   readonly line?: number;
-  readonly payload: string;
+  readonly payload: string | Uint8Array;
 }
 
 export interface FramingReject extends Reject {
