@@ -18,6 +18,7 @@ import { DEFAULT_SIGNALS } from '../sim/default-catalog.js';
 import type { VigilConfig } from '../runtime/config.js';
 import { Pipeline } from '../runtime/pipeline.js';
 import type { RunningSource } from '../runtime/sources/index.js';
+import { loadCanBindings } from './can-config.js';
 import { startSource } from './sources.js';
 import { replayDeadLetters } from './dlq.js';
 import { loadSecret } from './secret.js';
@@ -54,10 +55,11 @@ export async function startVigil(config: VigilConfig, opts: StartOptions = {}): 
   try {
     const catalog = new SignalCatalog([...DEFAULT_SIGNALS, ...loadVssFiles(config.catalog.vss)], await store.signalDictionary(), 'vigil-default+vss');
     await store.saveSignalDictionary(catalog.dictionary());
+    const can = loadCanBindings(config.can, catalog);
     const { secret, origin } = loadSecret(config.normalize.secretEnv, memory ? undefined : config.dataDir);
     const { secretEnv: _secretEnv, ...policy } = config.normalize;
     const pipeline = new Pipeline({
-      store, catalog, clock, policy, secret, securityExtract,
+      store, catalog, clock, policy, secret, securityExtract, can,
       ...config.runtime,
       ...(opts.inline ? { inline: true } : {}),
     });

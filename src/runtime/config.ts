@@ -204,6 +204,34 @@ export const configSchema = z.strictObject({
       extractMode: z.enum(['merge', 'replace']).default('merge'),
     })
     .prefault({}),
+  /**
+   * Raw CAN frames: which DBC decodes them into which VSS signals, per vehicle group. The first
+   * entry whose `match` fits a frame batch (tenant, VIN prefix, bus; absent: any) decodes it;
+   * frames of vehicles no entry matches are stored raw only.
+   */
+  can: z
+    .strictObject({
+      dbc: z
+        .array(
+          z.strictObject({
+            /** The DBC file. */
+            file: z.string().min(1),
+            /** DBC signal -> VSS path mapping (format: src/decode/dbc/README.md; e.g. rules/can/volvo_v40_2017_pt.vss.yaml). */
+            mapping: z.string().min(1),
+            match: z
+              .strictObject({
+                tenant: name.optional(),
+                /** VIN prefix: the WMI (`YV1`), or more of the VIN. */
+                vin: z.string().regex(/^[A-HJ-NPR-Z0-9]{1,17}$/, 'a VIN prefix: up to 17 of A-Z (not I, O, Q) and 0-9'),
+                bus: z.string().min(1),
+              })
+              .partial()
+              .optional(),
+          }),
+        )
+        .default([]),
+    })
+    .prefault({}),
   http: z
     .strictObject({
       enabled: z.boolean().default(true),

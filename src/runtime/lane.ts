@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { SignalBatchBuilder, type SignalBatch } from '../core/batch.js';
 import { SignalCatalog, type SignalSpec } from '../core/catalog.js';
 import { candumpText, type CanFrameBatch } from '../core/can.js';
+import { compileCanBinding, type CanBinding, type CanBindingSource, type RefusedValues } from '../decode/dbc/bind.js';
 import type { Clock } from '../core/clock.js';
 import type { Alert, ApiEvent, DeadLetter, RecordKind, SecurityEvent, VehicleRecord } from '../core/records.js';
 import { decodeLog, decodeSecurity, decodeSignals } from '../decode/json.js';
@@ -59,6 +60,22 @@ export interface LaneOptions {
   readonly mode?: 'full' | 'decode';
   /** IdsM event id -> meaning (default: the built-in extract); from `security.extract` in the config. */
   readonly securityExtract?: ReadonlyMap<number, SecurityEventDef>;
+  /** DBC + mapping per vehicle group, first match wins; from `can.dbc` in the config. */
+  readonly can?: readonly CanBindingOption[];
+}
+
+/** A DBC and its VSS mapping (as text: a worker compiles them), and the vehicles it decodes. */
+export interface CanBindingOption extends CanBindingSource {
+  readonly match?: CanMatch;
+}
+
+/** Which frame batches a DBC decodes: all given conditions hold. */
+export interface CanMatch {
+  readonly tenant?: string;
+  /** VIN prefix: the WMI (`YV1`: Volvo cars), or WMI + model code. */
+  readonly vin?: string;
+  /** Bus or interface name of the batch (`can0`). */
+  readonly bus?: string;
 }
 
 export interface LaneStats {
@@ -82,6 +99,10 @@ export interface LaneStats {
   canFramesRejected: number;
   /** Security events whose id the extract does not know (stored as IDSM_0x...., severity medium). */
   securityUnknown: number;
+  /** Frames of a vehicle with a DBC whose id that DBC does not define (stored raw, not decoded). */
+  canFramesUnknownId: number;
+  /** Frames of vehicles no DBC is bound to (stored raw, not decoded). */
+  canFramesNoDbc: number;
 }
 
 /** Raw frames of one vehicle, keyed by its pseudonym, for the store. */
@@ -103,7 +124,7 @@ export interface LaneOutput {
 export const emptyStats = (): LaneStats => ({
   messages: 0, messagesRejected: 0, signalRows: 0, entriesRejected: 0, entriesIgnored: 0,
   duplicates: 0, late: 0, securityEvents: 0, logEvents: 0, alerts: 0, alertsSuppressed: 0,
-  canFrames: 0, canFramesRejected: 0, securityUnknown: 0,
+  canFrames: 0, canFramesRejected: 0, securityUnknown: 0, canFramesUnknownId: 0, canFramesNoDbc: 0,
 });
 
 const encoder = new TextEncoder();
@@ -124,6 +145,7 @@ export class Lane {
   /** Recent OCPP calls, to resolve results to their action (stateful, bounded). */
   private readonly ocppCalls = new OcppCallWindow();
   private readonly securityExtract: ReadonlyMap<number, SecurityEventDef>;
+  private readonly can: readonly { readonly match?: CanMatch; readonly binding: CanBinding }[];
 
   constructor(
     private readonly opts: LaneOptions,
@@ -135,6 +157,12 @@ export class Lane {
     this.normalizer = new SignalNormalizer(catalog, this.pseudonyms, opts.policy);
     this.twins = new TwinRegistry(catalog.idLimit);
     this.engine = opts.detect === false ? undefined : new SignalEngine(catalog, BUILTIN_DETECTORS, opts.policy.latenessMs);
+    // The composition root has checked these; a problem here is a bug, and fails loudly.
+    this.can = (opts.can ?? []).map((c) => {
+      const { binding, problems } = compileCanBinding(c, catalog);
+      if (!binding) throw new Error(`CAN binding ${c.dbcFile} + ${c.mappingFile}: ${problems.join('; ')}`);
+      return { binding, ...(c.match ? { match: c.match } : {}) };
+    });
   }
 
   process(items: readonly InputItem[]): LaneOutput {
@@ -235,8 +263,12 @@ export class Lane {
 
   /**
    * Raw CAN frames of one vehicle: the VIN is checked and pseudonymized and the frames kept
-   * for the store (and, once a DBC is bound to the vehicle, decoded into signals). A batch
-   * whose vehicle cannot be identified is dead-lettered whole, as candump text.
+   * for the store. When a DBC is bound to the vehicle (`can.dbc`), its mapped signals are
+   * decoded into a VSS signal batch, checked like any signal (values refused per target and
+   * reason are dead-lettered with their frames as candump text) and fed to the twin and the
+   * detectors. Frames whose id the DBC lacks, or of vehicles without a DBC, are counted; they
+   * are stored raw all the same. A batch whose vehicle cannot be identified is dead-lettered
+   * whole, as candump text.
    */
   processFrames(batch: CanFrameBatch): LaneOutput {
     const stats = emptyStats();
@@ -254,11 +286,68 @@ export class Lane {
     }
     const vehicle = this.pseudonyms.key(batch.tenant, batch.vin);
     stats.canFrames = batch.size;
-    return { ...out, frames: [{ vehicle, batch }] };
+    const frames = [{ vehicle, batch }];
+    const binding = this.opts.mode === 'decode' ? undefined : this.canBindingOf(batch);
+    if (!binding) {
+      stats.canFramesNoDbc = batch.size;
+      return { ...out, frames };
+    }
+    const now = this.clock.now();
+    const b = new SignalBatchBuilder(batch.tenant, Math.max(64, batch.size), batch.receivedAt);
+    const r = binding.map(batch, b, b.vehicleIndex(vehicle), now + this.opts.policy.maxFutureSkewMs);
+    stats.canFramesUnknownId = r.unknownFrames;
+    stats.signalRows = r.rows;
+    stats.entriesIgnored = r.ignored;
+    for (const g of r.refused) {
+      stats.entriesRejected += g.count;
+      out.deadLetters.push(refusedLetter(batch, g));
+    }
+    if (b.size > 0) {
+      const signals = b.build();
+      out.batches.push(signals);
+      if (this.engine) {
+        const d = this.engine.process(signals, this.twins, now);
+        stats.late += d.late;
+        stats.alertsSuppressed += d.suppressed;
+        out.alerts.push(...d.alerts);
+      }
+    }
+    stats.alerts = out.alerts.length;
+    return { ...out, frames };
+  }
+
+  private canBindingOf(batch: CanFrameBatch): CanBinding | undefined {
+    for (const c of this.can) {
+      const m = c.match;
+      if (m && ((m.tenant !== undefined && m.tenant !== batch.tenant) || (m.vin !== undefined && !batch.vin.startsWith(m.vin)) || (m.bus !== undefined && m.bus !== batch.bus))) continue;
+      return c.binding;
+    }
+    return undefined;
   }
 
   /** Twin summaries changed since the last call. */
   takeVehicleUpdates(): VehicleRecord[] {
     return this.twins.takeDirty();
   }
+}
+
+/** Decoded values refused for one target and reason: one dead letter, with their frames as candump text. */
+function refusedLetter(batch: CanFrameBatch, g: RefusedValues): DeadLetter {
+  const f = g.frames;
+  const pick = <T extends Float64Array | Uint32Array | Uint8Array>(col: T, make: (n: number) => T): T => {
+    const o = make(f.length);
+    for (let i = 0; i < f.length; i++) o[i] = col[f[i]!]!;
+    return o;
+  };
+  const data = new Uint8Array(f.length * batch.stride);
+  for (let i = 0; i < f.length; i++) data.set(batch.data.subarray(f[i]! * batch.stride, (f[i]! + 1) * batch.stride), i * batch.stride);
+  const { label: _label, ...head } = batch;
+  const subset: CanFrameBatch = {
+    ...head, size: f.length, data,
+    time: pick(batch.time, (n) => new Float64Array(n)), id: pick(batch.id, (n) => new Uint32Array(n)), dlc: pick(batch.dlc, (n) => new Uint8Array(n)),
+  };
+  return {
+    id: randomUUID(), tenant: batch.tenant, source: batch.source, kind: 'can', code: g.code,
+    reason: g.reason, receivedAt: batch.receivedAt, raw: encoder.encode(candumpText(subset)),
+  };
 }

@@ -16,7 +16,7 @@ import type { DeadLetter, VehicleRecord } from '../core/records.js';
 import type { Store } from '../core/store.js';
 import type { NormalizePolicy } from '../normalize/policy.js';
 import type { SecurityEventDef } from '../normalize/security-extract.js';
-import { emptyStats, Lane, type InputItem, type LaneOptions, type LaneOutput, type LaneStats } from './lane.js';
+import { emptyStats, Lane, type CanBindingOption, type InputItem, type LaneOptions, type LaneOutput, type LaneStats } from './lane.js';
 import { Metrics } from './metrics.js';
 import { Partitioner, routingVin } from './partition.js';
 import { StoreWriter } from './store-writer.js';
@@ -44,6 +44,8 @@ export interface PipelineOptions {
   readonly secret: string;
   /** IdsM event id -> meaning; default: the built-in extract. */
   readonly securityExtract?: ReadonlyMap<number, SecurityEventDef>;
+  /** DBCs and mappings that decode raw CAN frames into VSS signals (config `can.dbc`). */
+  readonly can?: readonly CanBindingOption[];
   readonly workers: number;
   readonly partitions: number;
   readonly maxInFlightPerWorker: number;
@@ -98,6 +100,8 @@ const STAT_COUNTERS: [keyof LaneStats, string, string][] = [
   ['alerts', 'vigil_alerts_raised_total', 'Alerts raised by detectors'],
   ['alertsSuppressed', 'vigil_alerts_suppressed_total', 'Detections suppressed by the per-rule cooldown'],
   ['canFramesRejected', 'vigil_can_frames_dead_lettered_total', 'Raw CAN frames dead-lettered with their batch'],
+  ['canFramesUnknownId', 'vigil_can_frames_unknown_id_total', 'Raw CAN frames whose id the vehicle\'s DBC does not define (stored raw, not decoded)'],
+  ['canFramesNoDbc', 'vigil_can_frames_no_dbc_total', 'Raw CAN frames of vehicles no DBC is bound to (stored raw, not decoded)'],
 ];
 
 export class Pipeline {
@@ -157,6 +161,7 @@ export class Pipeline {
       detect: this.opts.detect !== false,
       mode: this.opts.mode ?? 'full',
       ...(this.opts.securityExtract ? { securityExtract: this.opts.securityExtract } : {}),
+      ...(this.opts.can?.length ? { can: this.opts.can } : {}),
     };
     const n = Math.max(1, this.opts.workers);
     for (let index = 0; index < n; index++) {
