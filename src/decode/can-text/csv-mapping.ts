@@ -97,13 +97,16 @@ export const CSV_LAYOUTS = {
     payload: { column: 'PAYLOAD_HEX', pad: 'left', order: 'reversed' },
     label: { column: 'ANOMALY', true: ['True'], false: ['False'] },
   },
-  /** ROAD (ORNL) as CSV: `Time,Id,Byte1..Byte8,Label`; time in seconds, hex id and bytes, Label 1 = attack. */
+  /**
+   * ROAD (ORNL) as CSV: `Time,Id,Byte1..Byte8,Label`; time in seconds, hex id and bytes,
+   * Label 1 = attack. Other label values are refused, so a typo never passes as "normal".
+   */
   road: {
     header: true,
     time: { column: 'Time', unit: 's', base: 'auto' },
     id: { column: 'Id', format: 'hex' },
     bytes: { columns: 'Byte1..Byte8', format: 'hex' },
-    label: { column: 'Label', true: ['1', 'True', 'T', 'attack'] },
+    label: { column: 'Label', true: ['1', 'True', 'T', 'attack'], false: ['0', 'False', 'F', 'normal'] },
   },
 } as const satisfies Record<string, CsvMappingInput>;
 
