@@ -12,11 +12,11 @@
 import type { SignalBatchBuilder } from '../../core/batch.js';
 import type { CanFrameBatch } from '../../core/can.js';
 import type { SignalCatalog, SignalDef } from '../../core/catalog.js';
-import { compileDbc, emptyRows, type DbcDecoder, type DecodedRows } from './decoder.js';
+import { compileDbc, emptyRows, type CompileOptions, type DbcDecoder, type DecodedRows } from './decoder.js';
 import { parseCanMapping, parseSignalRef, type CanMapping, type CanMappingEntry, type VssValue } from './mapping.js';
-import { formatDiagnostic } from './model.js';
+import { formatDiagnostic, type DbcDatabase } from './model.js';
 import { parseDbc } from './parser.js';
-import type { DecoderSignal } from './prepare.js';
+import { prepare, type DecoderSignal } from './prepare.js';
 import { knownUnit, unitConversion } from './units.js';
 
 /** A DBC and its mapping as text: what the composition root reads and a worker thread compiles. */
@@ -187,17 +187,17 @@ function physical(s: DecoderSignal, r: number): number {
 }
 
 /** Find the decoder signal a `signal:` reference names. */
-function resolve(decoder: DbcDecoder, ref: string): DecoderSignal | string {
+function resolve(signals: readonly DecoderSignal[], keys: ReadonlyMap<string, DecoderSignal>, ref: string): DecoderSignal | string {
   const r = parseSignalRef(ref);
   if (r.message !== undefined) {
-    const i = decoder.signalIndex(r.message, r.signal);
-    if (i >= 0) return decoder.signals[i]!;
-    return decoder.signals.some((s) => s.message === r.message)
+    const hit = keys.get(`${r.message}.${r.signal}`);
+    if (hit) return hit;
+    return signals.some((s) => s.message === r.message)
       ? `message ${r.message} has no signal ${r.signal}`
       : `the DBC has no message named ${r.message}`;
   }
   const id = r.id!;
-  const inMessage = decoder.signals.filter((s) => s.messageId === id || s.messageId === (id | 0x80000000) >>> 0);
+  const inMessage = signals.filter((s) => s.messageId === id || s.messageId === (id | 0x80000000) >>> 0);
   const hit = inMessage.find((s) => s.name === r.signal);
   if (hit) return hit;
   return inMessage.length ? `message ${inMessage[0]!.message} (0x${id.toString(16).toUpperCase()}) has no signal ${r.signal}` : `the DBC has no message with id ${ref.split('.')[0]} (or it has no signals)`;
@@ -218,14 +218,19 @@ function outputFor(def: SignalDef, v: VssValue): Out | string {
   return { value: Number.NaN, text: v };
 }
 
-/** Bind a parsed mapping to a decoder and a catalog; every problem is reported. */
-export function bindCanMapping(mapping: CanMapping, decoder: DbcDecoder, catalog: SignalCatalog): { binding?: CanBinding; problems: string[] } {
+/**
+ * Bind a parsed mapping to a DBC and a catalog; every problem is reported. The binding's
+ * decoder extracts only the mapped signals (and the switches they depend on).
+ */
+export function bindCanMapping(mapping: CanMapping, db: DbcDatabase, catalog: SignalCatalog, options: CompileOptions = {}): { binding?: CanBinding; problems: string[] } {
   const problems: string[] = [];
   const targets: [number, Target][] = [];
+  const { signals } = prepare(db);
+  const keys = new Map(signals.map((s) => [s.key, s]));
   mapping.signals.forEach((e: CanMappingEntry, i) => {
     const at = (key: string): string => `${e.at}: signals.${i}.${key}`;
     const before = problems.length;
-    const sig = resolve(decoder, e.signal);
+    const sig = resolve(signals, keys, e.signal);
     if (typeof sig === 'string') problems.push(`${at('signal')}: ${e.signal}: ${sig}`);
     const def = catalog.get(e.path);
     if (!def) problems.push(`${at('path')}: ${e.path} is not in the signal catalog`);
@@ -269,6 +274,7 @@ export function bindCanMapping(mapping: CanMapping, decoder: DbcDecoder, catalog
     }]);
   });
   if (problems.length) return { problems };
+  const decoder = compileDbc(db, { ...options, only: new Set(targets.map(([index]) => index)) });
   return { binding: new CanBinding(decoder, targets, targets.length), problems };
 }
 
@@ -289,7 +295,7 @@ export function compileCanBinding(src: CanBindingSource, catalog: SignalCatalog)
     problems.push(`${src.mappingFile}: dbc: the mapping is written for ${map.mapping.dbc}, not ${dbcName}`);
   }
   if (dbc.errors.length || !map.mapping) return { problems, dbcWarnings: dbc.warnings.length };
-  const bound = bindCanMapping(map.mapping, compileDbc(dbc.db), catalog);
+  const bound = bindCanMapping(map.mapping, dbc.db, catalog);
   problems.push(...bound.problems);
   return { ...(bound.binding && !problems.length ? { binding: bound.binding } : {}), problems, dbcWarnings: dbc.warnings.length };
 }

@@ -39,8 +39,9 @@ SIG_VALTYPE_ 201 D : 2;
 
 const parsed = parseDbc(DBC, 'hand.dbc');
 
-function decode(strategy: DecodeStrategy, id: number, bytes: number[], length = bytes.length): { values: Record<string, number>; stats: { shortFrames: number; unknownFrames: number } } {
-  const d = compileDbc(parsed.db, { strategy });
+function decode(strategy: DecodeStrategy, id: number, bytes: number[], length = bytes.length, only?: readonly string[]): { values: Record<string, number>; stats: { shortFrames: number; unknownFrames: number } } {
+  const all = compileDbc(parsed.db).signals;
+  const d = compileDbc(parsed.db, { strategy, ...(only ? { only: new Set(all.filter((s) => only.includes(s.name)).map((s) => s.index)) } : {}) });
   const s = new Uint32Array(32);
   const v = new Float64Array(32);
   const data = new Uint8Array(8);
@@ -90,6 +91,12 @@ describe.each(['codegen', 'plan'] as const)('decoding by hand (%s)', (strategy) 
     const plain = decode(strategy, 0x18fef100, [0x10, 0x00]);
     expect(plain.values).toEqual({});
     expect(plain.stats).toEqual({ shortFrames: 0, unknownFrames: 1 });
+  });
+
+  it('decodes only the signals asked for, plus the switches they need, under the same indices', () => {
+    expect(decode(strategy, 100, [0xa5, 0x3c, 0x12, 0x34, 0xf6, 0x0f, 0xfe, 0x80], 8, ['MotoS']).values).toEqual({ MotoS: -2 });
+    expect(decode(strategy, 300, [0x01, 0x07, 0, 0, 0, 0, 0, 9], 8, ['A']).values).toEqual({ Sel: 1, A: 14 });
+    expect(decode(strategy, 300, [0x02, 0x07, 0, 0, 0, 0, 0, 9], 8, ['A']).values).toEqual({ Sel: 2 });
   });
 
   it('decodes from a short frame only the signals that fit, and counts it', () => {

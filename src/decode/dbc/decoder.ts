@@ -15,6 +15,11 @@ export type DecodeStrategy = 'codegen' | 'plan';
 export interface CompileOptions {
   /** `codegen` (default where allowed) or `plan`; `auto` uses plans when code generation is disabled. */
   readonly strategy?: DecodeStrategy | 'auto';
+  /**
+   * Decode only these signals (global indices, as in `signals`), plus the multiplexors they
+   * need: a VSS mapping uses a few signals of each message. Other signals produce no rows.
+   */
+  readonly only?: ReadonlySet<number>;
 }
 
 /** Rows decoded from a batch: row k is signal `signal[k]` of frame `frame[k]` with value `value[k]`. */
@@ -45,7 +50,7 @@ export class DbcDecoder {
   private readonly keys: Map<string, number>;
 
   constructor(db: DbcDatabase, options: CompileOptions = {}) {
-    const { signals, messages } = prepare(db);
+    const { signals, messages } = prepare(db, options.only);
     this.signals = signals;
     this.messageCount = messages.length;
     this.maxSignalsPerFrame = messages.reduce((a, m) => Math.max(a, m.signals.length), 0);

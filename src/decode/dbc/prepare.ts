@@ -58,7 +58,11 @@ export interface Prepared {
   readonly messages: readonly PreparedMessage[];
 }
 
-export function prepare(db: DbcDatabase): Prepared {
+/**
+ * `only`: decode just these global signal indices (and the multiplexors they depend on); the
+ * indices stay those of the whole database, so a restricted decoder writes the same numbers.
+ */
+export function prepare(db: DbcDatabase, only?: ReadonlySet<number>): Prepared {
   const signals: DecoderSignal[] = [];
   const messages: PreparedMessage[] = [];
   for (const m of db.messages) {
@@ -77,6 +81,14 @@ export function prepare(db: DbcDatabase): Prepared {
     // A multiplexed signal whose switch is missing cannot be decoded; link.ts has reported it.
     const decodable = (s: DbcSignal, depth = 0): boolean =>
       !s.mux || (depth < 16 && byName.get(s.mux.switchName)?.multiplexor === true && decodable(byName.get(s.mux.switchName)!, depth + 1));
+    // With `only`: the wanted signals and, transitively, the switches they hang off.
+    const wanted = new Set<DbcSignal>();
+    const want = (s: DbcSignal): void => {
+      if (wanted.has(s)) return;
+      wanted.add(s);
+      if (s.mux && decodable(s)) want(byName.get(s.mux.switchName)!);
+    };
+    for (const s of m.signals) if (!only || only.has(infos.get(s)!.index)) want(s);
     const ordered: DbcSignal[] = [];
     const placed = new Set<DbcSignal>();
     const place = (s: DbcSignal): void => {
@@ -85,10 +97,10 @@ export function prepare(db: DbcDatabase): Prepared {
       if (s.mux) place(byName.get(s.mux.switchName)!);
       ordered.push(s);
     };
-    for (const s of m.signals) if (s.multiplexor && decodable(s)) place(s);
+    for (const s of m.signals) if (s.multiplexor && decodable(s) && wanted.has(s)) place(s);
     const switchCount = ordered.length;
-    for (const s of m.signals) if (!s.multiplexor && s.muxValue === undefined && !s.mux) ordered.push(s);
-    for (const s of m.signals) if (!s.multiplexor && s.mux && decodable(s)) ordered.push(s);
+    for (const s of m.signals) if (!s.multiplexor && s.muxValue === undefined && !s.mux && wanted.has(s)) ordered.push(s);
+    for (const s of m.signals) if (!s.multiplexor && s.mux && decodable(s) && wanted.has(s)) ordered.push(s);
     const slots = new Map<string, number>(ordered.slice(0, switchCount).map((s, i) => [s.name, i]));
     const prepared = ordered.map((s): PreparedSignal => ({
       info: infos.get(s)!,
