@@ -9,6 +9,8 @@ import { checkConfigFiles, runDemo, runServe } from './serve.js';
 import { dlqReplay } from './dlq-replay.js';
 import { dlqList, printStatus } from './inspect.js';
 import { runSimulateCommand } from './simulate.js';
+import { dbcCommand } from './dbc.js';
+import { importCommand, replayCommand } from './import.js';
 
 const int = (v: string): number => {
   const n = Number(v);
@@ -91,6 +93,10 @@ dlq
   .option('--limit <n>', 'at most this many', int)
   .option('-c, --config <file>', 'config of the embedded pipeline used when no server answers (its dataDir wins)')
   .action(dlqReplay);
+
+program.addCommand(importCommand());
+program.addCommand(replayCommand());
+program.addCommand(dbcCommand());
 
 try {
   await program.parseAsync(process.argv);
