@@ -144,14 +144,14 @@ export class CanBinding {
           continue;
         }
         let v = phys * t.mul + t.add;
+        const def = t.def;
+        if (!Number.isFinite(v)) {
+          refuse(t.label, f, 'value.type', `${def.path} expects a finite number, got ${v} (from ${t.source})`);
+          continue;
+        }
         if (t.bool) v = v !== 0 ? 1 : 0;
         else {
           if (t.round) v = Math.round(v);
-          const def = t.def;
-          if (!Number.isFinite(v)) {
-            refuse(t.label, f, 'value.type', `${def.path} expects a finite number, got ${v}`);
-            continue;
-          }
           if ((def.min !== undefined && v < def.min) || (def.max !== undefined && v > def.max)) {
             refuse(t.label, f, 'value.out_of_range', `${def.path} = ${v} is outside [${def.min ?? '-inf'}, ${def.max ?? 'inf'}]${def.unit ? ` ${def.unit}` : ''} (from ${t.source})`);
             continue;
