@@ -103,6 +103,27 @@ export function loadSecurityExtract(c: VigilConfig['security']): ReadonlyMap<num
   return mergeExtracts(DEFAULT_SECURITY_EXTRACT, extract, c.extractMode);
 }
 
+/**
+ * What start-up checks before the store opens, for `vigil config check`: the security extract,
+ * the VSS files, and the CAN bindings against the catalog they make. Every problem at once.
+ */
+export function checkConfigReferences(config: VigilConfig): void {
+  const problems: string[] = [];
+  const collect = (check: () => void): void => {
+    try {
+      check();
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      problems.push(...e.problems);
+    }
+  };
+  let vss: SignalSpec[] = [];
+  collect(() => void loadSecurityExtract(config.security));
+  collect(() => void (vss = loadVssFiles(config.catalog.vss)));
+  collect(() => void loadCanBindings(config.can, new SignalCatalog([...DEFAULT_SIGNALS, ...vss])));
+  if (problems.length) throw new ConfigError('invalid configuration', problems);
+}
+
 function loadVssFiles(files: readonly string[]): SignalSpec[] {
   const problems: string[] = [];
   const specs: SignalSpec[] = [];

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { ConfigError } from '../core/errors.js';
 import { parseConfig, parseConfigYaml, type VigilConfig } from '../runtime/config.js';
-import { loadSecurityExtract, startVigil, type Vigil } from '../api/vigil.js';
+import { checkConfigReferences, startVigil, type Vigil } from '../api/vigil.js';
 import { parse as parseYaml } from 'yaml';
 
 const log = pino({ name: 'vigil' });
@@ -23,7 +23,7 @@ export async function checkConfigFiles(files: string[]): Promise<void> {
   for (const f of files) {
     try {
       const c = readConfigFile(f);
-      loadSecurityExtract(c.security);
+      checkConfigReferences(c);
       process.stdout.write(`${f}: ok (${c.sources.length} source(s), ${c.runtime.workers} worker(s), ${c.runtime.partitions} partitions)\n`);
     } catch (e) {
       failed = true;
