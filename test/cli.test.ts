@@ -29,6 +29,26 @@ describe('vigil CLI', () => {
     expect(r.stdout).toMatch(/sources\.0\.vehicles/);
   });
 
+  it('config check loads the files a config names: VSS catalogs, security extract, DBC and mapping', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-cli-'));
+    const mapping = join(dir, 'map.yaml');
+    writeFileSync(mapping, 'signals:\n  - { dbc: NoSuch.Signal, vss: Vehicle.Speed }\n');
+    writeFileSync(join(dir, 'refs.yaml'), [
+      `catalog: { vss: [${join(dir, 'missing-vss.json')}] }`,
+      `security: { extract: ${join(dir, 'missing-extract.yaml')} }`,
+      'can:',
+      '  dbc:',
+      `    - { file: ${join(dir, 'missing.dbc')}, mapping: ${mapping} }`,
+      '',
+    ].join('\n'));
+    const r = await vigil(['config', 'check', join(dir, 'refs.yaml')]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('refs.yaml: 3 problem(s)');
+    expect(r.stdout).toMatch(/catalog\.vss: .*missing-vss\.json/);
+    expect(r.stdout).toMatch(/security\.extract: .*missing-extract\.yaml/);
+    expect(r.stdout).toMatch(/can\.dbc\.0\.file: .*missing\.dbc/);
+  });
+
   it('simulate writes JSONL, labels and candump files', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vigil-sim-'));
     const r = await vigil(['simulate', '-o', dir, '--vehicles', '20', '--duration', '120', '--seed', '3']);
