@@ -99,5 +99,8 @@ describe('readTrace', () => {
     const chunks = ['ab\ncd', 'x'.repeat(30), 'y'.repeat(30), 'z\nef\n', 'tail'].map((s) => Buffer.from(s));
     for await (const b of textBlocks((async function* () { yield* chunks; })(), 20)) blocks.push(b);
     expect(blocks).toEqual(['ab\n', { overlong: `cd${'x'.repeat(18)}`, length: 63 }, 'ef\n', 'tail']);
+    const split: unknown[] = [];
+    for await (const b of textBlocks((async function* () { yield* ['a'.repeat(15), `${'b'.repeat(10)}\nok\n`].map((x) => Buffer.from(x)); })(), 20)) split.push(b);
+    expect(split).toEqual([{ overlong: `${'a'.repeat(15)}${'b'.repeat(5)}`, length: 25 }, 'ok\n']);
   });
 });

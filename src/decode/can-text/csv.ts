@@ -240,6 +240,7 @@ export class CsvFrameParser {
     if (tf < 0) return this.short('time');
     const time = this.time(texts[tf]!, starts[tf]!, ends[tf]!);
     if (Number.isNaN(time)) return this.fail('csv.time', `bad time ${JSON.stringify(texts[tf]!.slice(starts[tf]!, ends[tf]!))}`);
+    if (time < 0) return this.fail('csv.time', `negative time ${JSON.stringify(texts[tf]!.slice(starts[tf]!, ends[tf]!))}`);
 
     // id
     let f = this.field(r.id);
@@ -357,7 +358,7 @@ export class CsvFrameParser {
       if (v > 15) return this.bad('csv.dlc', `DLC code ${v} is above 15`);
       n = v <= 8 ? v : FD_DLC[v - 9]!;
     }
-    if (n > 64) return this.bad('csv.dlc', `DLC of ${n} bytes is above 64`);
+    if (n > 8 && !FD_DLC.includes(n)) return this.bad('csv.dlc', `DLC of ${n} bytes is no CAN length (0-8, or CAN FD 12, 16, 20, 24, 32, 48, 64)`);
     return n;
   }
 
@@ -383,6 +384,7 @@ export class CsvFrameParser {
     if (want < 0) {
       if (n % 2 !== 0) return this.bad('csv.payload', `odd number of hex digits in ${JSON.stringify(s.slice(start, b))}`);
       want = n / 2;
+      if (want > 8 && !FD_DLC.includes(want)) return this.bad('csv.payload', `${want} data bytes is no CAN FD length`);
     } else if (n > 2 * want) {
       return this.bad('csv.payload', `payload of ${n} hex digits is longer than the DLC (${want} bytes)`);
     } else if (n < 2 * want && this.m.payload!.pad !== 'left') {
@@ -435,6 +437,7 @@ export class CsvFrameParser {
       if (v > 255) return this.bad('csv.bytes', `byte ${JSON.stringify(s.slice(a, b))} is above 255`);
       out[n++] = v;
     }
+    if (n > 8 && !FD_DLC.includes(n)) return this.bad('csv.bytes', `${n} data bytes is no CAN FD length`);
     return n;
   }
 

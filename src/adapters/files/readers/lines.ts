@@ -35,6 +35,15 @@ export async function* textBlocks(bytes: AsyncIterable<Uint8Array>, maxLine = MA
       skipped = undefined;
       text = text.slice(nl + 1);
     }
+    if (carry.length > 0) {
+      // The line begun in earlier chunks ends in this one: refuse it here if it grew too long.
+      const end = text.indexOf('\n');
+      if (end >= 0 && carry.length + end > maxLine) {
+        yield { overlong: (carry + text.slice(0, Math.max(0, maxLine - carry.length))).slice(0, maxLine), length: carry.length + end };
+        carry = '';
+        text = text.slice(end + 1);
+      }
+    }
     const nl = text.lastIndexOf('\n');
     if (nl < 0) {
       carry += text;
