@@ -26,7 +26,7 @@ describe('rule compilation', () => {
     const pack = compileRuleFiles([{ file: 'a.yaml', text: a }, { file: 'b.yaml', text: b }], catalog);
     expect(pack.problems).toEqual([
       'a.yaml:12: rule bad.one: level: Invalid option: expected one of "informational"|"low"|"medium"|"high"|"critical"',
-      'a.yaml:9: rule bad.one: Unrecognized key: "colour"',
+      'a.yaml:15: rule bad.one: Unrecognized key: "colour"',
       'b.yaml:5: rule bad.two: tags.0: ATM-7: an ATM id is ATM-T#### (technique) or ATM-TA#### (tactic)',
       'b.yaml:5: rule bad.two: tags.1: R155-A5:14.1: not a UN R155 Annex 5 Part A reference (a group 4.3.1-4.3.7 or a Table A1 example such as 4.1, 20.4)',
       'b.yaml:5: rule bad.two: tags.2: nist: tags are ATM ids (ATM-T0070) or R155 Annex 5 refs (R155-A5:4.1)',

@@ -49,6 +49,8 @@ export interface CompileOptions {
 
 class RuleProblem extends Error {}
 
+const RESERVED = new Set(['and', 'or', 'not', 'of', 'them', 'any', 'all']);
+
 /** Compile parsed rules against a catalog; parse problems are carried over. */
 export function compileRules(parsed: ParsedRules, catalog: SignalCatalog, opts: CompileOptions = {}): CompiledPack {
   const problems = [...parsed.problems];
@@ -142,7 +144,7 @@ function buildPlan(r: ParsedRule, env: FieldEnv, counters: PlanCounters, problem
       const kinds = new Set(ports.map((p) => p.kind));
       if (!vehicleOnly && kinds.size > 1) problem('group-by: steps of different sources can only be grouped by vehicle');
       const names = s.sequence.steps.map((st, i) => st.name ?? `step${i + 1}`);
-      return new SequencePlan(meta, ports, groupBy(ports[0]!.kind), counters, catalog, s.sequence.timespan, s.sequence.steps.map((st) => st.count ?? 1), names);
+      return new SequencePlan(meta, ports, groupBy(ports[0]!.kind), counters, catalog, s.sequence.timespan, s.sequence.steps.map((st) => st.count ?? 1), names, s.sequence.steps.map((st) => st.after ?? 0));
     }
     case 'absence': {
       if (!s.absence) throw new RuleProblem('absence: an absence rule needs absence: { expect, within }');
@@ -252,6 +254,7 @@ function compileDetection(kind: SourceKind, det: Detection, env: FieldEnv, probl
   const compiled = new Map<string, Pred>();
   for (const name of names) {
     if (!/^[A-Za-z_][\w-]*$/.test(name)) problem(`detection.${name}: a selection name is letters, digits, _ and -`);
+    else if (RESERVED.has(name)) problem(`detection.${name}: "${name}" is a word of the condition language; name the selection otherwise`);
     compiled.set(name, compileSelection(kind, det[name] as Exclude<Detection[string], string>, env, (m) => problem(`detection.${name}: ${m}`)));
   }
   try {

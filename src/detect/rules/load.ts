@@ -50,7 +50,9 @@ export function parseRuleFiles(files: readonly RuleFile[]): ParsedRules {
       if (!parsed.success) {
         for (const issue of parsed.error.issues) {
           const where = issue.path.length ? `${issue.path.map(String).join('.')}: ` : '';
-          problems.push(`${at(issue.path)}: ${where}${issue.message}`);
+          // An unknown key is best shown on its own line.
+          const key = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;
+          problems.push(`${at(key)}: ${where}${issue.message}`);
         }
         return;
       }

@@ -100,6 +100,14 @@ describe('rule runner', () => {
     expect(r.security([sec('V1', 30_000, 'DEBUG_PORT_ACTIVITY')])).toHaveLength(1);
   });
 
+  it('sequence: a step with `after` counts only once that long has passed since the previous step', () => {
+    const r = runner(
+      `id: quiet.then\ntitle: t\n${HEAD}type: sequence\nsource: security\nsequence:\n  timespan: 1h\n  steps:\n    - { where: { name: IDS_HEARTBEAT } }\n    - { where: { name: DEBUG_PORT_ACTIVITY }, after: 15m }\n`,
+    );
+    expect(r.security([sec('V1', 0, 'IDS_HEARTBEAT'), sec('V1', 60_000, 'DEBUG_PORT_ACTIVITY')])).toEqual([]);
+    expect(r.security([sec('V1', 20 * 60_000, 'DEBUG_PORT_ACTIVITY')])).toHaveLength(1);
+  });
+
   it('absence: a silent IDS while the vehicle keeps sending, by event time and by clock tick', () => {
     const clock = new ManualClock(T0);
     const r = runner(

@@ -139,7 +139,15 @@ export const ruleSchema = z.strictObject({
     .strictObject({
       timespan: duration,
       steps: z
-        .array(matcher.extend({ name: z.string().min(1).optional(), count: z.number().int().min(1).max(1000).optional() }))
+        .array(
+          matcher.extend({
+            name: z.string().min(1).optional(),
+            /** Matching events needed to complete the step (default 1). */
+            count: z.number().int().min(1).max(1000).optional(),
+            /** The step only counts this long after the previous step completed (a silence, a dwell). */
+            after: duration.optional(),
+          }),
+        )
         .min(2)
         .max(8),
     })

@@ -125,11 +125,14 @@ interface Progress {
   step: number;
   hits: number;
   start: number;
+  /** When the previous step completed. */
+  stepDone: number;
   evidence: Record<string, unknown>[];
 }
 
 /**
- * One partial match per group. A new first step while only the first step is done restarts
+ * One partial match per group. A step with `after` only counts once that long has passed
+ * since the previous step completed. A new first step while only the first step is done restarts
  * the run from the newer event (its window ends later); later steps never restart it.
  */
 export class SequencePlan extends Plan {
@@ -142,23 +145,26 @@ export class SequencePlan extends Plan {
     private readonly timespanMs: number,
     private readonly counts: readonly number[],
     private readonly names: readonly string[],
+    private readonly afterMs: readonly number[],
   ) {
     super(meta, ports, groupBy, counters);
   }
 
   on(port: number, c: EventCtx, fire: Fire): void {
-    const p = this.state<Progress>(c, () => ({ step: 0, hits: 0, start: 0, evidence: [] }));
+    const p = this.state<Progress>(c, () => ({ step: 0, hits: 0, start: 0, stepDone: 0, evidence: [] }));
     if (!p) return;
     if (p.step > 0 && c.time - p.start > this.timespanMs) reset(p);
     const restart = port === 0 && p.step === 1 && this.counts[0] === 1;
     if (restart) reset(p);
     if (port !== p.step) return;
+    if (port > 0 && c.time - p.stepDone < this.afterMs[port]!) return;
     if (p.step === 0 && p.hits === 0) p.start = c.time;
     p.hits++;
     if (p.evidence.length < MAX_EVIDENCE_ITEMS) p.evidence.push({ step: this.names[port], ...describe(c, this.catalog) });
     if (p.hits < this.counts[port]!) return;
     p.step++;
     p.hits = 0;
+    p.stepDone = c.time;
     if (p.step < this.counts.length) return;
     const steps = p.evidence;
     const start = p.start;
