@@ -94,6 +94,18 @@ describe('vigil import', () => {
     expect(r.stdout).toMatch(/^imported 3 files \(2 unreadable\): 6 frames/);
   });
 
+  it('draws a progress bar on a terminal, and nothing but the summary in a pipe', async () => {
+    const dir = tempDir();
+    const file = writeText(dir, 'ok.log', candump);
+    let tty = '';
+    const r = await vigilFiles(['import', '--memory', '--vin', VIN, file], { inline: true, stderr: { write: (s: string) => (tty += s), isTTY: true } });
+    expect(tty).toMatch(/^\r\x1b\[K\[#+-*\] +\d+%  0\.0\/0\.0 MB  \d+ frames  [\d,]+\/s  (\d+ rejected  )?ok\.log/);
+    expect(tty.endsWith('\r\x1b[K')).toBe(true);
+    expect(r.stdout).toMatch(/^imported 1 file: 6 frames/);
+    const piped = await vigilFiles(['import', '--memory', '--vin', VIN, file], { inline: true });
+    expect(piped.stderr).toBe('');
+  });
+
   it('refuses bad flags before reading anything', async () => {
     const dir = tempDir();
     const file = writeText(dir, 'ok.log', candump);

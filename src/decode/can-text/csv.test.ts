@@ -148,6 +148,7 @@ describe('CSV mappings from files and flags', () => {
     const m = resolveCsvMapping({ layout: 'daga', map: ['payload.order=wire', 'label.true=1,yes', 'time.base=epoch'] })!;
     expect(m.payload!.order).toBe('wire');
     expect(m.label!.true).toEqual(['1', 'yes']);
+    expect(resolveCsvMapping({ layout: 'daga', map: ['label=null'] })!.label).toBeUndefined();
     expect(mapFlagsObject(['bytes.columns=D0..D3', 'time.column=2'])).toEqual({ bytes: { columns: ['D0', 'D1', 'D2', 'D3'] }, time: { column: 2 } });
     const r = parse('timestamp,CAN_ID,DLC,PAYLOAD_HEX,PAYLOAD_BIN,ANOMALY\n1764064800.5,123,16,0102,0,FALSE\n', resolveCsvMapping({ layout: 'daga', map: ['payload.order=wire', 'time.base=epoch'] })!);
     expect(r.rows[0]).toMatchObject({ time: 1764064800500, data: '0102' });
