@@ -99,8 +99,10 @@ describe('vigil import', () => {
     const file = writeText(dir, 'ok.log', candump);
     let tty = '';
     const r = await vigilFiles(['import', '--memory', '--vin', VIN, file], { inline: true, stderr: { write: (s: string) => (tty += s), isTTY: true } });
-    expect(tty).toMatch(/^\r\x1b\[K\[#+-*\] +\d+%  0\.0\/0\.0 MB  \d+ frames  [\d,]+\/s  (\d+ rejected  )?ok\.log/);
-    expect(tty.endsWith('\r\x1b[K')).toBe(true);
+    const CLEAR = '\r\u001b[K';
+    expect(tty.startsWith(CLEAR)).toBe(true);
+    expect(tty.slice(CLEAR.length)).toMatch(/^\[#+-*\] +\d+% {2}0\.0\/0\.0 MB {2}\d+ frames {2}[\d,]+\/s {2}(\d+ rejected {2})?ok\.log/);
+    expect(tty.endsWith(CLEAR)).toBe(true);
     expect(r.stdout).toMatch(/^imported 1 file: 6 frames/);
     const piped = await vigilFiles(['import', '--memory', '--vin', VIN, file], { inline: true });
     expect(piped.stderr).toBe('');
