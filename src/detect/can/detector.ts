@@ -11,7 +11,7 @@
  */
 import type { CanFrameBatch } from '../../core/can.js';
 import { MAX_PROFILE_IDS, MODEL_BYTES, WARMUP_GAPS } from './learn.js';
-import { MODEL, modelsOf, type CanProfile, type ModelName } from './profile.js';
+import { MODEL, MODEL_NAMES, type CanProfile, type ModelName } from './profile.js';
 import { nextDue, predicted } from './schedule.js';
 import type { SignalRanges } from './signals.js';
 import { IdTable, KeySet } from './tables.js';
@@ -25,6 +25,8 @@ export const RESYNC_FRAMES = 4;
 /** Slot numbers in n-gram keys are base-4096 digits (4 of them stay below 2^53). */
 const GRAM_BASE = 4096;
 const NO_BYTE = 255;
+/** Findings that may mean "the previous frame was the extra one" (see the swap in score()). */
+const SWAPPABLE = MODEL.timing | MODEL.step;
 const POPCOUNT = Uint8Array.from({ length: 256 }, (_, v) => v.toString(2).replace(/0/g, '').length);
 
 export interface CanAlert {
@@ -84,6 +86,12 @@ export class CanDetector {
   private readonly prev: Uint8Array;
   private readonly hasPrev: Uint8Array;
   private readonly rejectRun: Uint16Array;
+  /** The last accepted frame of each id: its index in the current batch (-1: none), how well it fitted, and the state before it. */
+  private readonly lastIdx: Int32Array;
+  private readonly accFit: Float64Array;
+  private readonly dueBefore: Float64Array;
+  private readonly prevBefore: Uint8Array;
+  private readonly hasPrevBefore: Uint8Array;
   private readonly lastAlert: Float64Array;
   private readonly unknownAlert = new Map<number, number>();
   private sharedUnknownAlert = -Infinity;
@@ -161,6 +169,11 @@ export class CanDetector {
     this.prev = new Uint8Array(k * MODEL_BYTES);
     this.hasPrev = new Uint8Array(k);
     this.rejectRun = new Uint16Array(k);
+    this.lastIdx = new Int32Array(k).fill(-1);
+    this.accFit = new Float64Array(k);
+    this.dueBefore = new Float64Array(k).fill(NaN);
+    this.prevBefore = new Uint8Array(k * MODEL_BYTES);
+    this.hasPrevBefore = new Uint8Array(k);
     this.lastAlert = new Float64Array(k * 8).fill(-Infinity);
     this.history = new Int32Array(Math.max(1, this.n - 1));
   }
@@ -174,6 +187,8 @@ export class CanDetector {
     this.lastFlagT.fill(NaN);
     this.rejectRun.fill(0);
     this.hasPrev.fill(0);
+    this.hasPrevBefore.fill(0);
+    this.dueBefore.fill(NaN);
     this.historyLen = 0;
     this.gramRun = 0;
   }
@@ -188,6 +203,7 @@ export class CanDetector {
     const hist = this.history;
     const h = this.n - 1;
     let flagged = 0;
+    this.lastIdx.fill(-1);
     for (let i = 0; i < size; i++) {
       const fid = id[i]!;
       const t = time[i]!;
@@ -222,7 +238,7 @@ export class CanDetector {
       const nb = this.bytes[s]! < n ? this.bytes[s]! : n;
       const at = i * stride;
       const ms = s * MODEL_BYTES;
-      let stepped = false;
+      let stepFit = 0;
       let violations = 0;
       for (let b = 0; b < nb; b++) {
         const v = data[at + b]!;
@@ -231,11 +247,12 @@ export class CanDetector {
         const lim = this.stepLimit[ms + b]!;
         if (lim !== NO_BYTE && this.hasPrev[s] === 1) {
           const d = (v - this.prev[ms + b]!) & 0xff;
-          if ((d > 128 ? 256 - d : d) > lim) stepped = true;
+          const step = (d > 128 ? 256 - d : d) / lim;
+          if (step > stepFit) stepFit = step;
         }
       }
       if (violations >= this.minViolations) f |= MODEL.payload;
-      if (stepped) f |= MODEL.step;
+      if (stepFit > 1) f |= MODEL.step;
       if (this.signals !== undefined && this.signals.violates(fid, data, at, n)) f |= MODEL.signal;
       // Id sequence: the n-gram of the accepted history ending with this id.
       if (grams !== undefined && (f & ~MODEL.suspension) === 0 && this.historyLen === h) {
@@ -246,6 +263,30 @@ export class CanDetector {
           if (++this.gramRun > RESYNC_FRAMES) this.gramRun = 0;
           else f |= MODEL.ngram;
         } else this.gramRun = 0;
+      }
+      // Two frames in one slot of the schedule: when this one fits the state before the last
+      // accepted frame better than that frame did, that frame was the extra one (judged within
+      // a batch; not with the n-gram model, whose history cannot be rewound).
+      if ((f & SWAPPABLE) !== 0 && (f & ~(SWAPPABLE | MODEL.suspension)) === 0 && this.lastIdx[s]! >= 0 && grams === undefined && this.periodic[s] === 1) {
+        const fit = this.fitBefore(s, t, data, at, nb);
+        if (fit <= 1 && fit < this.accFit[s]!) {
+          const j = this.lastIdx[s]!;
+          if (flags[j] === 0) flagged++;
+          flags[j]! |= MODEL.timing;
+          this.raiseDisplaced(s, j, t, alerts);
+          const before = this.dueBefore[s]!;
+          const p2 = before === before ? predicted(before, t, this.period[s]!) : NaN;
+          this.due[s] = p2 === p2 ? nextDue(p2, t, this.period[s]!) : t;
+          this.lastT[s] = t;
+          this.lastSeen[s] = t;
+          for (let b = 0; b < nb; b++) this.prev[ms + b] = data[at + b]!;
+          this.accFit[s] = fit;
+          this.lastIdx[s] = i;
+          this.rejectRun[s] = 0;
+          flags[i] = f & MODEL.suspension;
+          if (flags[i] !== 0) flagged++;
+          continue;
+        }
       }
       if (f !== 0) {
         flags[i] = f;
@@ -258,6 +299,14 @@ export class CanDetector {
       this.lastSeen[s] = t;
       const accepted = (f & ~MODEL.suspension) === 0;
       const resync = this.rejectRun[s]! >= RESYNC_FRAMES;
+      if (accepted) {
+        this.dueBefore[s] = this.due[s]!;
+        this.hasPrevBefore[s] = this.hasPrev[s]!;
+        for (let b = 0; b < nb; b++) this.prevBefore[ms + b] = this.prev[ms + b]!;
+        const early = pred === pred && pred > t ? (pred - t) / this.earlyTol[s]! : 0;
+        this.accFit[s] = early > stepFit ? early : stepFit;
+        this.lastIdx[s] = i;
+      }
       if (accepted || (resync && (f & MODEL.timing) === 0)) {
         if (this.periodic[s] === 1) this.due[s] = pred === pred ? (phaseShift ? t : nextDue(pred, t, this.period[s]!)) : t;
         this.lastT[s] = t;
@@ -284,6 +333,38 @@ export class CanDetector {
     return { flags, flagged, alerts };
   }
 
+  /** How well a frame fits the id's state before its last accepted frame: 0 perfectly, above 1 not at all. */
+  private fitBefore(s: number, t: number, data: Uint8Array, at: number, nb: number): number {
+    let fit = 0;
+    const before = this.dueBefore[s]!;
+    if (before === before) {
+      const p = predicted(before, t, this.period[s]!);
+      if (p > t) fit = (p - t) / this.earlyTol[s]!;
+    }
+    if (this.hasPrevBefore[s] === 1) {
+      const ms = s * MODEL_BYTES;
+      for (let b = 0; b < nb; b++) {
+        const lim = this.stepLimit[ms + b]!;
+        if (lim === NO_BYTE) continue;
+        const d = (data[at + b]! - this.prevBefore[ms + b]!) & 0xff;
+        const step = (d > 128 ? 256 - d : d) / lim;
+        if (step > fit) fit = step;
+      }
+    }
+    return fit;
+  }
+
+  /** The alert for a frame found, one frame later, to have taken a later frame's slot. */
+  private raiseDisplaced(s: number, frame: number, later: number, alerts: CanAlert[]): void {
+    const k = s * 8 + 1;
+    const t = this.lastT[s]!;
+    const last = this.lastAlert[k]!;
+    if (t - last < this.cooldown && t >= last) return;
+    this.lastAlert[k] = t;
+    const id = hexId(this.ids[s]!);
+    alerts.push({ frame, time: t, id: this.ids[s]!, model: 'timing', reason: `${id}: an extra frame in one period; the frame after it fits the schedule and payload better`, observed: +(later - t).toFixed(3), expected: `one frame per ${this.period[s]!.toFixed(3)} ms` });
+  }
+
   private unknown(fid: number, t: number, frame: number, alerts: CanAlert[]): void {
     let last = this.unknownAlert.get(fid);
     const tracked = last !== undefined || this.unknownAlert.size < MAX_TRACKED_UNKNOWN_IDS;
@@ -296,11 +377,13 @@ export class CanDetector {
 
   /** One alert per fired model, unless that (id, model) alerted within the cooldown. */
   private raise(s: number, f: number, t: number, frame: number, pred: number, alerts: CanAlert[], batch: CanFrameBatch): void {
-    for (const model of modelsOf(f)) {
-      const k = s * 8 + Math.log2(MODEL[model]);
+    for (let bit = 0; bit < 8; bit++) {
+      if ((f & (1 << bit)) === 0) continue;
+      const k = s * 8 + bit;
       const last = this.lastAlert[k]!;
       if (t - last < this.cooldown && t >= last) continue;
       this.lastAlert[k] = t;
+      const model = MODEL_NAMES[bit]!;
       alerts.push({ frame, time: t, id: this.ids[s]!, model, ...this.explain(s, model, t, frame, pred, batch) });
     }
   }
