@@ -16,6 +16,7 @@ import type { DeadLetter, VehicleRecord } from '../core/records.js';
 import type { Store } from '../core/store.js';
 import type { NormalizePolicy } from '../normalize/policy.js';
 import type { SecurityEventDef } from '../normalize/security-extract.js';
+import { packedTransferables, packItems } from './handover.js';
 import { emptyStats, Lane, type CanBindingOption, type InputItem, type LaneOptions, type LaneOutput, type LaneStats } from './lane.js';
 import { Metrics } from './metrics.js';
 import { Partitioner, routingVin } from './partition.js';
@@ -370,7 +371,8 @@ export class Pipeline {
       const out = h.lane.process(items);
       this.onOutput(h, id, out, h.lane.takeVehicleUpdates());
     } else {
-      h.worker!.postMessage({ type: 'items', id, items } satisfies ToWorker);
+      const packed = packItems(items);
+      h.worker!.postMessage({ type: 'items', id, packed } satisfies ToWorker, packedTransferables(packed));
     }
   }
 

@@ -1,16 +1,18 @@
 /**
  * Worker thread entry: owns one Lane (twins and detector state of its partitions). It
- * receives hand-overs of raw messages and answers each with the lane's output; signal
- * batches are transferred, not copied. Twin summaries ride along at most every 5 s.
+ * receives hand-overs of raw messages (packed, see handover.ts) and answers each with the
+ * lane's output; signal batches are transferred, not copied. Twin summaries ride along at
+ * most every 5 s.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { transferables } from '../core/batch.js';
 import { canTransferables, type CanFrameBatch } from '../core/can.js';
 import { systemClock } from '../core/clock.js';
-import { Lane, type InputItem, type LaneOptions } from './lane.js';
+import { unpackItems, type PackedItems } from './handover.js';
+import { Lane, type LaneOptions } from './lane.js';
 
 export type ToWorker =
-  | { readonly type: 'items'; readonly id: number; readonly items: InputItem[] }
+  | { readonly type: 'items'; readonly id: number; readonly packed: PackedItems }
   | { readonly type: 'frames'; readonly id: number; readonly batch: CanFrameBatch }
   | { readonly type: 'flush-vehicles'; readonly id: number };
 
@@ -26,10 +28,20 @@ if (parentPort) {
   const port = parentPort;
   const lane = new Lane(workerData as LaneOptions, systemClock);
   let lastSummary = 0;
+  /** A dead letter keeps its own copy of the raw bytes, not a view pinning the whole hand-over. */
+  const processPacked = (packed: PackedItems): ReturnType<Lane['process']> => {
+    const out = lane.process(unpackItems(packed));
+    const shared = packed.bytes.buffer;
+    for (let i = 0; i < out.deadLetters.length; i++) {
+      const d = out.deadLetters[i]!;
+      if (d.raw.buffer === shared) out.deadLetters[i] = { ...d, raw: d.raw.slice() };
+    }
+    return out;
+  };
   port.on('message', (msg: ToWorker) => {
     try {
       if (msg.type === 'items' || msg.type === 'frames') {
-        const out = msg.type === 'items' ? lane.process(msg.items) : lane.processFrames(msg.batch);
+        const out = msg.type === 'items' ? processPacked(msg.packed) : lane.processFrames(msg.batch);
         const now = Date.now();
         const vehicles = now - lastSummary >= VEHICLE_SUMMARY_INTERVAL_MS ? lane.takeVehicleUpdates() : [];
         if (vehicles.length) lastSummary = now;
