@@ -6,8 +6,9 @@
  * back, and it reads no more from that socket until every message of the chunk it is
  * handling has called back. So the hook calls back once the message is durable (QoS 1) or
  * taken by the pipeline (QoS 0): the PUBACK means "stored or dead-lettered", and a full
- * pipeline stops the socket being read. Callbacks are released in arrival order per client.
- * After the hook, aedes routes the message to its subscribers as any broker would.
+ * pipeline stops the socket being read. The messages of a chunk are answered together, in
+ * arrival order (acks.ts). After the hook, aedes routes the message to its subscribers as
+ * any broker would (lookups.ts skips that work while nobody subscribes).
  */
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { createServer as createTcpServer, type AddressInfo, type Server } from 'node:net';
@@ -15,7 +16,9 @@ import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AedesOptions, type Client } from 'aedes';
 import type { SourceConfig } from '../../runtime/config.js';
 import type { RunningSource, SourceDeps } from '../../runtime/sources/index.js';
-import { InOrder, MqttIngest } from './ingest.js';
+import { ClientAcks } from './acks.js';
+import { MqttIngest } from './ingest.js';
+import { skipLookupsWithoutSubscribers } from './lookups.js';
 import { readPem, resolvePassword } from './credentials.js';
 
 type MqttBrokerConfig = Extract<SourceConfig, { type: 'mqtt-broker' }>;
@@ -32,25 +35,32 @@ export async function startMqttBrokerSource(config: MqttBrokerConfig, deps: Sour
     tenants: config.tenants,
     fallbackTenant: config.tenant ?? deps.defaultTenant,
   });
-  const order = new WeakMap<Client, InOrder>();
+  const acks = new WeakMap<Client, ClientAcks>();
+  let lastClient: Client | undefined;
+  let lastAcks: ClientAcks | undefined;
   const options: AedesOptions = {
     authorizePublish(client, packet, callback) {
       // $SYS is the broker's own namespace: refused, and the client disconnected, as aedes does by default.
-      const reserved = packet.topic.startsWith('$SYS/');
-      let release: () => void = () => callback(reserved ? new Error('$SYS/ topic is reserved') : null);
+      const err = packet.topic.startsWith('$SYS/') ? new Error('$SYS/ topic is reserved') : null;
+      let done: () => void;
       if (client) {
-        let o = order.get(client);
-        if (!o) order.set(client, (o = new InOrder()));
-        release = o.next(release);
-      }
+        // A chunk's messages come from one client in a row: remember the last one's acks.
+        if (client !== lastClient) {
+          lastAcks = acks.get(client);
+          if (!lastAcks) acks.set(client, (lastAcks = new ClientAcks()));
+          lastClient = client;
+        }
+        done = lastAcks!.add(callback, err);
+      } else done = () => callback(err);
       const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-      ingest.take(packet.topic, payload, undefined, packet.qos > 0, release);
+      ingest.take(packet.topic, payload, undefined, packet.qos > 0, done);
     },
   };
   if (config.auth) options.authenticate = checkCredentials(config.auth.username, resolvePassword(config.auth, `sources.${config.name}.auth`));
 
   const broker = new Aedes(options);
   await broker.listen();
+  skipLookupsWithoutSubscribers(broker);
   let server: Server;
   try {
     const tls = config.tls;

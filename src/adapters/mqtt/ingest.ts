@@ -60,11 +60,12 @@ export class MqttIngest {
 
   /**
    * Take one message. `durable`: call `done` once it is stored or dead-lettered (QoS 1);
-   * otherwise once the pipeline has taken it (QoS 0).
+   * otherwise once the pipeline has taken it (QoS 0). `payload` may be a view into the
+   * transport's read buffer: it is not copied here (the pipeline copies it once, into its
+   * hand-over to a worker), and it is let go once durable, so the buffer is not pinned for long.
    */
-  take(topic: string, bytes: Uint8Array, contentType: string | undefined, durable: boolean, done: () => void): void {
+  take(topic: string, payload: Uint8Array, contentType: string | undefined, durable: boolean, done: () => void): void {
     const receivedAt = Date.now();
-    const payload = ownBytes(bytes);
     this.pipeline.metrics.inc('vigil_mqtt_messages_total');
     const r = this.route(topic, contentType);
     if (r.ok && payload.length > MAX_MESSAGE_BYTES) {
@@ -73,7 +74,7 @@ export class MqttIngest {
       this.deadLetter({
         id: randomUUID(), tenant: r.route.tenant, source: this.opts.source, kind: r.route.kind, code: 'message.too_large',
         reason: `message of ${payload.length} bytes exceeds ${MAX_MESSAGE_BYTES} (the first ${MAX_MESSAGE_BYTES} bytes are kept)`,
-        receivedAt, raw: payload.subarray(0, MAX_MESSAGE_BYTES),
+        receivedAt, raw: copyOf(payload),
       }, done);
       return;
     }
@@ -81,7 +82,7 @@ export class MqttIngest {
       this.pipeline.metrics.inc('vigil_mqtt_dead_lettered_total');
       this.deadLetter({
         id: randomUUID(), tenant: this.opts.fallbackTenant, source: this.opts.source, kind: r.kind ?? 'unknown',
-        code: r.reject.code, reason: r.reject.reason, receivedAt, raw: payload.subarray(0, MAX_MESSAGE_BYTES),
+        code: r.reject.code, reason: r.reject.reason, receivedAt, raw: copyOf(payload),
       }, done);
       return;
     }
@@ -162,43 +163,7 @@ export class MqttIngest {
   }
 }
 
-/**
- * Completes callbacks in the order they were reserved, whatever order they become ready in:
- * MQTT 3.1.1 (4.6.0-2) wants PUBACKs in the order of the PUBLISHes, while a message's
- * durability depends on which worker took it.
- */
-export class InOrder {
-  private readonly slots: ({ ready: boolean; readonly fire: () => void } | undefined)[] = [];
-  private head = 0;
-
-  /** Reserve the next slot; call the returned function when this one may complete. */
-  next(fire: () => void): () => void {
-    const slot = { ready: false, fire };
-    this.slots.push(slot);
-    return () => {
-      slot.ready = true;
-      this.release();
-    };
-  }
-
-  private release(): void {
-    while (this.head < this.slots.length && this.slots[this.head]!.ready) {
-      const slot = this.slots[this.head]!;
-      this.slots[this.head++] = undefined;
-      slot.fire();
-    }
-    if (this.head > 1024 && this.head * 2 > this.slots.length) {
-      this.slots.splice(0, this.head);
-      this.head = 0;
-    }
-  }
-}
-
-/**
- * The payload in a buffer of its own. MQTT libraries hand out slices of the socket's read
- * buffer: posting a slice to a worker would copy the whole underlying buffer, and keeping
- * one would pin it.
- */
-function ownBytes(b: Uint8Array): Uint8Array {
-  return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : new Uint8Array(b);
+/** The first MAX_MESSAGE_BYTES of a refused payload, in a buffer of its own (not pinning the transport's). */
+function copyOf(payload: Uint8Array): Uint8Array {
+  return new Uint8Array(payload.subarray(0, MAX_MESSAGE_BYTES));
 }
