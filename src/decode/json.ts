@@ -10,7 +10,10 @@ export interface SignalsMessage {
   readonly ts: number;
   readonly seq?: number;
   readonly signals?: Readonly<Record<string, unknown>>;
+  /** `[path, ts, value]`, or `[path, ts, value, unit]` when the sample's unit is declared. */
   readonly samples?: readonly unknown[];
+  /** VSS path -> unit of the values sent for that path in this message (VSS unit ids, e.g. `mph`). */
+  readonly units?: Readonly<Record<string, string>>;
 }
 
 export interface SecurityMessage {
@@ -93,6 +96,21 @@ function requireVin(o: Record<string, unknown>): Reject | undefined {
   return undefined;
 }
 
+/** Longest unit id accepted in `units`. */
+export const MAX_UNIT_LENGTH = 32;
+
+/** `units` must map paths to short strings; whether a unit is known is normalize's concern (per entry). */
+function checkUnits(u: unknown): Reject | undefined {
+  if (u === null || typeof u !== 'object' || Array.isArray(u)) return reject('field.type', '`units` must be an object of path -> unit');
+  for (const path in u) {
+    const unit = (u as Record<string, unknown>)[path];
+    if (typeof unit !== 'string' || unit.length === 0 || unit.length > MAX_UNIT_LENGTH) {
+      return reject('field.type', `\`units\` of ${JSON.stringify(path.slice(0, 128))} must be a unit id of 1-${MAX_UNIT_LENGTH} characters`);
+    }
+  }
+  return undefined;
+}
+
 /** Shape-check a signals message. */
 export function decodeSignals(o: Record<string, unknown>): Decoded<SignalsMessage> {
   const bad = requireVin(o) ?? optSeq(o);
@@ -107,6 +125,10 @@ export function decodeSignals(o: Record<string, unknown>): Decoded<SignalsMessag
   }
   if (!hasSignals && o.samples === undefined) {
     return { ok: false, reject: reject('signals.missing', 'message has neither `signals` nor `samples`') };
+  }
+  if (o.units !== undefined) {
+    const bad = checkUnits(o.units);
+    if (bad) return { ok: false, reject: bad };
   }
   return { ok: true, value: o as unknown as SignalsMessage };
 }

@@ -6,8 +6,15 @@ export interface NormalizePolicy {
   readonly vinCheckDigit: boolean;
   /** Event times further than this in the future (vs the clock) are rejected. */
   readonly maxFutureSkewMs: number;
-  /** Event times older than the vehicle's newest by more than this are late: stored, but not fed to detectors. */
+  /** Event times older than the vehicle's newest by more than this are late. */
   readonly latenessMs: number;
+  /**
+   * Late signal entries: `store` keeps them (counted, not fed to detectors); `reject`
+   * dead-letters them (`time.late`) with how late they were. Default `store`.
+   */
+  readonly late?: 'store' | 'reject';
+  /** Per source name: VSS path -> unit of the values that source sends (config `sources[].units`). */
+  readonly sourceUnits?: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
 export const DEFAULT_POLICY: NormalizePolicy = {
@@ -15,4 +22,5 @@ export const DEFAULT_POLICY: NormalizePolicy = {
   vinCheckDigit: true,
   maxFutureSkewMs: 5 * 60_000,
   latenessMs: 60_000,
+  late: 'store',
 };

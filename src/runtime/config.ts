@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
+import { unitOf } from '../normalize/units.js';
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase letters, digits, - and _ (max 63), starting with a letter or digit');
 
@@ -23,6 +24,20 @@ const simulatorSource = z.strictObject({
   /** Fraction of messages deliberately malformed, to exercise the dead-letter path. */
   malformedRate: z.number().min(0).max(1).default(0.001),
 });
+
+/**
+ * Units a source's signal values are in, where they differ from the catalog's: VSS path ->
+ * VSS unit id (`{ "Vehicle.Speed": "mph" }`). A message's own `units` win over these.
+ */
+const signalUnits = z
+  .record(z.string(), z.string())
+  .superRefine((units, ctx) => {
+    for (const [path, unit] of Object.entries(units)) {
+      if (!/^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)+$/.test(path)) ctx.addIssue({ code: 'custom', path: [path], message: 'not a VSS path such as Vehicle.Speed' });
+      else if (unitOf(unit) === undefined) ctx.addIssue({ code: 'custom', path: [path], message: `unknown unit ${JSON.stringify(unit)} (VSS unit ids: km/h, m/s, mph, celsius, fahrenheit, kPa, psi, km, mi, l, gal, ...)` });
+    }
+  })
+  .optional();
 
 /** MQTT username/password; the password inline (tests, demos) or, better, from an environment variable. */
 const mqttAuth = z
@@ -61,6 +76,7 @@ const mqttBrokerSource = z.strictObject({
   /** Clients must connect with this username and password. */
   auth: mqttAuth.optional(),
   ...mqttTenancy,
+  units: signalUnits,
 });
 
 /** A client of an external MQTT broker (Mosquitto, EMQX, AWS IoT Core, ...). */
@@ -95,6 +111,7 @@ const mqttSource = z.strictObject({
   keepaliveS: z.number().int().min(0).max(65_535).default(30),
   reconnectPeriodMs: z.number().int().min(100).max(600_000).default(1000),
   ...mqttTenancy,
+  units: signalUnits,
 });
 
 /** A NATS subject; `*` and `>` wildcards allowed. */
@@ -140,6 +157,7 @@ const natsSource = z
         batch: z.number().int().min(1).max(10_000).default(256),
       })
       .optional(),
+    units: signalUnits,
   })
   .superRefine((c, ctx) => {
     if (c.jetstream && (c.subjects || c.queue)) {
@@ -186,6 +204,8 @@ export const configSchema = z.strictObject({
       vinCheckDigit: z.boolean().default(true),
       maxFutureSkewMs: z.number().int().min(0).default(300_000),
       latenessMs: z.number().int().min(0).default(60_000),
+      /** Signal entries later than latenessMs: `store` (counted, not fed to detectors) or `reject` (dead-letter `time.late`). */
+      late: z.enum(['store', 'reject']).default('store'),
       /** Environment variable holding the pseudonymization secret. */
       secretEnv: z.string().default('VIGIL_PSEUDONYM_SECRET'),
     })
@@ -249,12 +269,25 @@ export const configSchema = z.strictObject({
           maxWaitMs: z.number().int().min(0).max(600_000).default(10_000),
           /** Retry-After of a 503, in seconds. */
           retryAfterS: z.number().int().min(1).max(3600).default(1),
+          units: signalUnits,
         })
         .prefault({}),
     })
     .prefault({}),
   sources: z.array(sourceSchema).default([]),
-});
+}).transform((c) => ({ ...c, normalize: { ...c.normalize, sourceUnits: sourceUnitsOf(c) } }));
+
+/**
+ * `units` of every source, keyed as the records of that source are (`InputItem.source`:
+ * `mqtt:<name>`, `nats:<name>`, and `http` for HTTP ingest), for normalize, which sees
+ * only a record's source.
+ */
+function sourceUnitsOf(c: { sources: readonly { type: string; name: string; units?: Record<string, string> }[]; http: { ingest: { units?: Record<string, string> } } }): Record<string, Record<string, string>> | undefined {
+  const out: Record<string, Record<string, string>> = {};
+  for (const s of c.sources) if (s.units) out[`${s.type === 'nats' ? 'nats' : 'mqtt'}:${s.name}`] = s.units;
+  if (c.http.ingest.units) out.http = c.http.ingest.units;
+  return Object.keys(out).length ? out : undefined;
+}
 
 export type VigilConfig = z.infer<typeof configSchema>;
 export type SourceConfig = z.infer<typeof sourceSchema>;

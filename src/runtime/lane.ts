@@ -201,7 +201,8 @@ export class Lane {
           dead(item, 'signals', msg.reject);
           continue;
         }
-        const recordKey = msg.value.seq !== undefined ? `${msg.value.vin}/${msg.value.seq}` : item.transportId !== undefined ? `@${item.transportId}` : undefined;
+        // With `ts` in the id, a sender whose sequence restarts (a TCU reboot) is not taken for a redelivery.
+        const recordKey = msg.value.seq !== undefined ? `${msg.value.vin}/${msg.value.seq}/${msg.value.ts}` : item.transportId !== undefined ? `@${item.transportId}` : undefined;
         if (recordKey !== undefined && this.recent.seen(`${item.tenant}/${item.source}/${recordKey}`)) {
           stats.duplicates++;
           continue;
@@ -209,7 +210,7 @@ export class Lane {
         let b = builders.get(item.tenant);
         if (!b) builders.set(item.tenant, (b = new SignalBatchBuilder(item.tenant, 4096, item.receivedAt)));
         entryRejects.length = 0;
-        const r = this.normalizer.normalize(msg.value, item.tenant, now, b, entryRejects);
+        const r = this.normalizer.normalize(msg.value, item.tenant, now, b, entryRejects, this.unitsOf(item));
         if (r.reject) {
           stats.messagesRejected++;
           dead(item, 'signals', r.reject);
@@ -323,6 +324,13 @@ export class Lane {
       return c.binding;
     }
     return undefined;
+  }
+
+  /** Units the source declares (VSS path -> unit): what the transport says, over the source's configured `units`. */
+  private unitsOf(item: InputItem): Readonly<Record<string, string>> | undefined {
+    const configured = this.opts.policy.sourceUnits?.[item.source];
+    const told = item.context?.units;
+    return told === undefined ? configured : configured === undefined ? told : { ...configured, ...told };
   }
 
   /** Twin summaries changed since the last call. */
