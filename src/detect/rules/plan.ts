@@ -77,12 +77,15 @@ export abstract class Plan {
     return key;
   }
 
-  /** The group's state, created by `make` on first use; undefined when the event has no group. */
-  protected state<S>(c: EventCtx, make: () => S): S | undefined {
+  /**
+   * The group's state, created by `make` on first use; undefined when the event has no group.
+   * Pass a function made once (a field), not an arrow per call: this runs per signal row.
+   */
+  protected state<S>(c: EventCtx, make: (c: EventCtx) => S): S | undefined {
     if (!this.groups) {
       const v = c.vehicle;
       if (!v) return undefined;
-      return (v.plans[this.index] ??= make()) as S;
+      return (v.plans[this.index] ??= make(c)) as S;
     }
     const key = this.groupKey(c);
     if (key === undefined) return undefined;
@@ -92,7 +95,7 @@ export abstract class Plan {
         this.groups.delete(this.groups.keys().next().value!);
         this.counters.evicted++;
       }
-      s = make();
+      s = make(c);
       this.groups.set(key, s);
     }
     return s;

@@ -31,15 +31,23 @@ interface Ring {
   n: number;
 }
 interface Buckets {
-  ids: Float64Array;
   counts: Uint32Array;
+  /** Newest bucket id (time / bucket length) seen. */
+  last: number;
+  /** Sum of `counts`: the events in the window. */
+  total: number;
 }
 interface Distinct {
   seen: Map<string, number>;
 }
 
+const newBuckets = (): Buckets => ({ counts: new Uint32Array(THRESHOLD_BUCKETS), last: Number.NEGATIVE_INFINITY, total: 0 });
+const newDistinct = (): Distinct => ({ seen: new Map() });
+const newProgress = (): Progress => ({ step: 0, hits: 0, start: 0, stepDone: 0, evidence: [] });
+
 export class ThresholdPlan extends Plan {
   private readonly exact: boolean;
+  private readonly newRing = (): Ring => ({ times: new Float64Array(this.count), head: 0, n: 0 });
   private readonly bucketMs: number;
 
   constructor(
@@ -61,7 +69,7 @@ export class ThresholdPlan extends Plan {
   on(_port: number, c: EventCtx, fire: Fire): void {
     if (this.distinct) return this.onDistinct(c, fire);
     if (this.exact) {
-      const r = this.state<Ring>(c, () => ({ times: new Float64Array(this.count), head: 0, n: 0 }));
+      const r = this.state(c, this.newRing);
       if (!r) return;
       r.times[r.head] = c.time;
       r.head = (r.head + 1) % this.count;
@@ -74,19 +82,26 @@ export class ThresholdPlan extends Plan {
       }
       return;
     }
-    const b = this.state<Buckets>(c, () => ({ ids: new Float64Array(THRESHOLD_BUCKETS).fill(-1), counts: new Uint32Array(THRESHOLD_BUCKETS) }));
+    const b = this.state(c, newBuckets);
     if (!b) return;
     const id = Math.floor(c.time / this.bucketMs);
-    const at = id % THRESHOLD_BUCKETS;
-    if (b.ids[at] !== id) {
-      b.ids[at] = id;
-      b.counts[at] = 0;
-    }
-    b.counts[at]!++;
-    let total = 0;
-    for (let i = 0; i < THRESHOLD_BUCKETS; i++) if (b.ids[i]! > id - THRESHOLD_BUCKETS) total += b.counts[i]!;
-    if (total >= this.count) {
+    if (id > b.last) {
+      // Buckets that left the window are emptied as time moves on: O(1) per event, amortized.
+      const from = Math.max(b.last + 1, id - THRESHOLD_BUCKETS + 1);
+      for (let k = from; k <= id; k++) {
+        const at = k % THRESHOLD_BUCKETS;
+        b.total -= b.counts[at]!;
+        b.counts[at] = 0;
+      }
+      if (id - b.last >= THRESHOLD_BUCKETS) b.total = 0;
+      b.last = id;
+    } else if (id <= b.last - THRESHOLD_BUCKETS) return; // older than the window: not counted
+    b.counts[id % THRESHOLD_BUCKETS]!++;
+    b.total++;
+    if (b.total >= this.count) {
+      const total = b.total;
       b.counts.fill(0);
+      b.total = 0;
       fire(this, c, { count: total, windowMs: this.windowMs, approximate: true, ...this.groupEvidence(c), last: describe(c, this.catalog) });
     }
   }
@@ -94,7 +109,7 @@ export class ThresholdPlan extends Plan {
   private onDistinct(c: EventCtx, fire: Fire): void {
     const v = this.distinct!(c);
     if (v === undefined || v === null) return;
-    const d = this.state<Distinct>(c, () => ({ seen: new Map() }));
+    const d = this.state(c, newDistinct);
     if (!d) return;
     const key = String(v);
     // Re-insert so the map stays in time order and pruning stops at the first fresh entry.
@@ -151,7 +166,7 @@ export class SequencePlan extends Plan {
   }
 
   on(port: number, c: EventCtx, fire: Fire): void {
-    const p = this.state<Progress>(c, () => ({ step: 0, hits: 0, start: 0, stepDone: 0, evidence: [] }));
+    const p = this.state(c, newProgress);
     if (!p) return;
     if (p.step > 0 && c.time - p.start > this.timespanMs) reset(p);
     const restart = port === 0 && p.step === 1 && this.counts[0] === 1;

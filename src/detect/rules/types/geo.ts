@@ -27,6 +27,7 @@ interface Fix {
   lon: number;
   t: number;
 }
+const newFix = (): Fix => ({ lat: Number.NaN, lon: Number.NaN, t: Number.NEGATIVE_INFINITY });
 
 export class GeoPlan extends Plan {
   constructor(
@@ -49,7 +50,7 @@ export class GeoPlan extends Plan {
     const t = Math.max(c.time, ot);
     const lat = port === 0 ? c.value : v.value(this.latSlot);
     const lon = port === 1 ? c.value : v.value(this.lonSlot);
-    const prev = this.state<Fix>(c, () => ({ lat: Number.NaN, lon: Number.NaN, t: Number.NEGATIVE_INFINITY }))!;
+    const prev = this.state(c, newFix)!;
     if (t <= prev.t) return;
     const had = !Number.isNaN(prev.lat);
     const from = { lat: prev.lat, lon: prev.lon, t: prev.t };

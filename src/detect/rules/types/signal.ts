@@ -13,6 +13,8 @@ interface Watch {
   lastActive: number;
   fired: boolean;
 }
+/** A vehicle first seen counts its silence from then. */
+const newWatch = (c: EventCtx): Watch => ({ lastExpected: c.time, lastActive: Number.NaN, fired: false });
 
 /**
  * Port 0: the expected event; port 1 (optional): activity that shows the vehicle is alive.
@@ -35,7 +37,7 @@ export class AbsencePlan extends Plan {
   }
 
   on(port: number, c: EventCtx, fire: Fire): void {
-    const w = this.state<Watch>(c, () => ({ lastExpected: c.time, lastActive: Number.NaN, fired: false }));
+    const w = this.state(c, newWatch);
     if (!w) return;
     if (port === 0) {
       if (c.time >= w.lastExpected) {
