@@ -239,6 +239,8 @@ function matcherPort(m: MatcherSpec, env: FieldEnv, problem: (m: string) => void
     signals = [];
     for (const def of env.catalog) if (def.path === m.source || def.path.startsWith(prefix)) signals.push(def.id);
     if (!signals.length) env.missing.add(m.source);
+    const def = env.catalog.get(m.source);
+    if (def?.numeric) env = { ...env, leaf: m.source };
   }
   if (m.where && m.detection) problem('give where or detection, not both');
   const det = (m.detection ?? (m.where ? { condition: 'where', where: m.where } : undefined)) as Detection | undefined;

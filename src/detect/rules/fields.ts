@@ -6,7 +6,8 @@
  * Fields: signals `value`, `text`, `path`, `vehicle`; security `name`, `eventId`, `sensor`,
  * `count`, `severity`, `vehicle`, `tags`, `context.<key>`; api `service`, `endpoint`,
  * `method`, `status`, `actor`, `ip`, `ua`, `vehicle`, `detail.<key>`; alert `rule`, `title`,
- * `severity`, `vehicle`, `tags`, `details.<key>`. Any kind: `state.<VSS path>`, the
+ * `severity`, `vehicle`, `tags`, `details.<key>`. A signal rule on one leaf also has `previous`
+ * (the vehicle's last sample of that signal before this one) and `delta` (value - previous). Any kind: `state.<VSS path>`, the
  * vehicle's last value of that signal when it is at most `state-max-age` older than the event.
  */
 import type { SignalCatalog } from '../../core/catalog.js';
@@ -25,6 +26,8 @@ export interface FieldEnv {
   readonly stateMaxAgeMs: number;
   /** Paths the rule reads that the catalog lacks. */
   readonly missing: Set<string>;
+  /** The signal a signal port triggers on, when it is one leaf: `previous` and `delta` need it. */
+  readonly leaf?: string;
 }
 
 type Scalar = string | number | boolean | null;
@@ -72,7 +75,7 @@ const NESTED_PREFIX: Partial<Record<SourceKind, string>> = { security: 'context.
 
 /** The fields a source kind offers, for problem messages. */
 export function fieldNames(kind: SourceKind): string[] {
-  if (kind === 'signals') return ['value', 'text', 'path', 'vehicle', 'state.<path>'];
+  if (kind === 'signals') return ['value', 'text', 'path', 'vehicle', 'previous', 'delta', 'state.<path>'];
   return [...Object.keys(RECORD_FIELDS[kind]), `${NESTED_PREFIX[kind]}<key>`, 'state.<path>'];
 }
 
@@ -98,6 +101,13 @@ export function fieldGetter(kind: SourceKind, field: string, env: FieldEnv): Get
     if (field === 'text') return (c) => c.text;
     if (field === 'vehicle') return (c) => c.vehicle?.id;
     if (field === 'path') return (c) => env.catalog.byIdOf(c.signal)?.path;
+    if (field === 'previous' || field === 'delta') {
+      if (env.leaf === undefined) throw new Error(`${field} needs a source that is one numeric signal, not a branch`);
+      const slot = env.slot(env.leaf)!;
+      // Runs before the row updates the slot: the slot still holds the previous sample.
+      if (field === 'previous') return (c) => (c.vehicle && !Number.isNaN(c.vehicle.time(slot)) ? c.vehicle.value(slot) : undefined);
+      return (c) => (c.vehicle && !Number.isNaN(c.vehicle.time(slot)) ? c.value - c.vehicle.value(slot) : undefined);
+    }
     throw new Error(`unknown field "${field}" for signals (fields: ${fieldNames(kind).join(', ')})`);
   }
   const direct = RECORD_FIELDS[kind][field];

@@ -156,6 +156,12 @@ describe('rule runner', () => {
     expect(a[0]!.details).toMatchObject({ previous: 120_000, current: 20_000, limit: 'max-decrease' });
   });
 
+  it('match on previous and delta of the trigger signal', () => {
+    const r = runner(`id: odo.drop\ntitle: t\n${HEAD}source: Vehicle.TraveledDistance\ndetection:\n  drop: { delta|lt: -1000, previous|gt: 0 }\n  condition: drop\n`);
+    const a = r.signals(batch([['V1', 0, 'Vehicle.TraveledDistance', 50_000], ['V1', 1000, 'Vehicle.TraveledDistance', 48_500], ['V2', 0, 'Vehicle.TraveledDistance', 10]]));
+    expect(a).toMatchObject([{ vehicle: 'V1', time: T0 + 1000, details: { event: { value: 48_500 } } }]);
+  });
+
   it('consistency: vehicle speed vs wheel speed, only with a fresh partner value', () => {
     const r = runner(`id: wheel\ntitle: t\n${HEAD}type: consistency\nsource: Vehicle.Speed\nconsistency: { with: Vehicle.Chassis.Axle.Row1.Wheel.Left.Speed, tolerance: 10, relative: 0.2 }\n`);
     const W = 'Vehicle.Chassis.Axle.Row1.Wheel.Left.Speed';
