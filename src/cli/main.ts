@@ -11,6 +11,8 @@ import { dlqList, printStatus } from './inspect.js';
 import { runSimulateCommand } from './simulate.js';
 import { dbcCommand } from './dbc.js';
 import { importCommand, replayCommand } from './import.js';
+import { evalCommand, learnCommand } from './eval.js';
+import { rulesCommand } from './rules.js';
 
 const int = (v: string): number => {
   const n = Number(v);
@@ -97,6 +99,9 @@ dlq
 program.addCommand(importCommand());
 program.addCommand(replayCommand());
 program.addCommand(dbcCommand());
+program.addCommand(learnCommand());
+program.addCommand(evalCommand());
+program.addCommand(rulesCommand());
 
 try {
   await program.parseAsync(process.argv);
