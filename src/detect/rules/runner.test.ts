@@ -140,6 +140,15 @@ describe('rule runner', () => {
     const a = r.tick();
     expect(a).toMatchObject([{ vehicle: 'V1', time: T0 + 600_000, details: { byClock: true } }]);
     expect(r.tick()).toEqual([]);
+    // tickIfDue (traffic-driven callers): at most one tick per RULE_TICK_INTERVAL_MS of clock time.
+    r.security([sec('V2', 11 * 60_000, 'IDS_HEARTBEAT')]);
+    clock.set(T0 + 21 * 60_000 + 1);
+    expect(r.tickIfDue()).toHaveLength(1);
+    r.security([sec('V3', 0, 'IDS_HEARTBEAT')]);
+    clock.advance(5000);
+    expect(r.tickIfDue()).toEqual([]);
+    clock.advance(5000);
+    expect(r.tickIfDue()).toMatchObject([{ vehicle: 'V3' }]);
   });
 
   it('change: odometer rollback and impossible rate; samples far apart are not compared', () => {

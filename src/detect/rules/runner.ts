@@ -18,6 +18,8 @@ import type { Fire, Plan } from './plan.js';
 export const MAX_RULE_VEHICLES = 2_000_000;
 /** Remembered (rule, group) suppressions; beyond it the oldest are forgotten. */
 export const MAX_SUPPRESSIONS = 200_000;
+/** `tickIfDue` ticks at most this often (clock time): a tick walks every vehicle state of each absence rule. */
+export const RULE_TICK_INTERVAL_MS = 10_000;
 /** Default lateness: rows older than the vehicle's newest by more than this are not evaluated. */
 export const DEFAULT_RULE_LATENESS_MS = 300_000;
 
@@ -57,6 +59,7 @@ export class RuleRunner {
   private readonly latenessMs: number;
   private readonly maxVehicles: number;
   private out: Alert[] = [];
+  private lastTick = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly pack: CompiledPack,
@@ -142,8 +145,15 @@ export class RuleRunner {
   tick(): Alert[] {
     this.out = [];
     const now = this.opts.clock.now();
+    this.lastTick = now;
     for (const p of this.tickers) p.tick(now, this.vehicles.values(), this.ctx, this.fire);
     return this.finish();
+  }
+
+  /** Tick when RULE_TICK_INTERVAL_MS of clock time has passed since the last tick; for callers driven by traffic. */
+  tickIfDue(): Alert[] {
+    if (!this.tickers.length || this.opts.clock.now() - this.lastTick < RULE_TICK_INTERVAL_MS) return [];
+    return this.tick();
   }
 
   /** Everything one lane hand-over produced, in the order the lane stores it. */
