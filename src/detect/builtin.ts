@@ -22,7 +22,9 @@ export const odometerRollback: SignalDetector = {
   reads: [ODOMETER],
   bind(catalog) {
     const odo = catalog.get(ODOMETER)!.id;
-    return (twin, _time, value) => {
+    return (twin, time, value) => {
+      // A reading older than the last one (out of order, within the lateness window) is no rollback.
+      if (time < twin.time(odo)) return undefined;
       const prev = twin.value(odo);
       return prev - value > ODOMETER_TOLERANCE_M ? { previousM: prev, currentM: value } : undefined;
     };

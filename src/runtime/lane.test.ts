@@ -119,6 +119,14 @@ describe('lane', () => {
     expect(odo.tags).toContain('ATM-T0070');
   });
 
+  it('takes an out-of-order odometer reading within the lateness window for no rollback', () => {
+    const l = lane();
+    l.process([item(signals(VIN_A, T0 + 10_000, { 'Vehicle.TraveledDistance': 120_300 }))]);
+    const out = l.process([item(signals(VIN_A, T0, { 'Vehicle.TraveledDistance': 120_000 }))]);
+    expect(out.stats.late).toBe(0);
+    expect(out.alerts).toEqual([]);
+  });
+
   it('stores late data but does not run detectors on it', () => {
     const l = lane();
     l.process([item(signals(VIN_A, T0 + 120_000, { 'Vehicle.TraveledDistance': 120_000 }))]);
