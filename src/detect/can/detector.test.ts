@@ -103,14 +103,26 @@ describe('CanDetector', () => {
     const tail = [...r.flags.subarray(trace.size - 8)];
     expect(tail[0]).toBe(MODEL.step);
     expect(tail.slice(-2)).toEqual([0, 0]);
-    expect(r.alerts.find((a) => a.model === 'step')!.reason).toMatch(/^100 byte 0 jumped from \d+ to \d+$/);
+    expect(r.alerts.find((a) => a.model === 'step')!.reason).toMatch(/^100 byte 0 went from \d+ to \d+$/);
+  });
+
+  it('does not take a frame lost on the bus for a counter jump: the expected change scales with the periods elapsed', () => {
+    const { b, counter } = bus(1000, 100_000, 7);
+    const t = 100_000 + 1000;
+    const c = counter();
+    b.push(t + 20, 0x100, [(c + 2) & 0xff, 0xaa, 0x55, 0x0f, 0xf0, 0x11, 0x22, 0x33]); // the frame at t never came
+    b.push(t + 30, 0x100, [(c + 3) & 0xff, 0xaa, 0x55, 0x0f, 0xf0, 0x11, 0x22, 0x33]);
+    b.push(t + 40, 0x100, [(c + 1) & 0xff, 0xaa, 0x55, 0x0f, 0xf0, 0x11, 0x22, 0x33]); // but a counter going back is wrong
+    const trace = b.build();
+    const r = new CanDetector(profileOf()).score(trace);
+    expect([...r.flags.subarray(trace.size - 3)]).toEqual([0, 0, MODEL.step]);
   });
 
   it('when an injected frame takes a slot, flags it (not the legitimate frame after it) once the payload shows it', () => {
     const { b, counter } = bus(1000, 100_000, 7);
     const t = 100_000 + 1000;
     const c = counter();
-    b.push(t - 0.5, 0x100, [(c + 3) & 0xff, 0xaa, 0x55, 0x0f, 0xf0, 0x11, 0x22, 0x33]); // replayed, just before the slot, counter off by 3 (within the step limit)
+    b.push(t - 0.5, 0x100, [(c + 1) & 0xff, 0xaa, 0x55, 0x0f, 0xf0, 0x11, 0x22, 0x33]); // forged just before the slot, counter one ahead (within the step limit)
     b.push(t + 0.5, 0x100, [c & 0xff, 0xaa, 0x55, 0x0f, 0xf0, 0x11, 0x22, 0x33]); // the real frame
     b.push(t + 10, 0x100, [(c + 1) & 0xff, 0xaa, 0x55, 0x0f, 0xf0, 0x11, 0x22, 0x33]);
     const trace = b.build();

@@ -71,6 +71,7 @@ export class CanDetector {
   private readonly lo: Uint8Array;
   private readonly hi: Uint8Array;
   private readonly stepLimit: Uint8Array;
+  private readonly stepMean: Float64Array;
   private readonly grams: KeySet | undefined;
   private readonly n: number;
   private readonly signals: SignalRanges | undefined;
@@ -90,6 +91,7 @@ export class CanDetector {
   private readonly lastIdx: Int32Array;
   private readonly accFit: Float64Array;
   private readonly dueBefore: Float64Array;
+  private readonly lastTBefore: Float64Array;
   private readonly prevBefore: Uint8Array;
   private readonly hasPrevBefore: Uint8Array;
   private readonly lastAlert: Float64Array;
@@ -121,6 +123,7 @@ export class CanDetector {
     this.lo = new Uint8Array(k * MODEL_BYTES);
     this.hi = new Uint8Array(k * MODEL_BYTES).fill(255);
     this.stepLimit = new Uint8Array(k * MODEL_BYTES).fill(NO_BYTE);
+    this.stepMean = new Float64Array(k * MODEL_BYTES);
     models.forEach((m, s) => {
       const t = m.timing;
       if (t.kind === 'periodic') {
@@ -137,6 +140,7 @@ export class CanDetector {
         const at = s * MODEL_BYTES + b;
         this.constMask[at] = p.constMask[b]!;
         this.constValue[at] = p.constValue[b]!;
+        this.stepMean[at] = p.stepMean[b]!;
         const slack = Math.ceil((p.max[b]! - p.min[b]!) * tol.rangeSlack);
         this.lo[at] = Math.max(0, p.min[b]! - slack);
         this.hi[at] = Math.min(255, p.max[b]! + slack);
@@ -172,6 +176,7 @@ export class CanDetector {
     this.lastIdx = new Int32Array(k).fill(-1);
     this.accFit = new Float64Array(k);
     this.dueBefore = new Float64Array(k).fill(NaN);
+    this.lastTBefore = new Float64Array(k).fill(NaN);
     this.prevBefore = new Uint8Array(k * MODEL_BYTES);
     this.hasPrevBefore = new Uint8Array(k);
     this.lastAlert = new Float64Array(k * 8).fill(-Infinity);
@@ -189,6 +194,7 @@ export class CanDetector {
     this.hasPrev.fill(0);
     this.hasPrevBefore.fill(0);
     this.dueBefore.fill(NaN);
+    this.lastTBefore.fill(NaN);
     this.historyLen = 0;
     this.gramRun = 0;
   }
@@ -240,14 +246,15 @@ export class CanDetector {
       const ms = s * MODEL_BYTES;
       let stepFit = 0;
       let violations = 0;
+      // Frames lost in between (a flooded bus drops some) add their changes: scale by the periods elapsed.
+      const periods = this.periodic[s] === 1 && last === last ? Math.max(1, Math.round((t - last) / this.period[s]!)) : 1;
       for (let b = 0; b < nb; b++) {
         const v = data[at + b]!;
         violations += POPCOUNT[(v & this.constMask[ms + b]!) ^ this.constValue[ms + b]!]!;
         if (v < this.lo[ms + b]! || v > this.hi[ms + b]!) violations++;
         const lim = this.stepLimit[ms + b]!;
         if (lim !== NO_BYTE && this.hasPrev[s] === 1) {
-          const d = (v - this.prev[ms + b]!) & 0xff;
-          const step = (d > 128 ? 256 - d : d) / lim;
+          const step = stepDistance(v, this.prev[ms + b]!, this.stepMean[ms + b]! * periods) / (lim * periods);
           if (step > stepFit) stepFit = step;
         }
       }
@@ -301,6 +308,7 @@ export class CanDetector {
       const resync = this.rejectRun[s]! >= RESYNC_FRAMES;
       if (accepted) {
         this.dueBefore[s] = this.due[s]!;
+        this.lastTBefore[s] = this.lastT[s]!;
         this.hasPrevBefore[s] = this.hasPrev[s]!;
         for (let b = 0; b < nb; b++) this.prevBefore[ms + b] = this.prev[ms + b]!;
         const early = pred === pred && pred > t ? (pred - t) / this.earlyTol[s]! : 0;
@@ -343,11 +351,12 @@ export class CanDetector {
     }
     if (this.hasPrevBefore[s] === 1) {
       const ms = s * MODEL_BYTES;
+      const lastBefore = this.lastTBefore[s]!;
+      const periods = lastBefore === lastBefore ? Math.max(1, Math.round((t - lastBefore) / this.period[s]!)) : 1;
       for (let b = 0; b < nb; b++) {
         const lim = this.stepLimit[ms + b]!;
         if (lim === NO_BYTE) continue;
-        const d = (data[at + b]! - this.prevBefore[ms + b]!) & 0xff;
-        const step = (d > 128 ? 256 - d : d) / lim;
+        const step = stepDistance(data[at + b]!, this.prevBefore[ms + b]!, this.stepMean[ms + b]! * periods) / (lim * periods);
         if (step > fit) fit = step;
       }
     }
@@ -417,8 +426,9 @@ export class CanDetector {
         const ms8 = s * MODEL_BYTES;
         for (let k = 0; k < Math.min(this.bytes[s]!, b.dlc[frame]!); k++) {
           const lim = this.stepLimit[ms8 + k]!;
-          const d = (byte(k) - this.prev[ms8 + k]!) & 0xff;
-          if (lim !== NO_BYTE && (d > 128 ? 256 - d : d) > lim) return { reason: `${id} byte ${k} jumped from ${this.prev[ms8 + k]} to ${byte(k)}`, observed: d > 128 ? 256 - d : d, expected: `change <= ${lim}` };
+          const mean = this.stepMean[ms8 + k]!;
+          const dist = stepDistance(byte(k), this.prev[ms8 + k]!, mean);
+          if (lim !== NO_BYTE && dist > lim) return { reason: `${id} byte ${k} went from ${this.prev[ms8 + k]} to ${byte(k)}`, observed: byte(k) - this.prev[ms8 + k]!, expected: `a change within ${lim} of ${+mean.toFixed(2)}` };
         }
         return { reason: `${id} payload step`, observed: '', expected: '' };
       }
@@ -432,6 +442,16 @@ export class CanDetector {
         return { reason: `${id} unknown`, observed: id, expected: 'a learnt id' };
     }
   }
+}
+
+/** How far the change prev -> v (on the byte circle) is from the byte's mean change. */
+function stepDistance(v: number, prev: number, mean: number): number {
+  let d = (v - prev) & 0xff;
+  if (d > 127) d -= 256;
+  let x = d - mean;
+  if (x > 128) x -= 256;
+  else if (x < -128) x += 256;
+  return x < 0 ? -x : x;
 }
 
 export const hexId = (id: number): string => ((id & 0x80000000) !== 0 ? (id & 0x1fffffff).toString(16).padStart(8, '0') + 'x' : id.toString(16).padStart(3, '0'));

@@ -49,7 +49,11 @@ class IdStats {
   readonly varying = new Uint8Array(MODEL_BYTES);
   readonly min = new Uint8Array(MODEL_BYTES).fill(255);
   readonly max = new Uint8Array(MODEL_BYTES);
-  readonly maxStep = new Uint8Array(MODEL_BYTES);
+  /** Per byte: smallest and largest signed change between consecutive frames (-128..127), and their sum. */
+  readonly minDelta = new Int16Array(MODEL_BYTES).fill(128);
+  readonly maxDelta = new Int16Array(MODEL_BYTES).fill(-129);
+  readonly sumDelta = new Float64Array(MODEL_BYTES);
+  deltas = 0;
   readonly prev = new Uint8Array(MODEL_BYTES);
   /** Per byte: the frame count when its constant bits, range or largest step last widened. */
   readonly lastConstWiden = new Uint32Array(MODEL_BYTES);
@@ -110,16 +114,19 @@ export class CanLearner {
           s.lastRangeWiden[k] = s.frames;
         }
         if (s.hasPrev) {
-          const d = circularStep(v, s.prev[k]!);
+          const d = signedStep(v, s.prev[k]!);
           if (d !== 0) s.changes[k]!++;
-          if (d > s.maxStep[k]!) {
-            s.maxStep[k] = d;
+          s.sumDelta[k]! += d;
+          if (d < s.minDelta[k]! || d > s.maxDelta[k]!) {
+            if (d < s.minDelta[k]!) s.minDelta[k] = d;
+            if (d > s.maxDelta[k]!) s.maxDelta[k] = d;
             s.lastStepWiden[k] = s.frames;
           }
         }
         s.prev[k] = v;
       }
       if (m < s.bytes) s.bytes = m;
+      if (s.hasPrev) s.deltas++;
       s.hasPrev = true;
     }
     this.frames += size;
@@ -164,10 +171,10 @@ export function learnCanProfile(traces: readonly CanFrameBatch[], options: Learn
 
 const round4 = (x: number): number => Math.round(x * 1e4) / 1e4;
 
-/** |a - b| on the byte circle (0..128): a counter wrapping 255 -> 0 moves by 1. */
-export function circularStep(a: number, b: number): number {
+/** a - b on the byte circle, -128..127: a counter wrapping 255 -> 0 moves by +1. */
+export function signedStep(a: number, b: number): number {
   const d = (a - b) & 0xff;
-  return d > 128 ? 256 - d : d;
+  return d > 127 ? d - 256 : d;
 }
 
 function idModel(s: IdStats, spanMs: number): IdModel {
@@ -182,7 +189,12 @@ function idModel(s: IdStats, spanMs: number): IdModel {
           constValue: bytes.map((k) => (s.lastConstWiden[k]! <= settled ? s.first[k]! & ~s.varying[k]! & 0xff : 0)),
           min: bytes.map((k) => (s.lastRangeWiden[k]! <= settled ? s.min[k]! : 0)),
           max: bytes.map((k) => (s.lastRangeWiden[k]! <= settled ? s.max[k]! : 255)),
-          maxStep: [...s.maxStep.subarray(0, s.bytes)],
+          stepMean: bytes.map((k) => (s.deltas ? round4(s.sumDelta[k]! / s.deltas) : 0)),
+          maxStep: bytes.map((k) => {
+            if (!s.deltas) return 128;
+            const mean = s.sumDelta[k]! / s.deltas;
+            return Math.min(128, Math.ceil(Math.max(s.maxDelta[k]! - mean, mean - s.minDelta[k]!) - 1e-9));
+          }),
           changeShare: bytes.map((k) => round4(s.changes[k]! / s.frames)),
           stepSettledAt: bytes.map((k) => round4(s.lastStepWiden[k]! / s.frames)),
         }

@@ -61,11 +61,13 @@ export interface PayloadModel {
   readonly constValue: readonly number[];
   readonly min: readonly number[];
   readonly max: readonly number[];
-  /** Per byte: largest change between consecutive frames (circular, 0..128). */
+  /** Per byte: mean signed change between consecutive frames (a counter's increment; ~0 for a signal). */
+  readonly stepMean: readonly number[];
+  /** Per byte: largest distance of a change from stepMean (0..128). */
   readonly maxStep: readonly number[];
   /** Per byte: share of frames whose value differed from the previous frame's. */
   readonly changeShare: readonly number[];
-  /** Per byte: how far into training (share of the id's frames) maxStep last grew. */
+  /** Per byte: how far into training (share of the id's frames) the range of changes last grew. */
   readonly stepSettledAt: readonly number[];
 }
 
@@ -115,7 +117,8 @@ export interface Tolerances {
    */
   readonly payloadMinViolations: number;
   /**
-   * Step limit = maxStep * stepFactor + stepSlack, for bytes that change in at least
+   * A change may differ from the byte's mean change by at most maxStep * stepFactor +
+   * stepSlack (a counter that steps by 16 may not step back, nor stand still), for bytes that change in at least
    * stepMinChange of frames (counters, smooth signals: a rarely moving flag byte's next move is
    * as likely as not one never seen), whose maxStep stopped growing within stepSettledShare of
    * training, and whose maxStep is at most stepNoisy.
@@ -138,7 +141,7 @@ export const DEFAULT_TOLERANCES: Tolerances = {
   stepFactor: 3,
   stepSlack: 2,
   stepNoisy: 64,
-  stepMinChange: 0.05,
+  stepMinChange: 0.02,
   stepSettledShare: 0.5,
   payloadMinViolations: 8,
   signalSlack: 0.1,
@@ -175,7 +178,7 @@ export function parseCanProfile(json: unknown, where = 'profile'): CanProfile {
       } else problems.push(`ids[${i}].timing.kind: expected periodic or aperiodic`);
       const pl = m?.payload;
       if (pl !== undefined) {
-        for (const k of ['constMask', 'constValue', 'min', 'max', 'maxStep', 'changeShare', 'stepSettledAt'] as const) {
+        for (const k of ['constMask', 'constValue', 'min', 'max', 'stepMean', 'maxStep', 'changeShare', 'stepSettledAt'] as const) {
           if (!Array.isArray(pl[k]) || pl[k].length !== pl.bytes) problems.push(`ids[${i}].payload.${k}: expected ${pl.bytes} numbers`);
         }
       }
