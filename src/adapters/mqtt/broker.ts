@@ -61,6 +61,9 @@ export async function startMqttBrokerSource(config: MqttBrokerConfig, deps: Sour
   const broker = new Aedes(options);
   await broker.listen();
   skipLookupsWithoutSubscribers(broker);
+  broker.on('clientDisconnect', (client) => {
+    if (client === lastClient) lastClient = lastAcks = undefined;
+  });
   let server: Server;
   try {
     const tls = config.tls;
