@@ -17,6 +17,7 @@ import { decodePayload, type Encoding, type PayloadContext } from '../decode/pay
 import type { Reject } from '../decode/reject.js';
 import { BUILTIN_DETECTORS } from '../detect/builtin.js';
 import { SignalEngine } from '../detect/engine.js';
+import { compileRuleFiles, RuleRunner, type RuleFile } from '../detect/rules/index.js';
 import { securityEventAlert } from '../detect/security.js';
 import { RecentIds } from '../normalize/dedupe.js';
 import type { NormalizePolicy } from '../normalize/policy.js';
@@ -62,6 +63,8 @@ export interface LaneOptions {
   readonly securityExtract?: ReadonlyMap<number, SecurityEventDef>;
   /** DBC + mapping per vehicle group, first match wins; from `can.dbc` in the config. */
   readonly can?: readonly CanBindingOption[];
+  /** Detection rule files (YAML text: a worker compiles them; see src/detect/rules). */
+  readonly rules?: readonly RuleFile[];
 }
 
 /** A DBC and its VSS mapping (as text: a worker compiles them), and the vehicles it decodes. */
@@ -141,6 +144,7 @@ export class Lane {
   private readonly normalizer: SignalNormalizer;
   private readonly pseudonyms: Pseudonymizer;
   private readonly engine: SignalEngine | undefined;
+  private readonly rules: RuleRunner | undefined;
   private readonly recent = new RecentIds();
   /** Recent OCPP calls, to resolve results to their action (stateful, bounded). */
   private readonly ocppCalls = new OcppCallWindow();
@@ -157,6 +161,9 @@ export class Lane {
     this.normalizer = new SignalNormalizer(catalog, this.pseudonyms, opts.policy);
     this.twins = new TwinRegistry(catalog.idLimit);
     this.engine = opts.detect === false ? undefined : new SignalEngine(catalog, BUILTIN_DETECTORS, opts.policy.latenessMs);
+    // Checked by the composition root (`vigil rules check`); a pack with problems throws here.
+    this.rules = opts.detect === false || !opts.rules?.length ? undefined
+      : new RuleRunner(compileRuleFiles(opts.rules, catalog, { unknownSignals: 'disable' }), { clock, latenessMs: opts.policy.latenessMs });
     // The composition root has checked these; a problem here is a bug, and fails loudly.
     this.can = (opts.can ?? []).map((c) => {
       const { binding, problems } = compileCanBinding(c, catalog);
@@ -258,6 +265,7 @@ export class Lane {
         alerts.push(...r.alerts);
       }
     }
+    if (this.rules) alerts.push(...this.rules.process({ batches, security, logs }), ...this.rules.tickIfDue());
     stats.alerts = alerts.length;
     return { batches, security, logs, alerts, deadLetters, stats };
   }
@@ -312,6 +320,7 @@ export class Lane {
         stats.alertsSuppressed += d.suppressed;
         out.alerts.push(...d.alerts);
       }
+      if (this.rules) out.alerts.push(...this.rules.signals(signals));
     }
     stats.alerts = out.alerts.length;
     return { ...out, frames };
