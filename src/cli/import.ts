@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { systemClock, type Clock } from '../core/clock.js';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, StoreError } from '../core/errors.js';
 import type { RecordKind } from '../core/records.js';
 import { resolveCsvMapping, type CsvMapping } from '../decode/can-text/csv-mapping.js';
 import { TRACE_FORMATS, type TraceFormat } from '../decode/file-format.js';
@@ -123,7 +123,13 @@ async function run(files: string[], flags: Flags, env: ImportEnv, verb: 'import'
     ]);
   }
   const { clock } = env;
-  const vigil = await startVigil(config, { clock, ...(env.inline ? { inline: true } : {}) });
+  const vigil = await startVigil(config, { clock, ...(env.inline ? { inline: true } : {}) }).catch((e: unknown) => {
+    // A running server holds the store file: say what to do.
+    if (e instanceof StoreError && /lock/i.test(e.message)) {
+      throw new StoreError(`${e.message}\n  the store is in use (vigil serve?): stop it, or import into another --data-dir`, undefined, undefined, { cause: e });
+    }
+    throw e;
+  });
   const bar = env.stderr.isTTY ? new ProgressBar(env.stderr, clock) : undefined;
   const t0 = clock.now();
   let result: IngestResult;
