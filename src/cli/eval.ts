@@ -212,6 +212,7 @@ async function learnFrom(files: readonly string[], flags: LearnFlags, env: EvalE
 async function runEval(flags: EvalFlags, env: EvalEnv): Promise<void> {
   if (flags.profile !== undefined && flags.train !== undefined) throw new ConfigError('give either --train or --profile, not both');
   if (flags.cv !== undefined && flags.train === undefined) throw new ConfigError('--cv learns from --train traces; it cannot use a saved --profile');
+  if (flags.cv !== undefined && flags.dbc !== undefined) throw new ConfigError('--cv does not learn DBC signal ranges; leave out --dbc');
   const mapping = mappingOf(flags);
   let scores: TraceScore[];
   if (flags.cv !== undefined) {
