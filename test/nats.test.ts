@@ -5,7 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { encode } from '@msgpack/msgpack';
+import { connect, headers, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDBStore } from '../src/adapters/duckdb/duckdb-store.js';
 import { startNatsSource, type NatsSource } from '../src/adapters/nats/source.js';
@@ -75,6 +76,45 @@ describe('NATS core subscription', () => {
     // No accepted tenant in the subject: filed under the source's fallback tenant.
     expect(byRaw.get('upper-case tenant')).toMatchObject({ tenant: 'ops', kind: 'signals' });
     expect(vigil.sources[0]!.describe()).toContain(`${prefix}.>`);
+    expect(vigil.pipeline.metrics.get('vigil_nats_dead_lettered_total')).toBe(3);
+  });
+});
+
+describe('NATS content types', () => {
+  let vigil: Vigil;
+  const prefix = `vc${run}`;
+  beforeAll(async () => {
+    vigil = await startVigil(
+      parseConfig({ tenant: 'ops', store: { path: ':memory:' }, http: { enabled: false }, runtime: { workers: 1 }, sources: [{ type: 'nats', name: 'typed', servers: [NATS_URL], subjectPrefix: prefix }] }),
+      { inline: true },
+    );
+  });
+  afterAll(async () => {
+    await vigil?.stop();
+  });
+
+  it('decodes MessagePack named by a Content-Type header, and dead-letters a content type it does not decode', async () => {
+    const typed = (t: string): MsgHdrs => {
+      const h = headers();
+      h.set('content-type', t);
+      return h;
+    };
+    pub.publish(`${prefix}.acme.${VIN}.signals`, encode({ vin: VIN, ts: T0, samples: { paths: ['Vehicle.Speed'], p: [0, 0, 0], t: [0, 10, 20], v: [1, 2, 3] } }), { headers: typed('application/msgpack') });
+    pub.publish(`${prefix}.acme.${VIN}.signals`, json({ vin: VIN, ts: T0 + 50, signals: { 'Vehicle.Speed': 4 } }), { headers: typed('application/json; charset=utf-8') });
+    pub.publish(`${prefix}.acme.${VIN}.signals`, json({ vin: VIN, ts: T0, signals: { 'Vehicle.Speed': 5 } }), { headers: typed('text/csv') });
+    pub.publish(`${prefix}.acme.${VIN}.security`, json({ vin: VIN, ts: T0, eventId: 0x8001, sensor: 'CanGatewayIds' }), { headers: typed('application/msgpack') });
+    await pub.flush();
+    await until('stored', async () => ((await vigil.store.counts('acme')).signals === 4 ? true : undefined));
+    const dead = await until('dead letters', async () => {
+      const d = await vigil.store.listDeadLetters({ tenant: 'acme', limit: 10 });
+      return d.length === 2 ? d : undefined;
+    });
+    const byCode = new Map(dead.map((d) => [d.code, d]));
+    expect(byCode.get('encoding.unsupported')!.reason).toMatch(/Content-Type "text\/csv" names no supported encoding/);
+    expect(byCode.get('encoding.unsupported')).toMatchObject({ kind: 'signals', source: 'nats:typed' });
+    // JSON sent with a MessagePack content type: decoded as MessagePack, and refused as such.
+    expect(byCode.get('msgpack.malformed') ?? byCode.get('msgpack.not_map')).toMatchObject({ kind: 'security' });
+    expect(vigil.pipeline.metrics.get('vigil_nats_dead_lettered_total')).toBe(1);
   });
 });
 

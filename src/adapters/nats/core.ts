@@ -11,7 +11,7 @@ import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node'
 import type { DeadLetter } from '../../core/records.js';
 import type { InputItem } from '../../runtime/lane.js';
 import type { Pipeline } from '../../runtime/pipeline.js';
-import { DeadLetterBatch, intake, tryOffer, type IntakeOptions } from './intake.js';
+import { contentType, DeadLetterBatch, intake, tryOffer, type IntakeOptions } from './intake.js';
 
 export interface CoreOptions {
   readonly subjects: readonly string[];
@@ -44,9 +44,9 @@ export function startCore(nc: NatsConnection, pipeline: Pipeline, opts: CoreOpti
 
   const onMessage = (msg: Msg): void => {
     m.inc('vigil_nats_messages_total');
-    const r = intake(io, msg.subject, msg.data, Date.now());
+    const r = intake(io, msg.subject, msg.data, Date.now(), undefined, contentType(msg));
     if (!r.ok) {
-      m.inc('vigil_nats_subject_invalid_total');
+      m.inc('vigil_nats_dead_lettered_total');
       dead.add(r.deadLetter);
       return;
     }

@@ -1,12 +1,18 @@
 /**
  * What both NATS modes share: a received message becomes a pipeline message (subject ->
- * tenant and kind), or a dead letter with its raw payload when its subject is not
- * `<prefix>.<tenant>.<vehicle>.<kind>`. Dead letters are written in one batch per turn of
- * the event loop, each one's ack called once it is durable.
+ * tenant and kind; a `Content-Type` header -> encoding, JSON by default), or a dead letter
+ * with its raw payload when its subject is not `<prefix>.<tenant>.<vehicle>.<kind>`
+ * (`subject.invalid`), its content type names no encoding we decode (`encoding.unsupported`),
+ * or it is larger than a message may be (`message.too_large`: NATS servers may be set to
+ * carry more than Vigil takes). Dead letters are written in one batch per turn of the event
+ * loop, each one's ack called once it is durable.
  */
 import { randomUUID } from 'node:crypto';
+import { Match, type MsgHdrs } from '@nats-io/transport-node';
 import { BackpressureError } from '../../core/errors.js';
 import type { DeadLetter } from '../../core/records.js';
+import { MAX_MESSAGE_BYTES } from '../../decode/json.js';
+import { encodingOfMediaType } from '../../decode/payload.js';
 import type { InputItem } from '../../runtime/lane.js';
 import type { Ack, Pipeline } from '../../runtime/pipeline.js';
 import { parseSubject } from './subject.js';
@@ -34,27 +40,41 @@ export function ownBytes(data: Uint8Array): Uint8Array {
 /**
  * Turn a received message into an item or a dead letter. `transportId` (JetStream: stream
  * and stream sequence) rides on the item for duplicate suppression, and names the dead
- * letter, so a redelivered bad message is filed once.
+ * letter, so a redelivered bad message is filed once. `contentType` is the message's
+ * `Content-Type` header, if it has one.
  */
-export function intake(opts: IntakeOptions, subject: string, data: Uint8Array, receivedAt: number, transportId?: string): Intake {
+export function intake(opts: IntakeOptions, subject: string, data: Uint8Array, receivedAt: number, transportId?: string, contentType?: string): Intake {
   const payload = ownBytes(data);
   const s = parseSubject(subject, opts.prefix, opts.tenants);
-  if (!s.ok) {
-    return {
-      ok: false,
-      deadLetter: {
-        id: transportId ? `${opts.source}:${transportId}` : randomUUID(),
-        tenant: s.tenant ?? opts.fallbackTenant,
-        source: opts.source,
-        kind: s.kind,
-        code: 'subject.invalid',
-        reason: s.reason,
-        receivedAt,
-        raw: payload,
-      },
-    };
+  const refuse = (code: string, reason: string, tenant: string | undefined, kind: DeadLetter['kind']): Intake => ({
+    ok: false,
+    deadLetter: {
+      id: transportId ? `${opts.source}:${transportId}` : randomUUID(),
+      tenant: tenant ?? opts.fallbackTenant,
+      source: opts.source,
+      kind,
+      code,
+      reason,
+      receivedAt,
+      raw: payload.length > MAX_MESSAGE_BYTES ? payload.subarray(0, MAX_MESSAGE_BYTES) : payload,
+    },
+  });
+  if (!s.ok) return refuse('subject.invalid', s.reason, s.tenant, s.kind);
+  const encoding = contentType ? encodingOfMediaType(contentType) : 'json';
+  if (!encoding) return refuse('encoding.unsupported', `Content-Type ${JSON.stringify(contentType!.slice(0, 100))} names no supported encoding (application/json or application/msgpack)`, s.tenant, s.kind);
+  if (payload.length > MAX_MESSAGE_BYTES) {
+    return refuse('message.too_large', `message of ${payload.length} bytes exceeds ${MAX_MESSAGE_BYTES} (the first ${MAX_MESSAGE_BYTES} bytes are kept)`, s.tenant, s.kind);
   }
-  return { ok: true, item: { kind: s.kind, tenant: s.tenant, source: opts.source, payload, receivedAt, ...(transportId ? { transportId } : {}) } };
+  return {
+    ok: true,
+    item: { kind: s.kind, tenant: s.tenant, source: opts.source, payload, ...(encoding !== 'json' ? { encoding } : {}), receivedAt, ...(transportId ? { transportId } : {}) },
+  };
+}
+
+/** The message's `Content-Type` header (any case), if it has one. */
+export function contentType(msg: { readonly headers?: MsgHdrs }): string | undefined {
+  const v = msg.headers?.get('content-type', Match.IgnoreCase);
+  return v ? v : undefined;
 }
 
 /** Offer without throwing: a full pipeline is `false` in both `onFull` modes. */

@@ -17,7 +17,7 @@ import { AckPolicy, DeliverPolicy, JetStreamApiCodes, JetStreamApiError, jetstre
 import { nanos, type NatsConnection } from '@nats-io/transport-node';
 import { ConfigError } from '../../core/errors.js';
 import type { Pipeline } from '../../runtime/pipeline.js';
-import { DeadLetterBatch, intake, offerWhenReady, type IntakeOptions } from './intake.js';
+import { contentType, DeadLetterBatch, intake, offerWhenReady, type IntakeOptions } from './intake.js';
 
 export interface JetStreamOptions {
   readonly stream: string;
@@ -76,9 +76,9 @@ export async function startJetStream(nc: NatsConnection, pipeline: Pipeline, opt
             }
             if (--unacked === 0) idle?.();
           };
-          const r = intake(io, msg.subject, msg.data, Date.now(), `${opts.stream}:${streamCreated}:${msg.seq}`);
+          const r = intake(io, msg.subject, msg.data, Date.now(), `${opts.stream}:${streamCreated}:${msg.seq}`, contentType(msg));
           if (!r.ok) {
-            m.inc('vigil_nats_subject_invalid_total');
+            m.inc('vigil_nats_dead_lettered_total');
             dead.add(r.deadLetter, ack);
           } else if (!(await offerWhenReady(pipeline, r.item, ack, () => stopped))) {
             // Stopping while the pipeline is full: not taken, so not acknowledged; it is redelivered.

@@ -21,7 +21,7 @@ export interface NatsSource extends RunningSource {
 export async function startNatsSource(config: NatsSourceConfig, deps: SourceDeps): Promise<NatsSource> {
   const m = deps.pipeline.metrics;
   m.counter('vigil_nats_messages_total', 'Messages received from NATS', { rate: true });
-  m.counter('vigil_nats_subject_invalid_total', 'NATS messages dead-lettered for their subject (subject.invalid)');
+  m.counter('vigil_nats_dead_lettered_total', 'NATS messages dead-lettered before the pipeline (subject.invalid, encoding.unsupported, message.too_large)');
   m.counter('vigil_nats_overflow_total', 'Core NATS messages dead-lettered because the pipeline stayed full (backpressure.overflow)');
   m.counter('vigil_nats_redelivered_total', 'JetStream messages delivered again (not acknowledged in time before)');
   m.counter('vigil_nats_ack_failed_total', 'JetStream acks that could not be sent (the message is redelivered)');
