@@ -2,7 +2,7 @@
  * HTTP batch ingest through its front door: real requests against the composed server
  * (pipeline, lanes, DuckDB), answers checked against what the store then holds.
  */
-import { constants, deflateRawSync, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import { encode } from '@msgpack/msgpack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDBStore } from '../src/adapters/duckdb/duckdb-store.js';
@@ -16,6 +16,7 @@ import { makeVin } from '../src/normalize/vin.js';
 import { parseConfig } from '../src/runtime/config.js';
 import { Pipeline } from '../src/runtime/pipeline.js';
 import { defaultCatalog } from '../src/sim/default-catalog.js';
+import { gzipBomb } from './http-helpers.js';
 import { gated } from './ingest-helpers.js';
 
 const VIN = makeVin({ wmi: '5YJ', vds: '3E1EA', year: 2022, plant: 'F' }, 4242);
@@ -129,6 +130,10 @@ describe('HTTP ingest', () => {
     expect((await post(url, '/v1/ingest/signals?tenant=kept-a', ndjson(Array.from({ length: 501 }, (_, i) => signals(i))))).status).toBe(413);
     expect((await post(url, '/v1/ingest/security?tenant=kept-a', 'a,b\n1,2', { 'content-type': 'text/csv' })).status).toBe(415);
     expect((await post(url, '/v1/ingest/logs?tenant=kept-a', 'zzz', { 'content-encoding': 'br' })).status).toBe(415);
+    // A Content-Type the server cannot even parse is refused the same way.
+    const unparsable = await post(url, '/v1/ingest/signals?tenant=kept-e', 'q', { 'content-type': 'a/b/c' });
+    expect(unparsable).toMatchObject({ status: 415, body: { error: 'UnsupportedMediaType' } });
+    expect(await vigil.store.listDeadLetters({ tenant: 'kept-e', limit: 5 })).toMatchObject([{ code: 'body.media_type', kind: 'signals', raw: new TextEncoder().encode('q') }]);
     const wrongKind = await post(url, '/v1/ingest/telemetry?tenant=kept-a', ndjson([signals(1)]));
     expect(wrongKind).toMatchObject({ status: 404, body: { error: 'NotFound' } });
     expect(wrongKind.body.message).toMatch(/\/v1\/ingest\/telemetry.*signals/);
@@ -182,18 +187,6 @@ describe('HTTP ingest', () => {
   });
 });
 
-/**
- * A gzip member claiming 5 GiB: one deflate block of 1 MiB of zeros, full-flushed (so it
- * stands alone, byte-aligned), repeated 5120 times: about 5 MB on the wire, within the
- * default 16 MiB body limit. Its trailer is never reached by a reader that stops at the cap.
- */
-function gzipBomb(mib: number): Buffer {
-  const block = deflateRawSync(Buffer.alloc(1 << 20), { finishFlush: constants.Z_FULL_FLUSH });
-  const header = Buffer.from([0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 0x03]);
-  const end = deflateRawSync(Buffer.alloc(0));
-  return Buffer.concat([header, ...Array.from({ length: mib }, () => block), end, Buffer.alloc(8)]);
-}
-
 describe('HTTP ingest with the default limits', () => {
   let vigil: Vigil;
   beforeAll(async () => {
@@ -204,6 +197,7 @@ describe('HTTP ingest with the default limits', () => {
   });
 
   it('refuses a gzip bomb of 5 GiB with 413 after inflating no more than the 16 MiB limit', async () => {
+    // About 5 MB on the wire, within the default 16 MiB body limit.
     const bomb = gzipBomb(5120);
     expect(bomb.length).toBeLessThan(16 << 20);
     const peakBefore = process.resourceUsage().maxRSS;

@@ -26,12 +26,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BackpressureError } from '../../core/errors.js';
 import type { DeadLetter, RecordKind } from '../../core/records.js';
 import { parseMsgpackObject } from '../../decode/msgpack.js';
 import type { InputItem } from '../../runtime/lane.js';
 import type { Ack, Pipeline } from '../../runtime/pipeline.js';
+import { errorHandler } from './errors.js';
 import { contentEncoding, decodeBody, HttpError, MAX_KEPT_BYTES, readHead, readRaw, tooLarge } from './ingest-body.js';
 import { frameBody, type Framed, type FramingReject } from './ingest-framing.js';
 
@@ -109,14 +110,13 @@ export function registerIngest(app: FastifyInstance, deps: IngestDeps): void {
   m.counter('vigil_http_ingest_refused_total', 'Ingest requests refused whole: 400 (sender), 404, 405, 413, 415, or 503 with nothing taken');
   m.counter('vigil_http_ingest_refusals_kept_total', 'Requests refused whole whose first bytes were dead-lettered (413, 415, 404)');
   const authenticate = deps.authenticate ?? tenantFromRequest(deps.defaultTenant);
-  const route = (kind: RecordKind | undefined) => async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+  const handle = async (req: FastifyRequest, reply: FastifyReply, kind: RecordKind | undefined, stream: Readable | undefined): Promise<FastifyReply> => {
     let who: IngestPrincipal | undefined;
     try {
       who = await authenticate(req);
-      if (kind) return await ingest(req, reply, kind, who, deps);
-      const head = await readHead(req.body as Readable | undefined);
+      if (kind) return await ingest(req, reply, kind, who, stream, deps);
       const path = req.url.split('?')[0]!;
-      throw new HttpError(404, 'NotFound', `no ingest route POST ${JSON.stringify(path.slice(0, 200))}: POST /v1/ingest/signals, /v1/ingest/security or /v1/ingest/logs`, { code: 'path.invalid', raw: head });
+      throw new HttpError(404, 'NotFound', `no ingest route POST ${JSON.stringify(path.slice(0, 200))}: POST /v1/ingest/signals, /v1/ingest/security or /v1/ingest/logs`, { code: 'path.invalid', raw: await readHead(stream) });
     } catch (e) {
       if (e instanceof HttpError || e instanceof BackpressureError) m.inc('vigil_http_ingest_refused_total');
       if (e instanceof HttpError && e.kept && who) {
@@ -130,8 +130,23 @@ export function registerIngest(app: FastifyInstance, deps: IngestDeps): void {
     scope.removeAllContentTypeParsers();
     // The body stays a stream: the handler reads it under its own limits, after admission.
     scope.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
+    // Fastify refuses a Content-Type it cannot even parse ("json", "a/b/c") before any handler:
+    // such a request gets the same 415 and dead letter as any other type not accepted.
+    scope.setErrorHandler(async function (error, req, reply) {
+      let failure = error as FastifyError;
+      if (failure.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' && req.method === 'POST') {
+        try {
+          const segment = req.url.split('?')[0]!.slice('/v1/ingest/'.length);
+          return await handle(req, reply, Object.hasOwn(INGEST_KINDS, segment) ? INGEST_KINDS[segment] : undefined, req.raw);
+        } catch (e) {
+          failure = e as FastifyError;
+        }
+      }
+      errorHandler.call(this, failure, req, reply);
+      return reply;
+    });
     for (const [path, kind] of Object.entries(INGEST_KINDS)) {
-      scope.post(`/v1/ingest/${path}`, route(kind));
+      scope.post(`/v1/ingest/${path}`, (req, reply) => handle(req, reply, kind, req.body as Readable | undefined));
       scope.route({
         method: [...OTHER_METHODS],
         url: `/v1/ingest/${path}`,
@@ -142,7 +157,7 @@ export function registerIngest(app: FastifyInstance, deps: IngestDeps): void {
       });
     }
     // Any other path under /v1/ingest/: an ingest request sent to the wrong place, kept like a bad MQTT topic.
-    scope.post('/v1/ingest/*', route(undefined));
+    scope.post('/v1/ingest/*', (req, reply) => handle(req, reply, undefined, req.body as Readable | undefined));
   });
 }
 
@@ -153,9 +168,8 @@ interface ListedError {
   readonly reason: string;
 }
 
-async function ingest(req: FastifyRequest, reply: FastifyReply, kind: RecordKind, who: IngestPrincipal, deps: IngestDeps): Promise<FastifyReply> {
+async function ingest(req: FastifyRequest, reply: FastifyReply, kind: RecordKind, who: IngestPrincipal, stream: Readable | undefined, deps: IngestDeps): Promise<FastifyReply> {
   const { pipeline } = deps;
-  const stream = req.body as Readable | undefined;
   const mediaType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   const format = Object.hasOwn(MEDIA_TYPES, mediaType) ? MEDIA_TYPES[mediaType] : undefined;
   if (!format) {
