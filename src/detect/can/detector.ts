@@ -130,6 +130,7 @@ export class CanDetector {
         this.periodic[s] = 1;
         this.period[s] = t.period;
         this.earlyTol[s] = t.earliest * tol.earlyFactor + tol.earlySlackMs;
+        this.minGap[s] = t.minGap * tol.periodicMinGapFactor;
       } else this.minGap[s] = t.minGap * tol.minGapFactor;
       this.suspendAfter[s] = t.maxGap > 0 ? t.maxGap * tol.suspendFactor : Infinity;
       for (const d of m.dlcs) this.dlcMask[s * 3 + (d >>> 5)]! |= 1 << (d & 31);
@@ -230,7 +231,8 @@ export class CanDetector {
         const gap = t - last;
         if (this.periodic[s] === 1) {
           pred = predicted(this.due[s]!, t, this.period[s]!);
-          if (pred - t > this.earlyTol[s]!) {
+          if (gap < this.minGap[s]!) f |= MODEL.timing;
+          else if (pred - t > this.earlyTol[s]!) {
             // A run of early frames that keep the period among themselves is a phase change, not injection.
             const sinceFlag = t - this.lastFlagT[s]!;
             if (this.rejectRun[s]! >= 2 && Math.abs(sinceFlag - this.period[s]!) <= this.earlyTol[s]!) phaseShift = true;
@@ -349,6 +351,8 @@ export class CanDetector {
       const p = predicted(before, t, this.period[s]!);
       if (p > t) fit = (p - t) / this.earlyTol[s]!;
     }
+    const gapBefore = t - this.lastTBefore[s]!;
+    if (gapBefore < this.minGap[s]!) fit = Math.max(fit, 2 - gapBefore / this.minGap[s]!);
     if (this.hasPrevBefore[s] === 1) {
       const ms = s * MODEL_BYTES;
       const lastBefore = this.lastTBefore[s]!;

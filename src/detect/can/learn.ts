@@ -232,7 +232,9 @@ function timingModel(times: readonly number[], spanMs: number): TimingModel {
   const period = span / periods;
   // Replay the detector's schedule tracker over training: how early did a legitimate frame ever come?
   let earliest = 0;
+  let minGap = Infinity;
   let due = NaN;
+  let prev = NaN;
   let seen = 0;
   for (const t of times) {
     if (Number.isNaN(t)) {
@@ -241,14 +243,16 @@ function timingModel(times: readonly number[], spanMs: number): TimingModel {
       continue;
     }
     if (seen++ <= WARMUP_GAPS) {
-      due = t;
+      due = prev = t;
       continue;
     }
+    if (t - prev < minGap) minGap = t - prev;
+    prev = t;
     const r = advanceSchedule(due, t, period);
     if (r.early > earliest) earliest = r.early;
     due = r.due;
   }
-  return { kind: 'periodic', period, earliest, maxGap };
+  return { kind: 'periodic', period, earliest, minGap: Number.isFinite(minGap) ? minGap : sorted[0]!, maxGap };
 }
 
 /** N-grams of ids per segment; `auto` keeps the model only when the held-out tail of training is (almost) all seen. */

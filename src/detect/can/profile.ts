@@ -43,6 +43,8 @@ export type TimingModel =
       readonly period: number;
       /** Earliest a legitimate frame arrived before its predicted time in training, ms (>= 0). */
       readonly earliest: number;
+      /** Shortest gap between two frames in training, ms (the recording's first gap left out). */
+      readonly minGap: number;
       /** Longest gap seen in training, ms. */
       readonly maxGap: number;
     }
@@ -107,6 +109,12 @@ export interface Tolerances {
   readonly earlySlackMs: number;
   /** Aperiodic ids: flag a gap below minGap * minGapFactor. */
   readonly minGapFactor: number;
+  /**
+   * Periodic ids: also flag a gap below minGap * periodicMinGapFactor. It catches the frame
+   * injected into a jittery schedule whose early tolerance is over half a period (two frames in
+   * one period would otherwise both pass).
+   */
+  readonly periodicMinGapFactor: number;
   /** Suspension: a gap above maxGap * suspendFactor. */
   readonly suspendFactor: number;
   /** Byte ranges widen by this share of their width on each side. */
@@ -136,6 +144,7 @@ export const DEFAULT_TOLERANCES: Tolerances = {
   earlyFactor: 2,
   earlySlackMs: 3,
   minGapFactor: 0.5,
+  periodicMinGapFactor: 0.7,
   suspendFactor: 3,
   rangeSlack: 0.1,
   stepFactor: 3,
@@ -172,7 +181,7 @@ export function parseCanProfile(json: unknown, where = 'profile'): CanProfile {
       if (!Array.isArray(m?.dlcs)) problems.push(`ids[${i}].dlcs: expected an array`);
       const t = m?.timing;
       if (t?.kind === 'periodic') {
-        if (!(t.period > 0) || !(t.earliest >= 0) || !(t.maxGap > 0)) problems.push(`ids[${i}].timing: period, earliest, maxGap must be positive numbers`);
+        if (!(t.period > 0) || !(t.earliest >= 0) || !(t.maxGap > 0) || !(t.minGap >= 0)) problems.push(`ids[${i}].timing: period, earliest, minGap, maxGap must be positive numbers`);
       } else if (t?.kind === 'aperiodic') {
         if (!(t.minGap >= 0) || !(t.maxGap >= 0)) problems.push(`ids[${i}].timing: minGap, maxGap must be numbers >= 0`);
       } else problems.push(`ids[${i}].timing.kind: expected periodic or aperiodic`);
