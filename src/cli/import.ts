@@ -143,7 +143,7 @@ async function run(files: string[], flags: Flags, env: ImportEnv, verb: 'import'
       ...(mapping ? { mapping } : {}),
       ...(flags.kind ? { kind: flags.kind } : {}),
       ...(flags.start !== undefined ? { start: flags.start } : {}),
-      ...(verb === 'replay' ? { pacer: new Pacer(clock, flags.speed ?? 1, env.sleep), chunkFrames: 4096, eventTimes: true } : { parallel: !env.inline }),
+      ...(verb === 'replay' ? { pacer: new Pacer(clock, flags.speed ?? 1, env.sleep), chunkFrames: 4096, eventTimes: true } : {}),
       ...(bar ? { onProgress: (p: IngestProgress) => bar.update(p) } : {}),
     });
   } finally {

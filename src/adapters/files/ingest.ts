@@ -12,7 +12,6 @@ import { stat } from 'node:fs/promises';
 import { VigilError } from '../../core/errors.js';
 import type { Pipeline } from '../../runtime/pipeline.js';
 import type { Pacer } from './pace.js';
-import { TraceReaderThread } from './parallel.js';
 import { readTrace, type EntrySummary, type TraceOptions } from './trace.js';
 
 /** Dead-letter groups handed to the store and not yet durable before reading waits. */
@@ -22,8 +21,6 @@ export interface IngestOptions extends Omit<TraceOptions, 'counter' | 'source'> 
   readonly pipeline: Pipeline;
   /** Replay at recorded time; absent: as fast as the pipeline takes it. */
   readonly pacer?: Pacer;
-  /** Parse on a worker thread while this one feeds the pipeline (readTraceInWorker). */
-  readonly parallel?: boolean;
   /** Called after every chunk (often): the renderer decides how often to draw. */
   readonly onProgress?: (p: IngestProgress) => void;
 }
@@ -54,8 +51,7 @@ export interface IngestResult {
 
 /** Read `paths` into the pipeline and wait until everything is durable. */
 export async function ingestTraces(paths: readonly string[], opts: IngestOptions): Promise<IngestResult> {
-  const { pipeline, pacer, onProgress, parallel, ...read } = opts;
-  const thread = parallel ? new TraceReaderThread() : undefined;
+  const { pipeline, pacer, onProgress, ...read } = opts;
   const sizes = await Promise.all(paths.map((p) => stat(p).then((s) => (s.isFile() ? s.size : 0), () => 0)));
   const bytesTotal = sizes.reduce((a, b) => a + b, 0);
   const entries: EntrySummary[] = [];
@@ -79,7 +75,7 @@ export async function ingestTraces(paths: readonly string[], opts: IngestOptions
       onProgress?.({ file: path, bytesRead: bytesBefore + counter.bytesRead, bytesTotal, frames, records, rejected });
     pacer?.restart();
     try {
-      for await (const c of thread ? thread.read(path, { ...read, counter }) : readTrace(path, { ...read, counter })) {
+      for await (const c of readTrace(path, { ...read, counter })) {
         if (c.type === 'frames') {
           const batches = pacer ? pacer.frames(c.batch) : [c.batch];
           for await (const b of batches) {
@@ -109,7 +105,6 @@ export async function ingestTraces(paths: readonly string[], opts: IngestOptions
     bytesBefore += sizes[k]!;
     progress();
   }
-  await thread?.close();
   await pipeline.drain();
   const sum = (f: (e: EntrySummary) => number): number => entries.reduce((a, e) => a + f(e), 0);
   return { entries, failed, frames, labelled, records, rejected, skipped: sum((e) => e.skipped), lines: sum((e) => e.lines) };
