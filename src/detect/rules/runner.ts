@@ -31,6 +31,8 @@ interface Hook {
 
 export interface RunnerOptions {
   readonly clock: Clock;
+  /** Also run rules marked `enabled: false` (their own samples do). */
+  readonly includeDisabled?: boolean;
   readonly latenessMs?: number;
   readonly maxVehicles?: number;
 }
@@ -70,7 +72,9 @@ export class RuleRunner {
     this.maxVehicles = opts.maxVehicles ?? MAX_RULE_VEHICLES;
     this.slotOf = new Int32Array(pack.catalog.idLimit).fill(-1);
     pack.slotPaths.forEach((p, slot) => (this.slotOf[pack.catalog.get(p)!.id] = slot));
-    for (const { plan } of pack.rules) {
+    for (const { plan, spec } of pack.rules) {
+      if (!spec.enabled && !opts.includeDisabled) continue;
+      this.running.push(plan.meta.id);
       if (plan.meta.type === 'absence') this.tickers.push(plan);
       plan.ports.forEach((port, i) => {
         const hook = { plan, port: i, pred: port.pred };
@@ -80,10 +84,8 @@ export class RuleRunner {
     }
   }
 
-  /** Rules that ran (enabled) and were left out. */
-  get enabled(): readonly string[] {
-    return this.pack.rules.map((r) => r.meta.id);
-  }
+  /** Ids of the rules this runner runs. */
+  readonly running: string[] = [];
 
   /** One pass over a batch, in row order. */
   signals(batch: SignalBatch): Alert[] {

@@ -58,7 +58,7 @@ function runSample(pack: CompiledPack, rule: CompiledRule, t: Sample): SampleRes
     return { ...base, ok: false, alerts: 0, reason: why };
   }
   const clock = new ManualClock(SAMPLE_EPOCH);
-  const runner = new RuleRunner(single, { clock, latenessMs: Number.POSITIVE_INFINITY });
+  const runner = new RuleRunner(single, { clock, latenessMs: Number.POSITIVE_INFINITY, includeDisabled: true });
   const alerts: Alert[] = [];
   let events: { e: SampleEvent; at: number; n: number }[];
   try {

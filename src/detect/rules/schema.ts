@@ -117,6 +117,8 @@ export const ruleSchema = z.strictObject({
   falsepositives: z.array(z.string()).optional(),
   /** Auto-ISAC ATM technique ids (`ATM-T0070`) and UN R155 Annex 5 refs (`R155-A5:4.1`). */
   tags: z.array(z.string()).min(1),
+  /** false: a template (site-specific geofence, tester naming); checked and sample-tested, not run. */
+  enabled: z.boolean().default(true),
   type: z.enum(RULE_TYPES).default('match'),
   /** A VSS path or branch (signals), or an event kind: `security`, `api`, `alert`. */
   source: z.string().min(1).optional(),
