@@ -72,7 +72,7 @@ function withTraceOptions(cmd: Command): Command {
     .option('--layout <name>', 'CSV layout: daga | road')
     .option('--mapping <file>', 'CSV column mapping file (YAML or JSON)')
     .option('--map <key=value>', 'CSV mapping entry, repeatable (e.g. --map time.unit=ms)', (v: string, all: string[]) => [...all, v], [] as string[])
-    .addOption(new Option('--kind <kind>', 'JSONL record kind when neither the lines nor the file name say it').choices(RECORD_KINDS))
+    .addOption(new Option('--kind <kind>', 'JSONL record kind of lines that name none (instead of the file name\'s: signals.jsonl, security.jsonl, log.jsonl)').choices(RECORD_KINDS))
     .option('--start <time>', 'epoch ms or ISO 8601 time that relative CAN times count from (default: now)', startTime);
 }
 

@@ -34,8 +34,10 @@ describe('JSONL', () => {
 
   it('passes lines of a file that names its kind through unparsed, so the lane refuses bad ones with its own reasons', () => {
     const p = new JsonlParser('signals', false);
-    p.block('not json\n{"vin":1}\n', 1);
-    expect(p.take().payloads).toEqual(['not json', '{"vin":1}']);
+    p.block('not json\n{"vin":1}\n{"kind":"security","eventId":1}\n', 1);
+    const t = p.take();
+    expect(t.payloads).toEqual(['not json', '{"vin":1}', '{"kind":"security","eventId":1}']);
+    expect(t.kinds).toEqual(['signals', 'signals', 'security']); // a line's own kind wins over the file name
     expect(p.rejects).toEqual([]);
   });
 

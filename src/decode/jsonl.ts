@@ -88,7 +88,8 @@ export class JsonlParser {
       return;
     }
     const fileKind = this.fileKind;
-    if (fileKind !== undefined && !this.eventTime) return this.accept(text, fileKind, NaN, line);
+    // Fast path: the file names the kind and no time is wanted, so only a line naming its own kind is parsed.
+    if (fileKind !== undefined && !this.eventTime && !text.includes('"kind"')) return this.accept(text, fileKind, NaN, line);
     const parsed = parseJsonObject(text);
     if (!parsed.ok) {
       if (fileKind !== undefined) return this.accept(text, fileKind, NaN, line);
