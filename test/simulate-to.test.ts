@@ -8,8 +8,10 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttBrokerSource } from '../src/adapters/mqtt/broker.js';
+import { openPublisher } from '../src/adapters/publish/index.js';
 import { startVigil, type Vigil } from '../src/api/vigil.js';
 import { parseConfig } from '../src/runtime/config.js';
+import { runSimulation } from '../src/sim/index.js';
 
 const run = promisify(execFile);
 
@@ -79,5 +81,30 @@ describe('vigil simulate --to', () => {
     for (const d of dead) expect(['vin.invalid', 'signal.unknown', 'value.out_of_range', 'json.malformed']).toContain(d.code);
     // Every signal of a well-formed message is stored, and the good entries of the partly refused ones.
     expect(counts.signals - before.signals).toBeGreaterThanOrEqual(sent.signals);
+  });
+});
+
+describe('the HTTP publisher under backpressure', () => {
+  let vigil: Vigil;
+  beforeAll(async () => {
+    // A pipeline of 150 messages that answers 503 at once when full: every batch is cut short.
+    vigil = await startVigil(parseConfig({ tenant: 'demo', store: { path: ':memory:' }, http: { port: 0, ingest: { maxWaitMs: 0 } }, runtime: { workers: 1, maxInFlightPerWorker: 150, handoffBatch: 64 } }));
+  });
+  afterAll(async () => {
+    await vigil?.stop();
+  });
+
+  it('sends again only the records from retryFrom, so nothing is taken twice', async () => {
+    const publisher = await openPublisher(vigil.url!);
+    // One tick: the whole run is one batch of several hundred signals messages.
+    const sent = await runSimulation({ vehicles: 12, seed: 5, malformedRate: 0, start: Date.now() - 60_000 }, { write: (items) => publisher.publish(items) }, { durationS: 40, tickMs: 40_000 });
+    await publisher.close();
+    const m = vigil.pipeline.metrics;
+    expect(sent.messages).toBeGreaterThan(300);
+    expect(m.get('vigil_backpressure_total')).toBeGreaterThan(0);
+    expect(publisher.sent).toBe(sent.messages + sent.securityEvents + sent.logEvents);
+    expect(m.get('vigil_http_ingest_records_total')).toBe(sent.messages + sent.securityEvents + sent.logEvents);
+    expect(m.get('vigil_messages_duplicate_total')).toBe(0);
+    expect((await vigil.store.counts('demo')).signals).toBe(sent.signals);
   });
 });

@@ -23,19 +23,25 @@ export class HttpPublisher implements Publisher {
     for (const g of groups.values()) {
       for (let i = 0; i < g.length; i += HTTP_BATCH) {
         const part = g.slice(i, i + HTTP_BATCH);
-        await this.post(part[0]!.kind, part[0]!.tenant, part.map((x) => x.payload).join('\n'));
+        await this.post(part[0]!.kind, part[0]!.tenant, part.map((x) => x.payload));
         this.sent += part.length;
       }
     }
   }
 
-  private async post(kind: SimItem['kind'], tenant: string, body: string): Promise<void> {
+  /**
+   * POST the records as NDJSON. A 503 that took part of the batch names `retryFrom`: the
+   * records before it are durable, so only the rest is sent again (no duplicates).
+   */
+  private async post(kind: SimItem['kind'], tenant: string, records: readonly string[]): Promise<void> {
     const url = new URL(`/v1/ingest/${PATH[kind]}`, this.base);
     url.searchParams.set('tenant', tenant);
+    let rest = records;
     for (let attempt = 1; ; attempt++) {
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body });
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: rest.join('\n') });
       if (res.status === 429 || res.status === 503) {
-        await res.body?.cancel();
+        const answer = (await res.json().catch(() => ({}))) as { retryFrom?: unknown };
+        if (typeof answer.retryFrom === 'number' && answer.retryFrom > 0) rest = rest.slice(answer.retryFrom);
         if (attempt >= MAX_ATTEMPTS) throw new Error(`${url} still refuses after ${attempt} attempts (${res.status})`);
         const wait = Math.min(10, Number(res.headers.get('retry-after')) || 1);
         await new Promise((r) => setTimeout(r, wait * 1000));
