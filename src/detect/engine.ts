@@ -84,17 +84,11 @@ export class SignalEngine {
           }
         }
       }
-      const prevT = twin.state[twin.signals + s]!;
-      if (!(t < prevT)) {
-        twin.state[s] = v;
-        twin.state[twin.signals + s] = t;
-      }
+      twin.record(s, t, v);
       if (t > twin.watermark) twin.watermark = t;
     }
-    for (const twin of owners) {
-      twin.lastSeen = twin.watermark;
-      twins.markDirty(twin);
-    }
+    for (const twin of owners) twins.markDirty(twin);
+    twins.observeText(batch, owners);
     return { alerts, late, suppressed };
   }
 

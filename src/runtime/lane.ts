@@ -159,7 +159,7 @@ export class Lane {
     this.pseudonyms = new Pseudonymizer(opts.secret);
     this.securityExtract = opts.securityExtract ?? DEFAULT_SECURITY_EXTRACT;
     this.normalizer = new SignalNormalizer(catalog, this.pseudonyms, opts.policy);
-    this.twins = new TwinRegistry(catalog.idLimit);
+    this.twins = new TwinRegistry(catalog);
     this.engine = opts.detect === false ? undefined : new SignalEngine(catalog, BUILTIN_DETECTORS, opts.policy.latenessMs);
     // Checked by the composition root (`vigil rules check`); a pack with problems throws here.
     this.rules = opts.detect === false || !opts.rules?.length ? undefined
@@ -267,6 +267,7 @@ export class Lane {
     }
     if (this.rules) alerts.push(...this.rules.process({ batches, security, logs }), ...this.rules.tickIfDue());
     stats.alerts = alerts.length;
+    this.twins.noteEvents(security, alerts);
     return { batches, security, logs, alerts, deadLetters, stats };
   }
 
@@ -323,6 +324,7 @@ export class Lane {
       if (this.rules) out.alerts.push(...this.rules.signals(signals));
     }
     stats.alerts = out.alerts.length;
+    this.twins.noteEvents([], out.alerts);
     return { ...out, frames };
   }
 
