@@ -86,4 +86,12 @@ export interface Store {
   /** Remove dead letters by id (after a successful replay); returns how many were removed. */
   deleteDeadLetters(ids: readonly string[]): Promise<number>;
   counts(tenant?: string): Promise<StoreCounts>;
+
+  /**
+   * Save a named checkpoint of worker state (twins: src/twin/checkpoint.ts), replacing the one
+   * saved under that name before, all or nothing. Checkpoints are internal state, not tenant data.
+   */
+  saveCheckpoint(name: string, data: Uint8Array): Promise<void>;
+  /** The checkpoint last saved under `name`, byte for byte; undefined when there is none. */
+  loadCheckpoint(name: string): Promise<Uint8Array | undefined>;
 }

@@ -509,6 +509,31 @@ export function runStoreContract(name: string, make: () => Promise<Store>, optio
       });
     });
 
+    describe('checkpoints', () => {
+      it('reads back exactly what was saved, across parts, and nothing for an unknown name', async () => {
+        expect(await store.loadCheckpoint('twins/2x64/0')).toBeUndefined();
+        // Larger than one stored part (16 MiB), with every byte value.
+        const big = new Uint8Array((17 << 20) + 3);
+        for (let i = 0; i < big.length; i++) big[i] = (i * 31 + (i >>> 11)) & 0xff;
+        await store.saveCheckpoint('twins/2x64/0', big);
+        await store.saveCheckpoint('twins/2x64/1', ALL_BYTES);
+        // Compared as buffers: a deep-equal over 17 M elements would take minutes.
+        const back = await store.loadCheckpoint('twins/2x64/0');
+        expect(back?.length).toBe(big.length);
+        expect(Buffer.from(back!.buffer, back!.byteOffset, back!.length).equals(Buffer.from(big.buffer))).toBe(true);
+        expect(await store.loadCheckpoint('twins/2x64/1')).toEqual(ALL_BYTES);
+      });
+
+      it('replaces a checkpoint whole, also with a shorter or an empty one', async () => {
+        await store.saveCheckpoint('w', new Uint8Array((16 << 20) + 10).fill(7));
+        expect((await store.loadCheckpoint('w'))?.length).toBe((16 << 20) + 10);
+        await store.saveCheckpoint('w', new Uint8Array([1, 2, 3]));
+        expect(await store.loadCheckpoint('w')).toEqual(new Uint8Array([1, 2, 3]));
+        await store.saveCheckpoint('w', new Uint8Array(0));
+        expect(await store.loadCheckpoint('w')).toEqual(new Uint8Array(0));
+      });
+    });
+
     describe('concurrency', () => {
       it('serializes concurrent callers without losing or mixing writes', async () => {
         const writes: Promise<unknown>[] = [];
@@ -550,6 +575,7 @@ export function runStoreContract(name: string, make: () => Promise<Store>, optio
           await store.insertAlerts([alert(1)]);
           await store.insertDeadLetters([deadLetter(1, { raw: ALL_BYTES })]);
           await store.upsertVehicles([vehicle(V.max)]);
+          await store.saveCheckpoint('twins/1x1/0', ALL_BYTES);
           const before = await store.counts();
 
           await store.close();
@@ -567,6 +593,7 @@ export function runStoreContract(name: string, make: () => Promise<Store>, optio
           expect(await store.listAlerts({ tenant: ACME, limit: 10 })).toEqual([alert(1)]);
           expect(await store.listDeadLetters({ limit: 10 })).toEqual([deadLetter(1, { raw: ALL_BYTES })]);
           expect(await store.getVehicle(ACME, V.max)).toEqual(vehicle(V.max));
+          expect(await store.loadCheckpoint('twins/1x1/0')).toEqual(ALL_BYTES);
           // Ids stay taken after a reopen: idempotency does not depend on process memory.
           expect(await store.insertSecurityEvents([securityEvent(1)])).toBe(0);
           const more = signalBatch(GLOBEX, [{ vehicle: V.a, time: T0, signal: 5, value: 1 }]);

@@ -15,9 +15,10 @@ import { FrameWriter } from './frame-writer.js';
 import { CHUNK_ROWS, SignalWriter } from './signal-writer.js';
 import { NO_MATCH, insertRows, keyFilter, type Filter } from './sql.js';
 import { alerts, apiEvents, deadLetters, securityEvents, vehicles, VEHICLE_MERGE, type RecordTable } from './tables.js';
+import { STAGED_INSERT_MIN_ROWS, stagedInsertIgnoringDuplicates } from './staged-insert.js';
 import { bulkUpsertVehicles } from './vehicle-upsert.js';
 import { TenantRegistry } from './tenants.js';
-import { pageParams, timeParam, timeValue } from './values.js';
+import { blobParam, pageParams, timeParam, timeValue } from './values.js';
 
 /**
  * The largest signal batch appended without an explicit transaction: well below DuckDB's
@@ -38,6 +39,8 @@ export interface DuckDBStoreOptions {
 const SMALL_UPSERT = 200;
 /** Ids per DELETE statement. */
 const ROWS_PER_DELETE = 500;
+/** Bytes per stored part of a checkpoint. */
+const CHECKPOINT_PART = 16 << 20;
 
 export class DuckDBStore implements Store {
   readonly dialect = 'duckdb' as const;
@@ -308,6 +311,32 @@ export class DuckDBStore implements Store {
     });
   }
 
+  saveCheckpoint(name: string, data: Uint8Array): Promise<void> {
+    return this.db.exclusive(async () => {
+      await this.db.transaction(async () => {
+        await this.db.run('DELETE FROM checkpoints WHERE name = ?', [name]);
+        // At least one part, so an empty checkpoint reads back as empty, not as missing.
+        for (let at = 0, part = 0; part === 0 || at < data.length; at += CHECKPOINT_PART, part++) {
+          await this.db.run('INSERT INTO checkpoints (name, part, data) VALUES (?, ?, ?)', [name, part, blobParam(data.subarray(at, at + CHECKPOINT_PART))]);
+        }
+      });
+    });
+  }
+
+  loadCheckpoint(name: string): Promise<Uint8Array | undefined> {
+    return this.db.exclusive(async () => {
+      const rows = await this.db.all<{ data: Uint8Array }>('SELECT data FROM checkpoints WHERE name = ? ORDER BY part', [name]);
+      if (rows.length === 0) return undefined;
+      const out = new Uint8Array(rows.reduce((n, r) => n + r.data.length, 0));
+      let at = 0;
+      for (const r of rows) {
+        out.set(r.data, at);
+        at += r.data.length;
+      }
+      return out;
+    });
+  }
+
   private insertIgnoringDuplicates<R extends { readonly tenant?: string }>(
     table: RecordTable<R, unknown>,
     records: readonly R[],
@@ -317,7 +346,9 @@ export class DuckDBStore implements Store {
       const ids = await this.tenants.ensureAll(records.flatMap((r) => (r.tenant === undefined ? [] : [r.tenant])));
       // Parameters are built (and validated) before the transaction: a bad record writes nothing.
       const rows = records.map((r) => table.params(r, r.tenant === undefined ? null : ids.get(r.tenant)!));
-      return this.db.transaction(() => insertRows(this.db, table.table, table.columns, rows, 'ON CONFLICT DO NOTHING'));
+      if (rows.length < STAGED_INSERT_MIN_ROWS) return this.db.transaction(() => insertRows(this.db, table.table, table.columns, rows, 'ON CONFLICT DO NOTHING'));
+      const key = table.table === deadLetters.table ? ['id'] : ['tenant', 'id'];
+      return this.db.transaction(() => stagedInsertIgnoringDuplicates(this.db, table.table, table.columns, key, rows));
     });
   }
 

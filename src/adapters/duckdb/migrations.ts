@@ -141,6 +141,20 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 3,
+    name: 'worker checkpoints',
+    statements: [
+      // Worker state snapshots (twins), split in parts so no single value grows past DuckDB's limits.
+      `CREATE TABLE checkpoints (
+        name VARCHAR NOT NULL,
+        part INTEGER NOT NULL,
+        data BLOB NOT NULL,
+        saved_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        PRIMARY KEY (name, part)
+      )`,
+    ],
+  },
 ];
 
 const BOOKKEEPING = `CREATE TABLE IF NOT EXISTS schema_migrations (
