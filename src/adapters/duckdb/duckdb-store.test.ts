@@ -206,3 +206,24 @@ describe('DuckDBStore errors', () => {
     await holder.close();
   });
 });
+
+describe('DuckDBStore bulk record inserts (staged)', () => {
+  it('inserts a large batch once, skipping ids already stored and ids repeated within the batch', async () => {
+    const store = await DuckDBStore.open({ path: ':memory:', threads: 1 });
+    const letter = (i: number, reason = `line ${i}: bad`) => ({
+      id: `dl-${i}`, tenant: 'acme', source: 'file:t.log', kind: 'can' as const, code: 'candump.frame', reason,
+      receivedAt: T0 + i, raw: new Uint8Array([i & 0xff, 0, 0xff]),
+    });
+    expect(await store.insertDeadLetters([letter(0), letter(1)])).toBe(2);
+    // 500 rows (past the staged threshold): ids 0..499, with 0 and 1 stored already and 7 sent twice.
+    const batch = [...Array.from({ length: 500 }, (_, i) => letter(i)), letter(7, 'second copy')];
+    expect(await store.insertDeadLetters(batch)).toBe(498);
+    expect((await store.counts('acme')).deadLetters).toBe(500);
+    const all = await store.listDeadLetters({ tenant: 'acme', limit: 1000 });
+    const seven = all.find((d) => d.id === 'dl-7')!;
+    expect(seven.reason).toBe('line 7: bad');
+    expect([...seven.raw]).toEqual([7, 0, 0xff]);
+    expect(all.find((d) => d.id === 'dl-300')).toMatchObject({ source: 'file:t.log', kind: 'can', code: 'candump.frame', receivedAt: T0 + 300 });
+    await store.close();
+  });
+});
