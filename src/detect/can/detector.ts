@@ -10,11 +10,14 @@
  * (MAX_PROFILE_IDS) plus MAX_TRACKED_UNKNOWN_IDS for unknown-id alert cooldowns.
  */
 import type { CanFrameBatch } from '../../core/can.js';
-import { MAX_PROFILE_IDS, MODEL_BYTES, WARMUP_GAPS } from './learn.js';
+import { MODEL_BYTES, WARMUP_GAPS } from './learn.js';
 import { MODEL, MODEL_NAMES, type CanProfile, type ModelName } from './profile.js';
+
+export { hexId } from './explain.js';
 import { nextDue, predicted } from './schedule.js';
 import type { SignalRanges } from './signals.js';
-import { IdTable, KeySet } from './tables.js';
+import { CompiledProfile, GRAM_BASE, NO_BYTE, stepDistance } from './compiled.js';
+import { explainFinding, hexId, type ExplainState } from './explain.js';
 
 /** Unknown ids remembered for alert cooldowns; beyond it they share one cooldown. */
 export const MAX_TRACKED_UNKNOWN_IDS = 1024;
@@ -22,9 +25,6 @@ export const MAX_TRACKED_UNKNOWN_IDS = 1024;
 export const DEFAULT_ALERT_COOLDOWN_MS = 10_000;
 /** Consecutive rejected frames of an id after which a payload-step change is taken as the new normal. */
 export const RESYNC_FRAMES = 4;
-/** Slot numbers in n-gram keys are base-4096 digits (4 of them stay below 2^53). */
-const GRAM_BASE = 4096;
-const NO_BYTE = 255;
 /** Findings that may mean "the previous frame was the extra one" (see the swap in score()). */
 const SWAPPABLE = MODEL.timing | MODEL.step;
 const POPCOUNT = Uint8Array.from({ length: 256 }, (_, v) => v.toString(2).replace(/0/g, '').length);
@@ -57,26 +57,9 @@ export interface DetectorOptions {
 }
 
 export class CanDetector {
-  readonly ids: readonly number[];
-  private readonly table: IdTable;
-  private readonly periodic: Uint8Array;
-  private readonly period: Float64Array;
-  private readonly earlyTol: Float64Array;
-  private readonly minGap: Float64Array;
-  private readonly suspendAfter: Float64Array;
-  private readonly dlcMask: Uint32Array;
-  private readonly bytes: Uint8Array;
-  private readonly constMask: Uint8Array;
-  private readonly constValue: Uint8Array;
-  private readonly lo: Uint8Array;
-  private readonly hi: Uint8Array;
-  private readonly stepLimit: Uint8Array;
-  private readonly stepMean: Float64Array;
-  private readonly grams: KeySet | undefined;
-  private readonly n: number;
+  private readonly c: CompiledProfile;
   private readonly signals: SignalRanges | undefined;
   private readonly cooldown: number;
-  private readonly minViolations: number;
   // State.
   private readonly due: Float64Array;
   private readonly lastT: Float64Array;
@@ -105,67 +88,10 @@ export class CanDetector {
     readonly profile: CanProfile,
     options: DetectorOptions = {},
   ) {
-    const models = profile.ids;
-    if (models.length > MAX_PROFILE_IDS) throw new RangeError(`profile has ${models.length} ids, more than ${MAX_PROFILE_IDS}`);
-    const k = models.length;
-    const tol = profile.tolerances;
-    this.ids = models.map((m) => m.id >>> 0);
-    this.table = new IdTable(this.ids);
-    this.periodic = new Uint8Array(k);
-    this.period = new Float64Array(k);
-    this.earlyTol = new Float64Array(k);
-    this.minGap = new Float64Array(k);
-    this.suspendAfter = new Float64Array(k);
-    this.dlcMask = new Uint32Array(k * 3);
-    this.bytes = new Uint8Array(k);
-    this.constMask = new Uint8Array(k * MODEL_BYTES);
-    this.constValue = new Uint8Array(k * MODEL_BYTES);
-    this.lo = new Uint8Array(k * MODEL_BYTES);
-    this.hi = new Uint8Array(k * MODEL_BYTES).fill(255);
-    this.stepLimit = new Uint8Array(k * MODEL_BYTES).fill(NO_BYTE);
-    this.stepMean = new Float64Array(k * MODEL_BYTES);
-    models.forEach((m, s) => {
-      const t = m.timing;
-      if (t.kind === 'periodic') {
-        this.periodic[s] = 1;
-        this.period[s] = t.period;
-        this.earlyTol[s] = t.earliest * tol.earlyFactor + tol.earlySlackMs;
-        this.minGap[s] = t.minGap * tol.periodicMinGapFactor;
-      } else this.minGap[s] = t.minGap * tol.minGapFactor;
-      this.suspendAfter[s] = t.maxGap > 0 ? t.maxGap * tol.suspendFactor : Infinity;
-      for (const d of m.dlcs) this.dlcMask[s * 3 + (d >>> 5)]! |= 1 << (d & 31);
-      const p = m.payload;
-      if (!p) return;
-      this.bytes[s] = Math.min(p.bytes, MODEL_BYTES);
-      for (let b = 0; b < this.bytes[s]!; b++) {
-        const at = s * MODEL_BYTES + b;
-        this.constMask[at] = p.constMask[b]!;
-        this.constValue[at] = p.constValue[b]!;
-        this.stepMean[at] = p.stepMean[b]!;
-        const slack = Math.ceil((p.max[b]! - p.min[b]!) * tol.rangeSlack);
-        this.lo[at] = Math.max(0, p.min[b]! - slack);
-        this.hi[at] = Math.min(255, p.max[b]! + slack);
-        if (p.maxStep[b]! <= tol.stepNoisy && p.changeShare[b]! >= tol.stepMinChange && p.stepSettledAt[b]! <= tol.stepSettledShare) this.stepLimit[at] = Math.min(NO_BYTE - 1, Math.ceil(p.maxStep[b]! * tol.stepFactor + tol.stepSlack));
-      }
-    });
-    this.n = profile.ngram.n;
-    if (profile.ngram.enabled) {
-      const keys: number[] = [];
-      for (const g of profile.ngram.grams) {
-        let key = 0;
-        let ok = true;
-        for (const hex of g.split(' ')) {
-          const s = this.table.slot(parseInt(hex, 16) >>> 0);
-          if (s < 0) ok = false;
-          key = key * GRAM_BASE + s;
-        }
-        if (ok) keys.push(key);
-      }
-      this.grams = new KeySet(keys);
-    }
+    this.c = new CompiledProfile(profile);
+    const k = this.c.ids.length;
     this.signals = options.signals;
     this.cooldown = options.alertCooldownMs ?? DEFAULT_ALERT_COOLDOWN_MS;
-    this.minViolations = Math.max(1, tol.payloadMinViolations);
     this.due = new Float64Array(k).fill(NaN);
     this.lastT = new Float64Array(k).fill(NaN);
     this.lastSeen = new Float64Array(k).fill(NaN);
@@ -181,7 +107,7 @@ export class CanDetector {
     this.prevBefore = new Uint8Array(k * MODEL_BYTES);
     this.hasPrevBefore = new Uint8Array(k);
     this.lastAlert = new Float64Array(k * 8).fill(-Infinity);
-    this.history = new Int32Array(Math.max(1, this.n - 1));
+    this.history = new Int32Array(Math.max(1, this.c.n - 1));
   }
 
   /** Forget all state (a new recording: nothing before it is on the same bus timeline). */
@@ -202,19 +128,20 @@ export class CanDetector {
 
   /** Score a batch (frames in time order, continuing the previous batch). `out` is reused when it is large enough. */
   score(batch: CanFrameBatch, out?: Uint8Array): ScoreResult {
+    const c = this.c;
     const size = batch.size;
     const flags = out && out.length >= size ? out.subarray(0, size) : new Uint8Array(size);
     const alerts: CanAlert[] = [];
     const { id, dlc, data, stride, time } = batch;
-    const grams = this.grams;
+    const grams = c.grams;
     const hist = this.history;
-    const h = this.n - 1;
+    const h = c.n - 1;
     let flagged = 0;
     this.lastIdx.fill(-1);
     for (let i = 0; i < size; i++) {
       const fid = id[i]!;
       const t = time[i]!;
-      const s = this.table.slot(fid);
+      const s = c.table.slot(fid);
       if (s < 0) {
         flags[i] = MODEL.allowList;
         flagged++;
@@ -226,41 +153,41 @@ export class CanDetector {
       // Timing.
       const last = this.lastT[s]!;
       let pred = NaN;
-      if (t - this.lastSeen[s]! > this.suspendAfter[s]!) f |= MODEL.suspension;
+      if (t - this.lastSeen[s]! > c.suspendAfter[s]!) f |= MODEL.suspension;
       if (last === last && this.accepted[s]! > WARMUP_GAPS) {
         const gap = t - last;
-        if (this.periodic[s] === 1) {
-          pred = predicted(this.due[s]!, t, this.period[s]!);
-          if (gap < this.minGap[s]!) f |= MODEL.timing;
-          else if (pred - t > this.earlyTol[s]!) {
+        if (c.periodic[s] === 1) {
+          pred = predicted(this.due[s]!, t, c.period[s]!);
+          if (gap < c.minGap[s]!) f |= MODEL.timing;
+          else if (pred - t > c.earlyTol[s]!) {
             // A run of early frames that keep the period among themselves is a phase change, not injection.
             const sinceFlag = t - this.lastFlagT[s]!;
-            if (this.rejectRun[s]! >= 2 && Math.abs(sinceFlag - this.period[s]!) <= this.earlyTol[s]!) phaseShift = true;
+            if (this.rejectRun[s]! >= 2 && Math.abs(sinceFlag - c.period[s]!) <= c.earlyTol[s]!) phaseShift = true;
             else f |= MODEL.timing;
           }
-        } else if (gap < this.minGap[s]!) f |= MODEL.timing;
+        } else if (gap < c.minGap[s]!) f |= MODEL.timing;
       }
       // Payload.
       const n = dlc[i]!;
-      if ((this.dlcMask[s * 3 + (n >>> 5)]! & (1 << (n & 31))) === 0) f |= MODEL.dlc;
-      const nb = this.bytes[s]! < n ? this.bytes[s]! : n;
+      if ((c.dlcMask[s * 3 + (n >>> 5)]! & (1 << (n & 31))) === 0) f |= MODEL.dlc;
+      const nb = c.bytes[s]! < n ? c.bytes[s]! : n;
       const at = i * stride;
       const ms = s * MODEL_BYTES;
       let stepFit = 0;
       let violations = 0;
       // Frames lost in between (a flooded bus drops some) add their changes: scale by the periods elapsed.
-      const periods = this.periodic[s] === 1 && last === last ? Math.max(1, Math.round((t - last) / this.period[s]!)) : 1;
+      const periods = c.periodic[s] === 1 && last === last ? Math.max(1, Math.round((t - last) / c.period[s]!)) : 1;
       for (let b = 0; b < nb; b++) {
         const v = data[at + b]!;
-        violations += POPCOUNT[(v & this.constMask[ms + b]!) ^ this.constValue[ms + b]!]!;
-        if (v < this.lo[ms + b]! || v > this.hi[ms + b]!) violations++;
-        const lim = this.stepLimit[ms + b]!;
+        violations += POPCOUNT[(v & c.constMask[ms + b]!) ^ c.constValue[ms + b]!]!;
+        if (v < c.lo[ms + b]! || v > c.hi[ms + b]!) violations++;
+        const lim = c.stepLimit[ms + b]!;
         if (lim !== NO_BYTE && this.hasPrev[s] === 1) {
-          const step = stepDistance(v, this.prev[ms + b]!, this.stepMean[ms + b]! * periods) / (lim * periods);
+          const step = stepDistance(v, this.prev[ms + b]!, c.stepMean[ms + b]! * periods) / (lim * periods);
           if (step > stepFit) stepFit = step;
         }
       }
-      if (violations >= this.minViolations) f |= MODEL.payload;
+      if (violations >= c.minViolations) f |= MODEL.payload;
       if (stepFit > 1) f |= MODEL.step;
       if (this.signals !== undefined && this.signals.violates(fid, data, at, n)) f |= MODEL.signal;
       // Id sequence: the n-gram of the accepted history ending with this id.
@@ -276,7 +203,7 @@ export class CanDetector {
       // Two frames in one slot of the schedule: when this one fits the state before the last
       // accepted frame better than that frame did, that frame was the extra one (judged within
       // a batch; not with the n-gram model, whose history cannot be rewound).
-      if ((f & SWAPPABLE) !== 0 && (f & ~(SWAPPABLE | MODEL.suspension)) === 0 && this.lastIdx[s]! >= 0 && grams === undefined && this.periodic[s] === 1) {
+      if ((f & SWAPPABLE) !== 0 && (f & ~(SWAPPABLE | MODEL.suspension)) === 0 && this.lastIdx[s]! >= 0 && grams === undefined && c.periodic[s] === 1) {
         const fit = this.fitBefore(s, t, data, at, nb);
         if (fit <= 1 && fit < this.accFit[s]!) {
           const j = this.lastIdx[s]!;
@@ -284,8 +211,8 @@ export class CanDetector {
           flags[j]! |= MODEL.timing;
           this.raiseDisplaced(s, j, t, alerts);
           const before = this.dueBefore[s]!;
-          const p2 = before === before ? predicted(before, t, this.period[s]!) : NaN;
-          this.due[s] = p2 === p2 ? nextDue(p2, t, this.period[s]!) : t;
+          const p2 = before === before ? predicted(before, t, c.period[s]!) : NaN;
+          this.due[s] = p2 === p2 ? nextDue(p2, t, c.period[s]!) : t;
           this.lastT[s] = t;
           this.lastSeen[s] = t;
           for (let b = 0; b < nb; b++) this.prev[ms + b] = data[at + b]!;
@@ -313,12 +240,12 @@ export class CanDetector {
         this.lastTBefore[s] = this.lastT[s]!;
         this.hasPrevBefore[s] = this.hasPrev[s]!;
         for (let b = 0; b < nb; b++) this.prevBefore[ms + b] = this.prev[ms + b]!;
-        const early = pred === pred && pred > t ? (pred - t) / this.earlyTol[s]! : 0;
+        const early = pred === pred && pred > t ? (pred - t) / c.earlyTol[s]! : 0;
         this.accFit[s] = early > stepFit ? early : stepFit;
         this.lastIdx[s] = i;
       }
       if (accepted || (resync && (f & MODEL.timing) === 0)) {
-        if (this.periodic[s] === 1) this.due[s] = pred === pred ? (phaseShift ? t : nextDue(pred, t, this.period[s]!)) : t;
+        if (c.periodic[s] === 1) this.due[s] = pred === pred ? (phaseShift ? t : nextDue(pred, t, c.period[s]!)) : t;
         this.lastT[s] = t;
         if (this.accepted[s]! <= WARMUP_GAPS) this.accepted[s]!++;
       }
@@ -345,22 +272,23 @@ export class CanDetector {
 
   /** How well a frame fits the id's state before its last accepted frame: 0 perfectly, above 1 not at all. */
   private fitBefore(s: number, t: number, data: Uint8Array, at: number, nb: number): number {
+    const c = this.c;
     let fit = 0;
     const before = this.dueBefore[s]!;
     if (before === before) {
-      const p = predicted(before, t, this.period[s]!);
-      if (p > t) fit = (p - t) / this.earlyTol[s]!;
+      const p = predicted(before, t, c.period[s]!);
+      if (p > t) fit = (p - t) / c.earlyTol[s]!;
     }
     const gapBefore = t - this.lastTBefore[s]!;
-    if (gapBefore < this.minGap[s]!) fit = Math.max(fit, 2 - gapBefore / this.minGap[s]!);
+    if (gapBefore < c.minGap[s]!) fit = Math.max(fit, 2 - gapBefore / c.minGap[s]!);
     if (this.hasPrevBefore[s] === 1) {
       const ms = s * MODEL_BYTES;
       const lastBefore = this.lastTBefore[s]!;
-      const periods = lastBefore === lastBefore ? Math.max(1, Math.round((t - lastBefore) / this.period[s]!)) : 1;
+      const periods = lastBefore === lastBefore ? Math.max(1, Math.round((t - lastBefore) / c.period[s]!)) : 1;
       for (let b = 0; b < nb; b++) {
-        const lim = this.stepLimit[ms + b]!;
+        const lim = c.stepLimit[ms + b]!;
         if (lim === NO_BYTE) continue;
-        const step = stepDistance(data[at + b]!, this.prevBefore[ms + b]!, this.stepMean[ms + b]! * periods) / (lim * periods);
+        const step = stepDistance(data[at + b]!, this.prevBefore[ms + b]!, c.stepMean[ms + b]! * periods) / (lim * periods);
         if (step > fit) fit = step;
       }
     }
@@ -369,27 +297,34 @@ export class CanDetector {
 
   /** The alert for a frame found, one frame later, to have taken a later frame's slot. */
   private raiseDisplaced(s: number, frame: number, later: number, alerts: CanAlert[]): void {
+    const c = this.c;
     const k = s * 8 + 1;
     const t = this.lastT[s]!;
     const last = this.lastAlert[k]!;
     if (t - last < this.cooldown && t >= last) return;
     this.lastAlert[k] = t;
-    const id = hexId(this.ids[s]!);
-    alerts.push({ frame, time: t, id: this.ids[s]!, model: 'timing', reason: `${id}: an extra frame in one period; the frame after it fits the schedule and payload better`, observed: +(later - t).toFixed(3), expected: `one frame per ${this.period[s]!.toFixed(3)} ms` });
+    const id = hexId(c.ids[s]!);
+    alerts.push({ frame, time: t, id: c.ids[s]!, model: 'timing', reason: `${id}: an extra frame in one period; the frame after it fits the schedule and payload better`, observed: +(later - t).toFixed(3), expected: `one frame per ${c.period[s]!.toFixed(3)} ms` });
   }
 
   private unknown(fid: number, t: number, frame: number, alerts: CanAlert[]): void {
+    const c = this.c;
     let last = this.unknownAlert.get(fid);
     const tracked = last !== undefined || this.unknownAlert.size < MAX_TRACKED_UNKNOWN_IDS;
     if (!tracked) last = this.sharedUnknownAlert;
     if (last !== undefined && t - last < this.cooldown && t >= last) return;
     if (tracked) this.unknownAlert.set(fid, t);
     else this.sharedUnknownAlert = t;
-    alerts.push({ time: t, id: fid, model: 'allowList', reason: `id ${hexId(fid)} never seen in training`, observed: hexId(fid), expected: `one of ${this.ids.length} learnt ids`, frame });
+    alerts.push({ time: t, id: fid, model: 'allowList', reason: `id ${hexId(fid)} never seen in training`, observed: hexId(fid), expected: `one of ${c.ids.length} learnt ids`, frame });
+  }
+
+  private explainState(): ExplainState {
+    return { lastT: this.lastT, lastSeen: this.lastSeen, prev: this.prev, history: this.history, historyLen: this.historyLen };
   }
 
   /** One alert per fired model, unless that (id, model) alerted within the cooldown. */
   private raise(s: number, f: number, t: number, frame: number, pred: number, alerts: CanAlert[], batch: CanFrameBatch): void {
+    const c = this.c;
     for (let bit = 0; bit < 8; bit++) {
       if ((f & (1 << bit)) === 0) continue;
       const k = s * 8 + bit;
@@ -397,66 +332,8 @@ export class CanDetector {
       if (t - last < this.cooldown && t >= last) continue;
       this.lastAlert[k] = t;
       const model = MODEL_NAMES[bit]!;
-      alerts.push({ frame, time: t, id: this.ids[s]!, model, ...this.explain(s, model, t, frame, pred, batch) });
-    }
-  }
-
-  private explain(s: number, model: ModelName, t: number, frame: number, pred: number, b: CanFrameBatch): { reason: string; observed: number | string; expected: string } {
-    const id = hexId(this.ids[s]!);
-    const ms = (x: number): string => `${x.toFixed(3)} ms`;
-    const at = frame * b.stride;
-    const byte = (k: number): number => b.data[at + k]!;
-    switch (model) {
-      case 'timing':
-        return this.periodic[s]
-          ? { reason: `${id} came ${ms(pred - t)} before it was due`, observed: +(t - this.lastT[s]!).toFixed(3), expected: `period ${ms(this.period[s]!)}, at most ${ms(this.earlyTol[s]!)} early` }
-          : { reason: `${id} came ${ms(t - this.lastT[s]!)} after the previous one`, observed: +(t - this.lastT[s]!).toFixed(3), expected: `gap >= ${ms(this.minGap[s]!)}` };
-      case 'suspension':
-        return { reason: `${id} was silent for ${ms(t - this.lastSeen[s]!)}`, observed: +(t - this.lastSeen[s]!).toFixed(3), expected: `gap <= ${ms(this.suspendAfter[s]!)}` };
-      case 'dlc':
-        return { reason: `${id} with ${b.dlc[frame]} data bytes`, observed: b.dlc[frame]!, expected: `one of ${this.profile.ids[s]!.dlcs.join(', ')}` };
-      case 'payload': {
-        const ms8 = s * MODEL_BYTES;
-        for (let k = 0; k < Math.min(this.bytes[s]!, b.dlc[frame]!); k++) {
-          const v = byte(k);
-          if ((v & this.constMask[ms8 + k]!) !== this.constValue[ms8 + k]!)
-            return { reason: `${id} byte ${k}: bits ${hex8(this.constMask[ms8 + k]!)} were always ${hex8(this.constValue[ms8 + k]!)}`, observed: hex8(v), expected: `${hex8(v & ~this.constMask[ms8 + k]! | this.constValue[ms8 + k]!)} under mask ${hex8(this.constMask[ms8 + k]!)}` };
-          if (v < this.lo[ms8 + k]! || v > this.hi[ms8 + k]!)
-            return { reason: `${id} byte ${k} out of its learnt range`, observed: v, expected: `${this.lo[ms8 + k]}..${this.hi[ms8 + k]}` };
-        }
-        return { reason: `${id} payload`, observed: '', expected: '' };
-      }
-      case 'step': {
-        const ms8 = s * MODEL_BYTES;
-        for (let k = 0; k < Math.min(this.bytes[s]!, b.dlc[frame]!); k++) {
-          const lim = this.stepLimit[ms8 + k]!;
-          const mean = this.stepMean[ms8 + k]!;
-          const dist = stepDistance(byte(k), this.prev[ms8 + k]!, mean);
-          if (lim !== NO_BYTE && dist > lim) return { reason: `${id} byte ${k} went from ${this.prev[ms8 + k]} to ${byte(k)}`, observed: byte(k) - this.prev[ms8 + k]!, expected: `a change within ${lim} of ${+mean.toFixed(2)}` };
-        }
-        return { reason: `${id} payload step`, observed: '', expected: '' };
-      }
-      case 'ngram': {
-        const seq = [...this.history.subarray(0, this.historyLen)].map((x) => hexId(this.ids[x]!));
-        return { reason: `id sequence ${[...seq, id].join(' ')} never seen in training`, observed: [...seq, id].join(' '), expected: `one of ${this.grams?.size ?? 0} learnt ${this.n}-grams` };
-      }
-      case 'signal':
-        return { reason: `${id}: ${this.signals?.describe(this.ids[s]!, b.data, at, b.dlc[frame]!) ?? 'signal out of range'}`, observed: '', expected: 'learnt signal ranges' };
-      default:
-        return { reason: `${id} unknown`, observed: id, expected: 'a learnt id' };
+      alerts.push({ frame, time: t, id: c.ids[s]!, model, ...explainFinding(c, this.explainState(), this.signals, s, model, t, frame, pred, batch) });
     }
   }
 }
 
-/** How far the change prev -> v (on the byte circle) is from the byte's mean change. */
-function stepDistance(v: number, prev: number, mean: number): number {
-  let d = (v - prev) & 0xff;
-  if (d > 127) d -= 256;
-  let x = d - mean;
-  if (x > 128) x -= 256;
-  else if (x < -128) x += 256;
-  return x < 0 ? -x : x;
-}
-
-export const hexId = (id: number): string => ((id & 0x80000000) !== 0 ? (id & 0x1fffffff).toString(16).padStart(8, '0') + 'x' : id.toString(16).padStart(3, '0'));
-const hex8 = (v: number): string => `0x${v.toString(16).padStart(2, '0')}`;
