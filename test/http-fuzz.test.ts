@@ -153,11 +153,10 @@ function unkept(i: number): Req {
       return { path: '/v1/ingest/signals?tenant=Not%20A%20Tenant', headers: ndjsonType, body: small, status: 400 };
     case 3:
       return { path: '/v1/ingest/logs?tenant=a', headers: { ...ndjsonType, 'x-vigil-tenant': 'b' }, body: small, status: 400 };
-    default:
-      return { path: '/v1/ingest/signals', headers: ndjsonType, body: pick3(i), status: 400 };
+    default: // no records: empty, or blank lines only
+      return { path: '/v1/ingest/signals', headers: ndjsonType, body: ['', '\n\n', ' \r\n\t\n'][i % 3]!, status: 400 };
   }
 }
-const pick3 = (i: number): string => ['', '\n\n', ' \r\n\t\n'][i % 3]!;
 
 let vigil: Vigil;
 beforeAll(async () => {
