@@ -16,6 +16,9 @@ import type { DeadLetter, VehicleRecord } from '../core/records.js';
 import type { Store } from '../core/store.js';
 import type { NormalizePolicy } from '../normalize/policy.js';
 import type { SecurityEventDef } from '../normalize/security-extract.js';
+import { answerTwinRequest, type TwinAnswer, type TwinRequest } from '../twin/requests.js';
+import type { VehicleIdentity } from '../twin/cohorts.js';
+import type { TwinView } from '../twin/twins.js';
 import { packedTransferables, packItems } from './handover.js';
 import { emptyStats, Lane, type CanBindingOption, type InputItem, type LaneOptions, type LaneOutput, type LaneStats } from './lane.js';
 import { Metrics } from './metrics.js';
@@ -25,6 +28,8 @@ import type { FromWorker, ToWorker } from './worker.js';
 
 /** Vehicles registered per store call. */
 const REGISTER_CHUNK = 10_000;
+/** Default period of twin checkpoints. */
+export const DEFAULT_CHECKPOINT_INTERVAL_MS = 5 * 60_000;
 
 /** What registration takes: an identity by VIN (the VIN never reaches the store). */
 export interface VehicleIdentityInput {
@@ -62,6 +67,8 @@ export interface PipelineOptions {
   /** `decode` measures the decode-only limit: lanes parse and discard (benchmark). */
   readonly mode?: 'full' | 'decode';
   readonly metrics?: Metrics;
+  /** How often each worker's twins are checkpointed to the store (also on stop; default 5 min, 0 = only on stop). */
+  readonly checkpointIntervalMs?: number;
 }
 
 interface Pending {
@@ -118,6 +125,7 @@ export class Pipeline {
   private stopped = false;
   private readonly workerErrors: string[] = [];
   private registrar: Pseudonymizer | undefined;
+  private checkpointer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: PipelineOptions) {
     this.metrics = opts.metrics ?? new Metrics(() => opts.clock.now());
@@ -174,6 +182,60 @@ export class Pipeline {
     }
     this.sampler = setInterval(() => this.metrics.sample(), 1000);
     this.sampler.unref();
+    await this.restoreTwins();
+    const every = this.opts.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS;
+    if (every > 0) {
+      this.checkpointer = setInterval(() => void this.checkpoint().catch((e: Error) => this.workerErrors.push(`twin checkpoint failed: ${e.message}`)), every);
+      this.checkpointer.unref();
+    }
+  }
+
+  /** The live twin of a vehicle, from the worker holding it (any worker may: the key is a pseudonym). */
+  async vehicleTwin(tenant: string, vehicle: string): Promise<TwinView | undefined> {
+    const answers = await Promise.all(this.hosts.map((h) => this.askTwins(h, { op: 'view', tenant, vehicle })));
+    for (const a of answers) if (a.op === 'view' && a.view) return a.view;
+    return undefined;
+  }
+
+  /** Save every worker's twins to the store; returns how many twins were saved. */
+  async checkpoint(): Promise<number> {
+    let n = 0;
+    for (const h of this.hosts) {
+      const a = await this.askTwins(h, { op: 'checkpoint' });
+      if (a.op !== 'checkpoint') continue;
+      await this.opts.store.saveCheckpoint(this.checkpointName(h), a.bytes);
+      n += a.twins;
+    }
+    return n;
+  }
+
+  /** A checkpoint is per worker of one topology: with other worker or partition counts, vehicles would sit in the wrong worker. */
+  private checkpointName(h: Lanehost): string {
+    return `twins/${this.hosts.length}x${this.opts.partitions}/${h.index}`;
+  }
+
+  private async restoreTwins(hosts: readonly Lanehost[] = this.hosts): Promise<void> {
+    for (const h of hosts) {
+      const bytes = await this.opts.store.loadCheckpoint(this.checkpointName(h));
+      if (bytes) await this.askTwins(h, { op: 'restore', bytes });
+    }
+  }
+
+  /** One request to a lane's twins: answered in place (inline) or by its worker thread. */
+  private askTwins(h: Lanehost, request: TwinRequest): Promise<TwinAnswer> {
+    if (h.lane) return Promise.resolve(answerTwinRequest(h.lane.twins, request).answer);
+    const id = this.nextId++;
+    const worker = h.worker!;
+    return new Promise((resolve, reject) => {
+      const onMsg = (msg: FromWorker): void => {
+        if (msg.id !== id || (msg.type !== 'twin' && msg.type !== 'error')) return;
+        worker.off('message', onMsg);
+        if (msg.type === 'twin') resolve(msg.answer);
+        else reject(new Error(msg.message.split('\n')[0]));
+      };
+      worker.on('message', onMsg);
+      worker.postMessage({ type: 'twin', id, request } satisfies ToWorker, request.op === 'restore' ? [request.bytes.buffer as ArrayBuffer] : []);
+    });
   }
 
   private async spawnHost(index: number, laneOpts: LaneOptions, host?: Lanehost): Promise<Lanehost> {
@@ -189,11 +251,12 @@ export class Pipeline {
     worker.once('exit', (code) => {
       if (this.stopped) return;
       // A dead worker's hand-overs are dead-lettered, not lost; a fresh lane takes over
-      // its partitions (twin state restarts empty until checkpoints exist).
+      // its partitions, its twins restored from the last checkpoint.
       h.restarting = true;
       this.workerErrors.push(`worker ${index} exited with code ${code}; restarted`);
       for (const id of [...h.pending.keys()]) this.onWorkerMessage(h, { type: 'error', id, message: `worker ${index} exited with code ${code}` });
-      void this.spawnHost(index, laneOpts, h).then(() => {
+      void this.spawnHost(index, laneOpts, h).then(async () => {
+        await this.restoreTwins([h]).catch((e: Error) => this.workerErrors.push(`worker ${index}: twin checkpoint not restored: ${e.message}`));
         h.restarting = false;
         this.handOver(h);
       });
@@ -295,10 +358,15 @@ export class Pipeline {
     const invalid: string[] = [];
     let chunk: VehicleRecord[] = [];
     let registered = 0;
+    /** Identities for the twins, per worker. */
+    let twins: { id: string; identity: VehicleIdentity }[][] = [];
     const flush = async (): Promise<void> => {
       if (chunk.length) await this.opts.store.upsertVehicles(chunk);
       registered += chunk.length;
       chunk = [];
+      const time = this.opts.clock.now();
+      await Promise.all(twins.map((vehicles, w) => this.hosts[w] && this.askTwins(this.hosts[w]!, { op: 'identify', tenant, time, vehicles })));
+      twins = [];
     };
     for (const v of vehicles) {
       if (!isValidVin(v.vin, { checkDigit: this.opts.policy.vinCheckDigit })) {
@@ -306,7 +374,9 @@ export class Pipeline {
         continue;
       }
       const { vin, ...identity } = v;
-      chunk.push({ ...identity, tenant, id: pseudonyms.key(tenant, vin), signalCount: 0 });
+      const id = pseudonyms.key(tenant, vin);
+      chunk.push({ ...identity, tenant, id, signalCount: 0 });
+      (twins[this.partitioner.workerOf(tenant, vin)] ??= []).push({ id, identity });
       if (chunk.length >= REGISTER_CHUNK) await flush();
     }
     await flush();
@@ -336,10 +406,15 @@ export class Pipeline {
     await this.drain();
     this.stopped = true;
     if (this.sampler) clearInterval(this.sampler);
+    if (this.checkpointer) clearInterval(this.checkpointer);
     const summaries = await Promise.all(this.hosts.map((h) => this.vehicleSummaries(h)));
     const vehicles = summaries.flat();
     if (vehicles.length) await this.opts.store.upsertVehicles(vehicles);
-    await Promise.all(this.hosts.map((h) => h.worker?.terminate()));
+    try {
+      await this.checkpoint();
+    } finally {
+      await Promise.all(this.hosts.map((h) => h.worker?.terminate()));
+    }
   }
 
   private vehicleSummaries(h: Lanehost): Promise<ReturnType<Lane['takeVehicleUpdates']>> {

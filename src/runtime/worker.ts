@@ -8,17 +8,20 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { transferables } from '../core/batch.js';
 import { canTransferables, type CanFrameBatch } from '../core/can.js';
 import { systemClock } from '../core/clock.js';
+import { answerTwinRequest, type TwinAnswer, type TwinRequest } from '../twin/requests.js';
 import { unpackItems, type PackedItems } from './handover.js';
 import { Lane, type LaneOptions } from './lane.js';
 
 export type ToWorker =
   | { readonly type: 'items'; readonly id: number; readonly packed: PackedItems }
   | { readonly type: 'frames'; readonly id: number; readonly batch: CanFrameBatch }
-  | { readonly type: 'flush-vehicles'; readonly id: number };
+  | { readonly type: 'flush-vehicles'; readonly id: number }
+  | { readonly type: 'twin'; readonly id: number; readonly request: TwinRequest };
 
 export type FromWorker =
   | { readonly type: 'out'; readonly id: number; readonly out: ReturnType<Lane['process']>; readonly vehicles: ReturnType<Lane['takeVehicleUpdates']> }
   | { readonly type: 'vehicles'; readonly id: number; readonly vehicles: ReturnType<Lane['takeVehicleUpdates']> }
+  | { readonly type: 'twin'; readonly id: number; readonly answer: TwinAnswer }
   | { readonly type: 'error'; readonly id: number; readonly message: string };
 
 /** How often twin summaries are sent for the vehicles table. */
@@ -47,6 +50,9 @@ if (parentPort) {
         if (vehicles.length) lastSummary = now;
         const reply: FromWorker = { type: 'out', id: msg.id, out, vehicles };
         port.postMessage(reply, [...out.batches.flatMap(transferables), ...(out.frames ?? []).flatMap((f) => canTransferables(f.batch))]);
+      } else if (msg.type === 'twin') {
+        const { answer, transfer } = answerTwinRequest(lane.twins, msg.request);
+        port.postMessage({ type: 'twin', id: msg.id, answer } satisfies FromWorker, transfer);
       } else {
         const reply: FromWorker = { type: 'vehicles', id: msg.id, vehicles: lane.takeVehicleUpdates() };
         port.postMessage(reply);
