@@ -12,6 +12,7 @@ import type { Store } from '../core/store.js';
 import { DuckDBStore } from '../adapters/duckdb/duckdb-store.js';
 import { registerIngest } from '../adapters/http/ingest.js';
 import { buildHttpServer } from '../adapters/http/server.js';
+import { registerVehicleRoutes } from '../adapters/http/vehicles.js';
 import { DEFAULT_SECURITY_EXTRACT, type SecurityEventDef } from '../normalize/security-extract.js';
 import { mergeExtracts, parseSecurityExtract } from '../normalize/security-extract-file.js';
 import { DEFAULT_SIGNALS } from '../sim/default-catalog.js';
@@ -71,6 +72,7 @@ export async function startVigil(config: VigilConfig, opts: StartOptions = {}): 
       http = buildHttpServer({ store, pipeline, version: VERSION, startedAt, logger: opts.logger ?? false, replay: (f) => replayDeadLetters(store, pipeline, f) });
       const { enabled: ingest, ...limits } = config.http.ingest;
       if (ingest) registerIngest(http, { pipeline, defaultTenant: config.tenant, ...limits });
+      registerVehicleRoutes(http, { store, pipeline, defaultTenant: config.tenant });
       url = await http.listen({ host: config.http.host, port: config.http.port });
     }
     const sources = await Promise.all(config.sources.map((s) => startSource(s, { pipeline, defaultTenant: config.tenant, clock })));
