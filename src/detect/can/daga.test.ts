@@ -7,9 +7,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CanFrameBatch } from '../../core/can.js';
 import { dataset, loadDagaTrace } from '../../../test/datasets.js';
-import { crossValidate, learnCanProfile, scoreTraces, type CanProfile, type TraceScore } from './index.js';
+import { readFileSync } from 'node:fs';
+import { compileDbc, parseDbc } from '../../decode/dbc/index.js';
+import { crossValidate, DbcSignalRanges, learnSignalRanges, learnCanProfile, scoreTraces, type CanProfile, type TraceScore } from './index.js';
 
 const daga = dataset('can/daga', 'CAN IDS on DAGA');
+const dbc = dataset('dbc/opendbc/volvo_v40_2017_pt.dbc', 'CAN IDS signal ranges');
 
 describe.skipIf(daga.skip)('CAN models on the DAGA traces', () => {
   let clean: CanFrameBatch;
@@ -80,5 +83,17 @@ describe.skipIf(daga.skip)('CAN models on the DAGA traces', () => {
   it('the n-gram model, forced on, finds injected sequences (and with it the swap of displaced frames is off)', async () => {
     const s = await score('OrderedSequenceReplay/n_5_V40_03.can.zip', learnCanProfile([clean], { ngram: 'on' }));
     expect(s.models.ngram!.attacks).toBeGreaterThan(100);
+  });
+
+  it.skipIf(dbc.skip)('with the Volvo DBC, per-signal ranges learnt from the clean drive catch every forged ACC (0x2C5) payload', async () => {
+    const decoder = compileDbc(parseDbc(readFileSync(dbc.path, 'utf8'), dbc.path).db);
+    const ranges = learnSignalRanges(decoder, [clean]);
+    expect(ranges.length).toBeGreaterThan(50);
+    const withSignals: CanProfile = { ...profile, signals: ranges };
+    const signals = new DbcSignalRanges(decoder, ranges, withSignals.tolerances.signalSlack);
+    const batch = await loadDagaTrace(`${daga.path}/infected/PayloadFuzzing/ID_2C5_V40_03.can.zip`);
+    const [s] = scoreTraces(withSignals, [{ file: 'fuzz', batches: [batch] }], { signals });
+    expect(s!.models.signal!.attacks).toBe(153);
+    expect(s!.models.signal!.flagged).toBe(s!.models.signal!.attacks);
   });
 });
