@@ -17,7 +17,7 @@ import { parseConfig } from '../src/runtime/config.js';
 import { Pipeline } from '../src/runtime/pipeline.js';
 import { defaultCatalog } from '../src/sim/default-catalog.js';
 import { gzipBomb } from './http-helpers.js';
-import { gated } from './ingest-helpers.js';
+import { gated, until } from './ingest-helpers.js';
 
 const VIN = makeVin({ wmi: '5YJ', vds: '3E1EA', year: 2022, plant: 'F' }, 4242);
 const now = Date.now();
@@ -215,13 +215,14 @@ describe('HTTP ingest under backpressure (a pipeline of one message)', () => {
   let url: string;
   let gate: ReturnType<typeof gated>;
   let store: Store;
+  let pipeline: Pipeline;
   let stop: () => Promise<void>;
   beforeAll(async () => {
     store = await DuckDBStore.open({ path: ':memory:' });
     const catalog = defaultCatalog(await store.signalDictionary());
     gate = gated(store);
     const runtime = parseConfig({ runtime: { workers: 1, maxInFlightPerWorker: 1, handoffBatch: 1 } }).runtime;
-    const pipeline = new Pipeline({ store: gate.store, catalog, clock: systemClock, policy: DEFAULT_POLICY, secret: 'ingest-test-secret', ...runtime, inline: true });
+    pipeline = new Pipeline({ store: gate.store, catalog, clock: systemClock, policy: DEFAULT_POLICY, secret: 'ingest-test-secret', ...runtime, inline: true });
     await pipeline.start();
     const app = buildHttpServer({ store, pipeline, version: 'test', startedAt: Date.now() });
     registerIngest(app, { pipeline, defaultTenant: 'acme', maxBodyBytes: 1 << 20, maxRecords: 100, maxWaitMs: 200, retryAfterS: 2 });
@@ -255,8 +256,11 @@ describe('HTTP ingest under backpressure (a pipeline of one message)', () => {
     const ok = await post(url, '/v1/ingest/signals?tenant=batch', ndjson([signals(1), signals(2), signals(3), signals(4)]));
     expect(ok).toMatchObject({ status: 202, body: { accepted: 4 } });
     gate.close();
+    const refusedBefore = pipeline.metrics.get('vigil_backpressure_total');
     const pending = post(url, '/v1/ingest/signals?tenant=stuck', ndjson([signals(1), 'bad line', signals(2), signals(3)]));
-    await new Promise((r) => setTimeout(r, 400));
+    // Once the batch has met the full pipeline, its 200 ms wait runs out before this longer one (same process, timers in order).
+    await until('the batch to meet a full pipeline', () => (pipeline.metrics.get('vigil_backpressure_total') > refusedBefore ? true : undefined));
+    await new Promise((r) => setTimeout(r, 300));
     gate.open();
     const r = await pending;
     expect(r).toMatchObject({ status: 503, retryAfter: '2', body: { accepted: 1, rejected: 1, retryFrom: 2 } });
