@@ -13,6 +13,7 @@ import { dbcCommand } from './dbc.js';
 import { importCommand, replayCommand } from './import.js';
 import { evalCommand, learnCommand } from './eval.js';
 import { rulesCommand } from './rules.js';
+import { vehicleCommand } from './vehicle.js';
 
 const int = (v: string): number => {
   const n = Number(v);
@@ -102,6 +103,7 @@ program.addCommand(dbcCommand());
 program.addCommand(learnCommand());
 program.addCommand(evalCommand());
 program.addCommand(rulesCommand());
+program.addCommand(vehicleCommand());
 
 try {
   await program.parseAsync(process.argv);
