@@ -119,6 +119,17 @@ describe('lane', () => {
     expect(odo.tags).toContain('ATM-T0070');
   });
 
+  it('gives the dead letters of a redelivered message (same transportId) the same ids', () => {
+    const redelivered = (): InputItem => ({ ...item(signals(VIN_A, T0, { 'Vehicle.Speed': 'fast', 'No.Such.Signal': 1 })), transportId: 'S:1:7' });
+    const first = lane().process([redelivered()]).deadLetters.map((d) => d.id);
+    const again = lane().process([redelivered()]).deadLetters.map((d) => d.id);
+    expect(first).toHaveLength(2);
+    expect(new Set(first).size).toBe(2);
+    expect(again).toEqual(first);
+    const other = lane().process([item(signals(VIN_A, T0, { 'Vehicle.Speed': 'fast' }))]).deadLetters[0]!.id;
+    expect(first).not.toContain(other);
+  });
+
   it('takes an out-of-order odometer reading within the lateness window for no rollback', () => {
     const l = lane();
     l.process([item(signals(VIN_A, T0 + 10_000, { 'Vehicle.TraveledDistance': 120_300 }))]);

@@ -182,8 +182,14 @@ export class Lane {
     const deadLetters: DeadLetter[] = [];
     const entryRejects: EntryReject[] = [];
 
+    // A message the transport redelivers (JetStream after a lost ack) carries the same
+    // transportId: its dead letters get the same ids, so they are filed once.
+    let deadOf: InputItem | undefined;
+    let deadIndex = 0;
     const dead = (item: InputItem, kind: DeadLetter['kind'], r: Reject, raw: Uint8Array = bytes(item.payload)): void => {
-      deadLetters.push({ id: randomUUID(), tenant: item.tenant, source: item.source, kind, code: r.code, reason: r.reason, receivedAt: item.receivedAt, raw });
+      if (item !== deadOf) [deadOf, deadIndex] = [item, 0];
+      const id = item.transportId === undefined ? randomUUID() : `${item.source}|${item.transportId}|${deadIndex++}`;
+      deadLetters.push({ id, tenant: item.tenant, source: item.source, kind, code: r.code, reason: r.reason, receivedAt: item.receivedAt, raw });
     };
 
     const decodeOnly = this.opts.mode === 'decode';
