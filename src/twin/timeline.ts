@@ -1,5 +1,5 @@
 /**
- * Notable events per vehicle (alerts, IDS security events, software changes, registration),
+ * Notable events per vehicle (alerts, IDS security events, software changes),
  * newest kept. Only twins with events have a timeline; "first seen" is not stored but read
  * from the twin. Both the per-vehicle and the per-worker size are capped, so a noisy vehicle
  * or a noisy fleet cannot exhaust memory.
@@ -10,7 +10,7 @@ export const MAX_TIMELINE_EVENTS = 64;
 /** Events kept per worker; past it the vehicle whose timeline started earliest loses it. */
 export const MAX_TIMELINE_EVENTS_PER_WORKER = 500_000;
 
-export type TimelineKind = 'first_seen' | 'registered' | 'alert' | 'security' | 'software';
+export type TimelineKind = 'first_seen' | 'alert' | 'security' | 'software';
 
 export interface TimelineEvent {
   /** Event time (epoch ms). */
