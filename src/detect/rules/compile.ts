@@ -246,7 +246,7 @@ function matcherPort(m: MatcherSpec, env: FieldEnv, problem: (m: string) => void
   const det = (m.detection ?? (m.where ? { condition: 'where', where: m.where } : undefined)) as Detection | undefined;
   if (!det) {
     if (needsFilter) problem('detection: missing (named selections and a condition)');
-    return { kind, ...(signals ? { signals } : {}), pred: () => true };
+    return { kind, ...(signals ? { signals } : {}), pred: undefined };
   }
   return { kind, ...(signals ? { signals } : {}), pred: compileDetection(kind, det, env, problem) };
 }

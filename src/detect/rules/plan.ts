@@ -29,7 +29,8 @@ export interface Port {
   readonly kind: SourceKind;
   /** Signals only: catalog ids that trigger the port. */
   readonly signals?: readonly number[];
-  readonly pred: Pred;
+  /** Undefined: every event of the source passes (no call per row). */
+  readonly pred: Pred | undefined;
 }
 
 /** Where a plan reports a detection. `time` defaults to the event's; `details` becomes the alert's evidence. */

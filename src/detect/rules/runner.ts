@@ -26,7 +26,7 @@ export const DEFAULT_RULE_LATENESS_MS = 300_000;
 interface Hook {
   readonly plan: Plan;
   readonly port: number;
-  readonly pred: Pred;
+  readonly pred: Pred | undefined;
 }
 
 export interface RunnerOptions {
@@ -112,7 +112,10 @@ export class RuleRunner {
         c.signal = s;
         c.value = value[i]!;
         c.text = text?.[i];
-        for (const h of hooks) if (h.pred(c)) h.plan.on(h.port, c, this.fire);
+        for (let k = 0; k < hooks.length; k++) {
+          const h = hooks[k]!;
+          if (h.pred === undefined || h.pred(c)) h.plan.on(h.port, c, this.fire);
+        }
       }
       const slot = this.slotOf[s]!;
       if (slot >= 0) v.set(slot, t, value[i]!);
@@ -185,7 +188,7 @@ export class RuleRunner {
     c.vehicle = v;
     c.time = t;
     c.record = e;
-    for (const h of hooks) if (h.pred(c)) h.plan.on(h.port, c, this.fire);
+    for (const h of hooks) if (h.pred === undefined || h.pred(c)) h.plan.on(h.port, c, this.fire);
   }
 
   /** Alerts of this call, after they have passed through the correlation (alert-source) rules. */

@@ -9,8 +9,9 @@ import { Plan, MAX_EVIDENCE_ITEMS, describe, type Fire, type PlanCounters, type 
 
 /** Thresholds up to this count keep exact event times (a ring); larger ones count in time buckets. */
 export const MAX_EXACT_THRESHOLD = 256;
-/** Buckets of an approximate (large) threshold window: the window is known to 1/BUCKETS of its length. */
+/** Buckets of an approximate (large) threshold window: the window is known to 1/BUCKETS of its length. A power of 2. */
 export const THRESHOLD_BUCKETS = 16;
+const BUCKET_MASK = THRESHOLD_BUCKETS - 1;
 /** Distinct values remembered per group for a `distinct` threshold. */
 export const MAX_DISTINCT_VALUES = 4096;
 
@@ -48,7 +49,8 @@ const newProgress = (): Progress => ({ step: 0, hits: 0, start: 0, stepDone: 0, 
 export class ThresholdPlan extends Plan {
   private readonly exact: boolean;
   private readonly newRing = (): Ring => ({ times: new Float64Array(this.count), head: 0, n: 0 });
-  private readonly bucketMs: number;
+  /** Buckets per millisecond: a multiplication, not a division, per event. */
+  private readonly perBucket: number;
 
   constructor(
     meta: RuleMeta,
@@ -63,7 +65,7 @@ export class ThresholdPlan extends Plan {
   ) {
     super(meta, ports, groupBy, counters);
     this.exact = count <= MAX_EXACT_THRESHOLD;
-    this.bucketMs = Math.max(1, windowMs / THRESHOLD_BUCKETS);
+    this.perBucket = THRESHOLD_BUCKETS / Math.max(1, windowMs);
   }
 
   on(_port: number, c: EventCtx, fire: Fire): void {
@@ -84,19 +86,19 @@ export class ThresholdPlan extends Plan {
     }
     const b = this.state(c, newBuckets);
     if (!b) return;
-    const id = Math.floor(c.time / this.bucketMs);
+    const id = Math.floor(c.time * this.perBucket);
     if (id > b.last) {
       // Buckets that left the window are emptied as time moves on: O(1) per event, amortized.
       const from = Math.max(b.last + 1, id - THRESHOLD_BUCKETS + 1);
       for (let k = from; k <= id; k++) {
-        const at = k % THRESHOLD_BUCKETS;
+        const at = k & BUCKET_MASK;
         b.total -= b.counts[at]!;
         b.counts[at] = 0;
       }
       if (id - b.last >= THRESHOLD_BUCKETS) b.total = 0;
       b.last = id;
     } else if (id <= b.last - THRESHOLD_BUCKETS) return; // older than the window: not counted
-    b.counts[id % THRESHOLD_BUCKETS]!++;
+    b.counts[id & BUCKET_MASK]!++;
     b.total++;
     if (b.total >= this.count) {
       const total = b.total;
