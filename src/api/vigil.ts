@@ -20,6 +20,7 @@ import type { VigilConfig } from '../runtime/config.js';
 import { Pipeline } from '../runtime/pipeline.js';
 import type { RunningSource } from '../runtime/sources/index.js';
 import { loadCanBindings } from './can-config.js';
+import { loadDetection } from './detection.js';
 import { startSource } from './sources.js';
 import { replayDeadLetters } from './dlq.js';
 import { loadSecret } from './secret.js';
@@ -57,10 +58,12 @@ export async function startVigil(config: VigilConfig, opts: StartOptions = {}): 
     const catalog = new SignalCatalog([...DEFAULT_SIGNALS, ...loadVssFiles(config.catalog.vss)], await store.signalDictionary(), 'vigil-default+vss');
     await store.saveSignalDictionary(catalog.dictionary());
     const can = loadCanBindings(config.can, catalog);
+    const detection = loadDetection(config.detection, catalog);
     const { secret, origin } = loadSecret(config.normalize.secretEnv, memory ? undefined : config.dataDir);
     const { secretEnv: _secretEnv, ...policy } = config.normalize;
     const pipeline = new Pipeline({
       store, catalog, clock, policy, secret, securityExtract, can,
+      rules: detection.source, ruleTickIntervalMs: config.detection.tickIntervalMs,
       ...config.runtime,
       ...(opts.inline ? { inline: true } : {}),
     });
@@ -107,7 +110,7 @@ export function loadSecurityExtract(c: VigilConfig['security']): ReadonlyMap<num
 
 /**
  * What start-up checks before the store opens, for `vigil config check`: the security extract,
- * the VSS files, and the CAN bindings against the catalog they make. Every problem at once.
+ * the VSS files, the CAN bindings and the detection rules against the catalog they make. Every problem at once.
  */
 export function checkConfigReferences(config: VigilConfig): void {
   const problems: string[] = [];
@@ -122,7 +125,9 @@ export function checkConfigReferences(config: VigilConfig): void {
   let vss: SignalSpec[] = [];
   collect(() => void loadSecurityExtract(config.security));
   collect(() => void (vss = loadVssFiles(config.catalog.vss)));
-  collect(() => void loadCanBindings(config.can, new SignalCatalog([...DEFAULT_SIGNALS, ...vss])));
+  const catalog = new SignalCatalog([...DEFAULT_SIGNALS, ...vss]);
+  collect(() => void loadCanBindings(config.can, catalog));
+  collect(() => void loadDetection(config.detection, catalog));
   if (problems.length) throw new ConfigError('invalid configuration', problems);
 }
 

@@ -252,6 +252,20 @@ export const configSchema = z.strictObject({
         .default([]),
     })
     .prefault({}),
+  /**
+   * YAML detection rules (src/detect/rules): every worker runs them after the code detectors;
+   * `source: alert` rules run once over the alerts of all workers (fleet campaigns).
+   */
+  detection: z
+    .strictObject({
+      /** Rule folders or files. Absent: the shipped pack, `rules/detections` of the package. */
+      rules: z.array(z.string().min(1)).optional(),
+      /** Rule ids not to run (a rule of the pack that is noisy on this fleet). */
+      disabled: z.array(z.string().min(1)).default([]),
+      /** How often absence rules are judged against the clock, so a vehicle that went silent is seen without traffic. */
+      tickIntervalMs: z.number().int().min(100).max(3_600_000).default(10_000),
+    })
+    .prefault({}),
   http: z
     .strictObject({
       enabled: z.boolean().default(true),

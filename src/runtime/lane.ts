@@ -17,7 +17,7 @@ import { decodePayload, type Encoding, type PayloadContext } from '../decode/pay
 import type { Reject } from '../decode/reject.js';
 import { BUILTIN_DETECTORS } from '../detect/builtin.js';
 import { SignalEngine } from '../detect/engine.js';
-import { compileRuleFiles, RuleRunner, type RuleFile } from '../detect/rules/index.js';
+import { RuleRunner, type RuleFile } from '../detect/rules/index.js';
 import { securityEventAlert } from '../detect/security.js';
 import { RecentIds } from '../normalize/dedupe.js';
 import type { NormalizePolicy } from '../normalize/policy.js';
@@ -27,6 +27,7 @@ import { DEFAULT_SECURITY_EXTRACT, type SecurityEventDef } from '../normalize/se
 import { SignalNormalizer, type EntryReject } from '../normalize/signals.js';
 import { isValidVin } from '../normalize/vin.js';
 import { TwinRegistry } from '../twin/twins.js';
+import { compileRulePack } from './detection.js';
 
 /** One raw message as a source received it. */
 export interface InputItem {
@@ -65,6 +66,8 @@ export interface LaneOptions {
   readonly can?: readonly CanBindingOption[];
   /** Detection rule files (YAML text: a worker compiles them; see src/detect/rules). */
   readonly rules?: readonly RuleFile[];
+  /** Rule ids not to run (config `detection.disabled`). */
+  readonly disabledRules?: readonly string[];
 }
 
 /** A DBC and its VSS mapping (as text: a worker compiles them), and the vehicles it decodes. */
@@ -163,7 +166,7 @@ export class Lane {
     this.engine = opts.detect === false ? undefined : new SignalEngine(catalog, BUILTIN_DETECTORS, opts.policy.latenessMs);
     // Checked by the composition root (`vigil rules check`); a pack with problems throws here.
     this.rules = opts.detect === false || !opts.rules?.length ? undefined
-      : new RuleRunner(compileRuleFiles(opts.rules, catalog, { unknownSignals: 'disable' }), { clock, latenessMs: opts.policy.latenessMs });
+      : new RuleRunner(compileRulePack({ files: opts.rules, disabled: opts.disabledRules }, catalog, 'disable'), { clock, latenessMs: opts.policy.latenessMs });
     // The composition root has checked these; a problem here is a bug, and fails loudly.
     this.can = (opts.can ?? []).map((c) => {
       const { binding, problems } = compileCanBinding(c, catalog);
@@ -348,6 +351,18 @@ export class Lane {
     const configured = this.opts.policy.sourceUnits?.[item.source];
     const told = item.context?.units;
     return told === undefined ? configured : configured === undefined ? told : { ...configured, ...told };
+  }
+
+  /**
+   * Clock tick without traffic: absence rules judge vehicles that went silent. The pipeline
+   * calls it on a timer, so a worker that receives nothing still raises those alerts.
+   */
+  tick(): LaneOutput {
+    const stats = emptyStats();
+    const alerts = this.rules?.tick() ?? [];
+    stats.alerts = alerts.length;
+    this.twins.noteEvents([], alerts);
+    return { batches: [], security: [], logs: [], alerts, deadLetters: [], stats };
   }
 
   /** Twin summaries changed since the last call. */

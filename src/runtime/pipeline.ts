@@ -19,6 +19,9 @@ import type { SecurityEventDef } from '../normalize/security-extract.js';
 import { answerTwinRequest, type TwinAnswer, type TwinRequest } from '../twin/requests.js';
 import type { VehicleIdentity } from '../twin/cohorts.js';
 import type { TwinView } from '../twin/twins.js';
+import { RuleRunner } from '../detect/rules/index.js';
+import { RULE_TICK_INTERVAL_MS } from '../detect/rules/runner.js';
+import { compileRulePack, hasCorrelationRules, type RulePackSource } from './detection.js';
 import { packedTransferables, packItems } from './handover.js';
 import { emptyStats, Lane, type CanBindingOption, type InputItem, type LaneOptions, type LaneOutput, type LaneStats } from './lane.js';
 import { Metrics } from './metrics.js';
@@ -67,6 +70,13 @@ export interface PipelineOptions {
   /** `decode` measures the decode-only limit: lanes parse and discard (benchmark). */
   readonly mode?: 'full' | 'decode';
   readonly metrics?: Metrics;
+  /**
+   * Detection rules for every lane (config `detection`), checked by the composition root.
+   * Correlation rules (`source: alert`) run here, once, over the alerts of all workers.
+   */
+  readonly rules?: RulePackSource;
+  /** How often lanes tick absence rules without traffic (default 10 s; 0 = only on traffic). */
+  readonly ruleTickIntervalMs?: number;
   /** How often each worker's twins are checkpointed to the store (also on stop; default 5 min, 0 = only on stop). */
   readonly checkpointIntervalMs?: number;
 }
@@ -126,6 +136,9 @@ export class Pipeline {
   private readonly workerErrors: string[] = [];
   private registrar: Pseudonymizer | undefined;
   private checkpointer: NodeJS.Timeout | undefined;
+  private ruleTicker: NodeJS.Timeout | undefined;
+  /** Fleet correlation: `source: alert` rules over the alerts of every worker. */
+  private readonly correlation: RuleRunner | undefined;
 
   constructor(private readonly opts: PipelineOptions) {
     this.metrics = opts.metrics ?? new Metrics(() => opts.clock.now());
@@ -146,6 +159,17 @@ export class Pipeline {
     m.gauge('vigil_workers', 'Lanes (worker threads, or inline lanes)', () => this.hosts.length);
     this.partitioner = new Partitioner(opts.partitions, Math.max(1, opts.workers));
     this.writer = new StoreWriter(opts.store, m, opts.clock, opts);
+    const pack = this.runsRules ? compileRulePack(opts.rules!, opts.catalog, 'disable') : undefined;
+    if (pack && hasCorrelationRules(pack)) this.correlation = new RuleRunner(pack, { clock: opts.clock, latenessMs: opts.policy.latenessMs });
+  }
+
+  private get runsRules(): boolean {
+    return !!this.opts.rules?.files.length && this.opts.detect !== false && this.opts.mode !== 'decode';
+  }
+
+  /** How many rules each lane runs (the pack compiled against the same catalog), for reports. */
+  get ruleCount(): number {
+    return this.runsRules ? compileRulePack(this.opts.rules!, this.opts.catalog, 'disable').rules.filter((r) => r.spec.enabled).length : 0;
   }
 
   get inFlight(): number {
@@ -171,6 +195,7 @@ export class Pipeline {
       mode: this.opts.mode ?? 'full',
       ...(this.opts.securityExtract ? { securityExtract: this.opts.securityExtract } : {}),
       ...(this.opts.can?.length ? { can: this.opts.can } : {}),
+      ...(this.runsRules ? { rules: this.opts.rules!.files, disabledRules: this.opts.rules!.disabled ?? [] } : {}),
     };
     const n = Math.max(1, this.opts.workers);
     for (let index = 0; index < n; index++) {
@@ -188,7 +213,30 @@ export class Pipeline {
       this.checkpointer = setInterval(() => void this.checkpoint().catch((e: Error) => this.workerErrors.push(`twin checkpoint failed: ${e.message}`)), every);
       this.checkpointer.unref();
     }
+    const tickEvery = this.opts.ruleTickIntervalMs ?? RULE_TICK_INTERVAL_MS;
+    if (this.runsRules && tickEvery > 0) {
+      this.ruleTicker = setInterval(() => this.tickRules(), tickEvery);
+      this.ruleTicker.unref();
+    }
   }
+
+  /**
+   * Have every lane judge its absence rules against the clock now; their alerts go to the
+   * store like any other (`drain` waits for them). The timer calls this; tests with a manual clock too.
+   */
+  tickRules(): void {
+    if (this.stopped || !this.runsRules) return;
+    for (const h of this.hosts) {
+      if (h.restarting) continue;
+      const id = this.nextId++;
+      h.pending.set(id, { items: [], units: 0 });
+      this.ticksInFlight++;
+      if (h.lane) this.onOutput(h, id, h.lane.tick(), []);
+      else h.worker!.postMessage({ type: 'tick', id } satisfies ToWorker);
+    }
+  }
+
+  private ticksInFlight = 0;
 
   /** The live twin of a vehicle, from the worker holding it (any worker may: the key is a pseudonym). */
   async vehicleTwin(tenant: string, vehicle: string): Promise<TwinView | undefined> {
@@ -394,7 +442,7 @@ export class Pipeline {
   /** Resolves when every message offered so far is durably stored (or dead-lettered). */
   async drain(): Promise<void> {
     for (const h of this.hosts) this.handOver(h);
-    while (this.inFlight > 0 || this.writer.pendingJobs > 0) {
+    while (this.inFlight > 0 || this.ticksInFlight > 0 || this.writer.pendingJobs > 0) {
       await new Promise((r) => setTimeout(r, 2));
       await this.writer.idle();
     }
@@ -407,6 +455,7 @@ export class Pipeline {
     this.stopped = true;
     if (this.sampler) clearInterval(this.sampler);
     if (this.checkpointer) clearInterval(this.checkpointer);
+    if (this.ruleTicker) clearInterval(this.ruleTicker);
     const summaries = await Promise.all(this.hosts.map((h) => this.vehicleSummaries(h)));
     const vehicles = summaries.flat();
     if (vehicles.length) await this.opts.store.upsertVehicles(vehicles);
@@ -480,6 +529,8 @@ export class Pipeline {
   private onOutput(h: Lanehost, id: number, out: LaneOutput, vehicles: readonly VehicleRecord[]): void {
     const pending = h.pending.get(id);
     h.pending.delete(id);
+    if (pending && pending.units === 0 && !pending.frames) this.ticksInFlight--;
+    if (this.correlation && out.alerts.length) out = this.correlate(out);
     const acks = h.pendingAcks.get(id);
     h.pendingAcks.delete(id);
     const n = pending?.units ?? 0;
@@ -493,6 +544,13 @@ export class Pipeline {
         this.wakeReady();
       },
     });
+  }
+
+  /** Alerts of one worker through the fleet correlation rules; what they raise is stored with them. */
+  private correlate(out: LaneOutput): LaneOutput {
+    const more = this.correlation!.alerts(out.alerts);
+    if (!more.length) return out;
+    return { ...out, alerts: [...out.alerts, ...more], stats: { ...out.stats, alerts: out.stats.alerts + more.length } };
   }
 
   private wakeReady(): void {

@@ -16,6 +16,8 @@ export type ToWorker =
   | { readonly type: 'items'; readonly id: number; readonly packed: PackedItems }
   | { readonly type: 'frames'; readonly id: number; readonly batch: CanFrameBatch }
   | { readonly type: 'flush-vehicles'; readonly id: number }
+  /** Judge absence rules against the clock (answered with an `out`). */
+  | { readonly type: 'tick'; readonly id: number }
   | { readonly type: 'twin'; readonly id: number; readonly request: TwinRequest };
 
 export type FromWorker =
@@ -43,8 +45,8 @@ if (parentPort) {
   };
   port.on('message', (msg: ToWorker) => {
     try {
-      if (msg.type === 'items' || msg.type === 'frames') {
-        const out = msg.type === 'items' ? processPacked(msg.packed) : lane.processFrames(msg.batch);
+      if (msg.type === 'items' || msg.type === 'frames' || msg.type === 'tick') {
+        const out = msg.type === 'items' ? processPacked(msg.packed) : msg.type === 'frames' ? lane.processFrames(msg.batch) : lane.tick();
         const now = Date.now();
         const vehicles = now - lastSummary >= VEHICLE_SUMMARY_INTERVAL_MS ? lane.takeVehicleUpdates() : [];
         if (vehicles.length) lastSummary = now;
