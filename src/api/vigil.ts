@@ -19,7 +19,7 @@ import { DEFAULT_SIGNALS } from '../sim/default-catalog.js';
 import type { VigilConfig } from '../runtime/config.js';
 import { Pipeline } from '../runtime/pipeline.js';
 import type { RunningSource } from '../runtime/sources/index.js';
-import { loadCanBindings } from './can-config.js';
+import { loadCanBindings, loadCanIds } from './can-config.js';
 import { loadDetection } from './detection.js';
 import { startSource } from './sources.js';
 import { replayDeadLetters } from './dlq.js';
@@ -53,6 +53,7 @@ export async function startVigil(config: VigilConfig, opts: StartOptions = {}): 
   const dbPath = memory || isAbsolute(config.store.path) ? config.store.path : join(config.dataDir, config.store.path);
   // Before the store opens: a bad extract is a configuration error, with every problem listed.
   const securityExtract = loadSecurityExtract(config.security);
+  const canIds = loadCanIds(config.can);
   const store = await DuckDBStore.open({ path: dbPath, ...(config.store.threads ? { threads: config.store.threads } : {}) });
   try {
     const catalog = new SignalCatalog([...DEFAULT_SIGNALS, ...loadVssFiles(config.catalog.vss)], await store.signalDictionary(), 'vigil-default+vss');
@@ -62,7 +63,7 @@ export async function startVigil(config: VigilConfig, opts: StartOptions = {}): 
     const { secret, origin } = loadSecret(config.normalize.secretEnv, memory ? undefined : config.dataDir);
     const { secretEnv: _secretEnv, ...policy } = config.normalize;
     const pipeline = new Pipeline({
-      store, catalog, clock, policy, secret, securityExtract, can,
+      store, catalog, clock, policy, secret, securityExtract, can, canIds,
       rules: detection.source, ruleTickIntervalMs: config.detection.tickIntervalMs,
       ...config.runtime,
       ...(opts.inline ? { inline: true } : {}),
@@ -124,6 +125,7 @@ export function checkConfigReferences(config: VigilConfig): void {
   };
   let vss: SignalSpec[] = [];
   collect(() => void loadSecurityExtract(config.security));
+  collect(() => void loadCanIds(config.can));
   collect(() => void (vss = loadVssFiles(config.catalog.vss)));
   const catalog = new SignalCatalog([...DEFAULT_SIGNALS, ...vss]);
   collect(() => void loadCanBindings(config.can, catalog));

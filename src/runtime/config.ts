@@ -167,6 +167,16 @@ const natsSource = z
 
 export const sourceSchema = z.discriminatedUnion('type', [simulatorSource, mqttBrokerSource, mqttSource, natsSource]);
 
+/** Which vehicles a `can` entry applies to: all given conditions hold (tenant, VIN prefix, bus). */
+const canMatch = z
+  .strictObject({
+    tenant: name.optional(),
+    /** VIN prefix: the WMI (`YV1`), or more of the VIN. */
+    vin: z.string().regex(/^[A-HJ-NPR-Z0-9]{1,17}$/, 'a VIN prefix: up to 17 of A-Z (not I, O, Q) and 0-9'),
+    bus: z.string().min(1),
+  })
+  .partial();
+
 export const configSchema = z.strictObject({
   /** Tenant used by sources that do not name one. */
   tenant: name.default('demo'),
@@ -238,15 +248,20 @@ export const configSchema = z.strictObject({
             file: z.string().min(1),
             /** DBC signal -> VSS path mapping (format: src/decode/dbc/README.md; e.g. rules/can/volvo_v40_2017_pt.vss.yaml). */
             mapping: z.string().min(1),
-            match: z
-              .strictObject({
-                tenant: name.optional(),
-                /** VIN prefix: the WMI (`YV1`), or more of the VIN. */
-                vin: z.string().regex(/^[A-HJ-NPR-Z0-9]{1,17}$/, 'a VIN prefix: up to 17 of A-Z (not I, O, Q) and 0-9'),
-                bus: z.string().min(1),
-              })
-              .partial()
-              .optional(),
+            match: canMatch.optional(),
+          }),
+        )
+        .default([]),
+      /**
+       * CAN intrusion detection: a profile learnt from clean traffic (`vigil learn can`) per
+       * vehicle group, first match wins; vehicles no entry matches are not scored.
+       */
+      ids: z
+        .array(
+          z.strictObject({
+            /** The profile file (JSON, `vigil-can-profile/1`). */
+            profile: z.string().min(1),
+            match: canMatch.optional(),
           }),
         )
         .default([]),

@@ -15,7 +15,9 @@ import { decodeLog, decodeSecurity, decodeSignals } from '../decode/json.js';
 import { OcppCallWindow } from '../decode/logs/ocpp-window.js';
 import { decodePayload, type Encoding, type PayloadContext } from '../decode/payload.js';
 import type { Reject } from '../decode/reject.js';
+import { BaselineDetector } from '../detect/baseline.js';
 import { BUILTIN_DETECTORS } from '../detect/builtin.js';
+import { CanIdsVehicles, type CanIdsEntry } from '../detect/can/vehicles.js';
 import { SignalEngine } from '../detect/engine.js';
 import { RuleRunner, type RuleFile } from '../detect/rules/index.js';
 import { securityEventAlert } from '../detect/security.js';
@@ -64,6 +66,8 @@ export interface LaneOptions {
   readonly securityExtract?: ReadonlyMap<number, SecurityEventDef>;
   /** DBC + mapping per vehicle group, first match wins; from `can.dbc` in the config. */
   readonly can?: readonly CanBindingOption[];
+  /** Learnt CAN profiles per vehicle group, first match wins; from `can.ids` in the config. */
+  readonly canIds?: readonly CanIdsEntry[];
   /** Detection rule files (YAML text: a worker compiles them; see src/detect/rules). */
   readonly rules?: readonly RuleFile[];
   /** Rule ids not to run (config `detection.disabled`). */
@@ -109,6 +113,9 @@ export interface LaneStats {
   canFramesUnknownId: number;
   /** Frames of vehicles no DBC is bound to (stored raw, not decoded). */
   canFramesNoDbc: number;
+  /** Frames the CAN IDS flagged (`can.ids`), and vehicles whose IDS state was dropped for the cap. */
+  canFramesFlagged: number;
+  canIdsEvicted: number;
 }
 
 /** Raw frames of one vehicle, keyed by its pseudonym, for the store. */
@@ -131,6 +138,7 @@ export const emptyStats = (): LaneStats => ({
   messages: 0, messagesRejected: 0, signalRows: 0, entriesRejected: 0, entriesIgnored: 0,
   duplicates: 0, late: 0, securityEvents: 0, logEvents: 0, alerts: 0, alertsSuppressed: 0,
   canFrames: 0, canFramesRejected: 0, securityUnknown: 0, canFramesUnknownId: 0, canFramesNoDbc: 0,
+  canFramesFlagged: 0, canIdsEvicted: 0,
 });
 
 const encoder = new TextEncoder();
@@ -153,6 +161,8 @@ export class Lane {
   private readonly ocppCalls = new OcppCallWindow();
   private readonly securityExtract: ReadonlyMap<number, SecurityEventDef>;
   private readonly can: readonly { readonly match?: CanMatch; readonly binding: CanBinding }[];
+  private readonly canIds: CanIdsVehicles | undefined;
+  private readonly baseline: BaselineDetector | undefined;
 
   constructor(
     private readonly opts: LaneOptions,
@@ -173,6 +183,8 @@ export class Lane {
       if (!binding) throw new Error(`CAN binding ${c.dbcFile} + ${c.mappingFile}: ${problems.join('; ')}`);
       return { binding, ...(c.match ? { match: c.match } : {}) };
     });
+    this.baseline = opts.detect === false ? undefined : new BaselineDetector(catalog);
+    this.canIds = opts.detect === false || !opts.canIds?.length ? undefined : new CanIdsVehicles(opts.canIds);
   }
 
   process(items: readonly InputItem[]): LaneOutput {
@@ -268,6 +280,9 @@ export class Lane {
       const batch = b.build();
       batches.push(batch);
       if (this.engine) {
+        const base = this.baseline!.process(batch, this.twins, now);
+        alerts.push(...base.alerts);
+        stats.alertsSuppressed += base.suppressed;
         const r = this.engine.process(batch, this.twins, now);
         stats.late += r.late;
         stats.alertsSuppressed += r.suppressed;
@@ -306,12 +321,15 @@ export class Lane {
     const vehicle = this.pseudonyms.key(batch.tenant, batch.vin);
     stats.canFrames = batch.size;
     const frames = [{ vehicle, batch }];
+    const now = this.clock.now();
+    if (this.canIds && this.opts.mode !== 'decode') this.scoreFrames(batch, vehicle, now, out);
     const binding = this.opts.mode === 'decode' ? undefined : this.canBindingOf(batch);
     if (!binding) {
       stats.canFramesNoDbc = batch.size;
+      stats.alerts = out.alerts.length;
+      this.twins.noteEvents([], out.alerts);
       return { ...out, frames };
     }
-    const now = this.clock.now();
     const b = new SignalBatchBuilder(batch.tenant, Math.max(64, batch.size), batch.receivedAt);
     const r = binding.map(batch, b, b.vehicleIndex(vehicle), now + this.opts.policy.maxFutureSkewMs);
     stats.canFramesUnknownId = r.unknownFrames;
@@ -325,6 +343,9 @@ export class Lane {
       const signals = b.build();
       out.batches.push(signals);
       if (this.engine) {
+        const base = this.baseline!.process(signals, this.twins, now);
+        out.alerts.push(...base.alerts);
+        stats.alertsSuppressed += base.suppressed;
         const d = this.engine.process(signals, this.twins, now);
         stats.late += d.late;
         stats.alertsSuppressed += d.suppressed;
@@ -335,6 +356,17 @@ export class Lane {
     stats.alerts = out.alerts.length;
     this.twins.noteEvents([], out.alerts);
     return { ...out, frames };
+  }
+
+  /** The CAN IDS (`can.ids`) over one vehicle's frames, before any decoding: undecodable frames are attacks too. */
+  private scoreFrames(batch: CanFrameBatch, vehicle: string, now: number, out: { alerts: Alert[]; stats: LaneStats }): void {
+    const evicted = this.canIds!.evicted;
+    const r = this.canIds!.score(batch, vehicle, now);
+    if (!r) return;
+    out.stats.canFramesFlagged = r.flagged;
+    out.stats.alertsSuppressed += r.suppressed;
+    out.stats.canIdsEvicted = this.canIds!.evicted - evicted;
+    out.alerts.push(...r.alerts);
   }
 
   private canBindingOf(batch: CanFrameBatch): CanBinding | undefined {

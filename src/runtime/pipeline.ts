@@ -16,6 +16,7 @@ import type { DeadLetter, VehicleRecord } from '../core/records.js';
 import type { Store } from '../core/store.js';
 import type { NormalizePolicy } from '../normalize/policy.js';
 import type { SecurityEventDef } from '../normalize/security-extract.js';
+import type { CanIdsEntry } from '../detect/can/vehicles.js';
 import { answerTwinRequest, type TwinAnswer, type TwinRequest } from '../twin/requests.js';
 import type { VehicleIdentity } from '../twin/cohorts.js';
 import type { TwinView } from '../twin/twins.js';
@@ -55,6 +56,8 @@ export interface PipelineOptions {
   readonly securityExtract?: ReadonlyMap<number, SecurityEventDef>;
   /** DBCs and mappings that decode raw CAN frames into VSS signals (config `can.dbc`). */
   readonly can?: readonly CanBindingOption[];
+  /** Learnt CAN profiles the lanes score raw frames with (config `can.ids`). */
+  readonly canIds?: readonly CanIdsEntry[];
   readonly workers: number;
   readonly partitions: number;
   readonly maxInFlightPerWorker: number;
@@ -120,6 +123,8 @@ const STAT_COUNTERS: [keyof LaneStats, string, string][] = [
   ['canFramesRejected', 'vigil_can_frames_dead_lettered_total', 'Raw CAN frames dead-lettered with their batch'],
   ['canFramesUnknownId', 'vigil_can_frames_unknown_id_total', 'Raw CAN frames whose id the vehicle\'s DBC does not define (stored raw, not decoded)'],
   ['canFramesNoDbc', 'vigil_can_frames_no_dbc_total', 'Raw CAN frames of vehicles no DBC is bound to (stored raw, not decoded)'],
+  ['canFramesFlagged', 'vigil_can_frames_flagged_total', 'Raw CAN frames the CAN IDS flagged (can.ids)'],
+  ['canIdsEvicted', 'vigil_can_ids_vehicles_evicted_total', 'Vehicles whose CAN IDS state was dropped for MAX_CAN_IDS_VEHICLES (intentional)'],
 ];
 
 export class Pipeline {
@@ -195,6 +200,7 @@ export class Pipeline {
       mode: this.opts.mode ?? 'full',
       ...(this.opts.securityExtract ? { securityExtract: this.opts.securityExtract } : {}),
       ...(this.opts.can?.length ? { can: this.opts.can } : {}),
+      ...(this.opts.canIds?.length ? { canIds: this.opts.canIds } : {}),
       ...(this.runsRules ? { rules: this.opts.rules!.files, disabledRules: this.opts.rules!.disabled ?? [] } : {}),
     };
     const n = Math.max(1, this.opts.workers);
