@@ -31,7 +31,7 @@ const problems = (f: () => unknown): readonly string[] => {
 
 describe('can config', () => {
   it('defaults to no DBC, and checks the shape of entries', () => {
-    expect(parseConfig({}).can).toEqual({ dbc: [] });
+    expect(parseConfig({}).can).toEqual({ dbc: [], ids: [] });
     expect(problems(() => parseConfig({ can: { dbc: [{ file: 'a.dbc', mapping: 'a.yaml', match: { vin: 'yv1', fleet: 'x' } }] } }))).toEqual([
       'can.dbc.0.match.vin: a VIN prefix: up to 17 of A-Z (not I, O, Q) and 0-9',
       'can.dbc.0.match: Unrecognized key: "fleet"',
