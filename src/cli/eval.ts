@@ -8,6 +8,8 @@
  * file (an evaluation stores nothing, so there is no dead-letter store to keep them in).
  * `--cv K` holds out K stretches of the training traces in time, for test traces made by
  * injecting attacks into a training trace (DAGA): no scored clean frame was learnt from.
+ * `vigil learn can --from-store --vin VIN --since T [--until T]` learns from live traffic the
+ * pipeline stored (learn-store.ts).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -18,6 +20,7 @@ import { resolveCsvMapping, type CsvMapping } from '../decode/can-text/csv-mappi
 import { compileDbc, formatDiagnostic, parseDbc, type DbcDecoder } from '../decode/dbc/index.js';
 import { TRACE_FORMATS, type TraceFormat } from '../decode/file-format.js';
 import { readTrace } from '../adapters/files/trace.js';
+import { learnFromStore, openStoreFor } from './learn-store.js';
 import {
   CanDetector,
   CanLearner,
@@ -38,7 +41,7 @@ export interface EvalEnv {
 const defaultEnv = (): EvalEnv => ({ stdout: process.stdout, stderr: process.stderr });
 
 interface TraceFlags {
-  readonly tenant: string;
+  readonly tenant?: string;
   readonly vin?: string;
   readonly format?: TraceFormat;
   readonly layout?: string;
@@ -62,15 +65,48 @@ interface EvalFlags extends LearnFlags {
   readonly cooldown?: number;
 }
 
+interface StoreFlags {
+  readonly fromStore?: boolean;
+  readonly config?: string;
+  readonly since?: number;
+  readonly until?: number;
+}
+
+/** A profile from the store's frames of one vehicle in the learning window. */
+async function learnStored(flags: LearnFlags & StoreFlags): Promise<CanProfile> {
+  const problems: string[] = [];
+  if (flags.train !== undefined) problems.push('give either --train or --from-store, not both');
+  if (flags.vin === undefined) problems.push('--from-store needs --vin: the vehicle to learn');
+  if (flags.since === undefined) problems.push('--from-store needs --since: the start of the learning window');
+  if (flags.dbc !== undefined) problems.push('--from-store does not learn DBC signal ranges; leave out --dbc');
+  if (problems.length) throw new ConfigError('invalid vigil learn can --from-store', problems);
+  const { store, tenant, vehicle } = await openStoreFor(flags.config, flags.tenant, flags.vin!);
+  try {
+    return await learnFromStore(store, { tenant, vehicle, since: flags.since!, until: flags.until ?? Date.now() }, learnOptions(flags));
+  } finally {
+    await store.close();
+  }
+}
+
+function timeArg(v: string): number {
+  const t = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
+  if (!Number.isFinite(t)) throw new InvalidArgumentError('expected an ISO time (2026-12-01T08:00:00Z) or epoch ms');
+  return t;
+}
+
 /** `vigil learn can`. */
 export const learnCommand = (env: EvalEnv = defaultEnv()): Command =>
   new Command('learn').description('learn detection models from clean traffic').addCommand(
     withModelOptions(withTraceOptions(new Command('can')))
       .description('learn a CAN intrusion-detection profile (ids, timing, payload, id sequences) from clean traces')
-      .requiredOption('--train <files...>', 'clean trace files (one bus of one vehicle)')
+      .option('--train <files...>', 'clean trace files (one bus of one vehicle)')
+      .option('--from-store', 'learn from the raw frames the pipeline stored for --vin between --since and --until')
+      .option('-c, --config <file>', 'with --from-store: the config of the store (store path, data directory, secret)')
+      .option('--since <time>', 'with --from-store: start of the learning window (ISO time or epoch ms)', timeArg)
+      .option('--until <time>', 'with --from-store: end of the learning window, exclusive (default: now)', timeArg)
       .requiredOption('--out <file>', 'where to write the profile (JSON)')
-      .action(async (flags: LearnFlags & { out: string }) => {
-        const { profile } = await learnFrom(flags.train ?? [], flags, env);
+      .action(async (flags: LearnFlags & StoreFlags & { out: string }) => {
+        const profile = flags.fromStore ? await learnStored(flags) : (await learnFrom(flags.train ?? [], flags, env)).profile;
         writeFileSync(flags.out, `${JSON.stringify(profile)}\n`);
         const enabled = profile.ngram.enabled ? 'on' : `off (held-out unseen ${pct(profile.ngram.holdoutUnseen)})`;
         env.stdout.write(`${flags.out}: ${profile.ids.length} ids from ${profile.trainedFrames.toLocaleString('en')} frames (${(profile.trainedMs / 1000).toFixed(1)} s); ${profile.ngram.n}-grams ${enabled}${profile.signals ? `; ${profile.signals.length} DBC signal ranges` : ''}\n`);
@@ -93,7 +129,7 @@ export const evalCommand = (env: EvalEnv = defaultEnv()): Command =>
 
 function withTraceOptions(cmd: Command): Command {
   return cmd
-    .option('--tenant <tenant>', 'tenant the frames are read for', 'eval')
+    .option('--tenant <tenant>', 'tenant the frames are read for (default: eval; --from-store: the config tenant)')
     .option('--vin <vin>', 'vehicle of the traces (default: one unnamed vehicle)')
     .addOption(new Option('--format <format>', 'skip format detection').choices(TRACE_FORMATS))
     .option('--layout <name>', 'CSV layout: daga | road')
@@ -150,7 +186,7 @@ async function* framesOf(path: string, flags: TraceFlags, mapping: CsvMapping | 
   const reasons: string[] = [];
   let frames = 0;
   for await (const c of readTrace(path, {
-    tenant: flags.tenant,
+    tenant: flags.tenant ?? 'eval',
     vin: flags.vin ?? 'trace',
     ...(flags.format ? { format: flags.format } : {}),
     ...(mapping ? { mapping } : {}),
