@@ -12,6 +12,7 @@ import { systemClock } from '../src/core/clock.js';
 import { DEFAULT_POLICY } from '../src/normalize/policy.js';
 import { parseConfig } from '../src/runtime/config.js';
 import type { InputItem } from '../src/runtime/lane.js';
+import type { RulePackSource } from '../src/runtime/detection.js';
 import { Pipeline } from '../src/runtime/pipeline.js';
 
 export interface RunResult {
@@ -27,13 +28,13 @@ export interface Rig {
   close(): Promise<void>;
 }
 
-/** A pipeline with the default runtime settings on a fresh DuckDB file in a temp dir. */
-export async function rig(catalog: SignalCatalog, mode: 'full' | 'decode', overrides: Record<string, unknown> = {}): Promise<Rig> {
+/** A pipeline with the default runtime settings on a fresh DuckDB file in a temp dir; `rules`: the detection pack every lane runs. */
+export async function rig(catalog: SignalCatalog, mode: 'full' | 'decode', overrides: Record<string, unknown> = {}, rules?: RulePackSource): Promise<Rig> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
   const store = await DuckDBStore.open({ path: join(dir, 'bench.duckdb') });
   await store.saveSignalDictionary(catalog.dictionary());
   const config = parseConfig({ runtime: overrides });
-  const pipeline = new Pipeline({ store, catalog, clock: systemClock, policy: { ...DEFAULT_POLICY, maxFutureSkewMs: 365 * 86_400_000 }, secret: 'bench-secret-0123456789abcdef', ...config.runtime, mode });
+  const pipeline = new Pipeline({ store, catalog, clock: systemClock, policy: { ...DEFAULT_POLICY, maxFutureSkewMs: 365 * 86_400_000 }, secret: 'bench-secret-0123456789abcdef', ...config.runtime, mode, ...(rules ? { rules } : {}) });
   await pipeline.start();
   return {
     pipeline,

@@ -1,12 +1,15 @@
 /**
  * Scenario `e2e` (run by bench/run.ts; alone: `node --import tsx bench/scenarios/e2e.ts
- * [--json] [--signals N] [--vehicles N] [--latency-seconds N]`), on ONE pre-generated input (simulated fleet, batched messages of >= 50
+ * [--json] [--signals N] [--vehicles N] [--latency-seconds N] [--rules DIR|none]`), on ONE pre-generated input (simulated fleet, batched messages of >= 50
  * signals, no attacks or malformed messages so every signal counts):
  *   (a) decode-only limit: the same worker threads parse and shape-check, then discard;
- *   (b) end-to-end: normalize -> partition -> twin -> detectors -> DuckDB, until durable;
+ *   (b) end-to-end: normalize -> partition -> twin -> detectors and the full rule pack
+ *       (default: the shipped rules/detections; `--rules none` for the code detectors only) -> DuckDB, until durable;
  *   efficiency (b)/(a), peak RSS, and p50/p99 ingest-to-store latency at half of (b).
  */
 import { parseArgs } from 'node:util';
+import { readDetectionFiles } from '../../src/api/detection.js';
+import type { RulePackSource } from '../../src/runtime/detection.js';
 import type { InputItem } from '../../src/runtime/lane.js';
 import { defaultCatalog, FleetSimulator } from '../../src/sim/index.js';
 import { peakRssMb, rig, runFlat, runPaced } from '../harness.js';
@@ -18,6 +21,7 @@ const { values: args } = parseArgs({
     signals: { type: 'string', default: '6000000' },
     vehicles: { type: 'string', default: '20000' },
     'latency-seconds': { type: 'string', default: '4' },
+    rules: { type: 'string' },
   },
 });
 
@@ -48,6 +52,7 @@ function generate(totalSignals: number, vehicles: number): { items: InputItem[];
 
 async function main(): Promise<void> {
   const catalog = defaultCatalog();
+  const rules: RulePackSource | undefined = args.rules === 'none' ? undefined : { files: readDetectionFiles({ disabled: [], tickIntervalMs: 10_000, ...(typeof args.rules === 'string' ? { rules: [args.rules] } : {}) }) };
   const t0 = performance.now();
   const input = generate(Number(args.signals), Number(args.vehicles));
   say(`input: ${input.items.length.toLocaleString()} messages, ${input.signals.toLocaleString()} signals (${input.perMessage.toFixed(1)} per message), generated in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
@@ -61,7 +66,8 @@ async function main(): Promise<void> {
   const limitRate = limit.signals / limit.seconds;
   say(`(a) decode-only limit: ${Math.round(limitRate).toLocaleString()} signals/s (${limit.seconds.toFixed(2)} s)`);
 
-  const e2eRig = await rig(catalog, 'full');
+  const e2eRig = await rig(catalog, 'full', {}, rules);
+  say(`rules: ${e2eRig.pipeline.ruleCount} (${rules ? (typeof args.rules === 'string' ? args.rules : 'the shipped pack') : 'none'})`);
   const e2e = await runFlat(e2eRig.pipeline, input.items, 'full');
   await e2eRig.close();
   const e2eRate = e2e.signals / e2e.seconds;
@@ -71,7 +77,7 @@ async function main(): Promise<void> {
   // Latency at half the measured maximum, for a few seconds of input.
   const halfMsgRate = (e2eRate / 2) / input.perMessage;
   const n = Math.min(input.items.length, Math.round(halfMsgRate * Number(args['latency-seconds'])));
-  const latRig = await rig(catalog, 'full');
+  const latRig = await rig(catalog, 'full', {}, rules);
   // Warm up (JIT, twins of every vehicle, pseudonym cache) on other messages of the input.
   const warm = Math.min(input.items.length - n, Math.round(halfMsgRate * 2));
   if (warm < halfMsgRate) throw new Error(`input too small for a warm-up: use more --signals`);
@@ -94,6 +100,7 @@ async function main(): Promise<void> {
     signals_per_message: Math.round(input.perMessage * 10) / 10,
     vehicles: Number(args.vehicles),
     workers: e2eRig.pipeline.metrics.get('vigil_workers'),
+    rules: e2eRig.pipeline.ruleCount,
     e2e_p99_ms_at_max: e2e.p99,
   };
   if (args.json) process.stdout.write(`${JSON.stringify(result)}\n`);
