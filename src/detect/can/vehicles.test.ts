@@ -20,9 +20,9 @@ describe('CanIdsVehicles', () => {
     const r = ids.score(bus('V1', 1e6, 500, [1e6 + 1005, 1e6 + 3005]), 'v1', 5)!;
     expect(r.alerts).toMatchObject([{ rule: 'can.unknown_id', vehicle: 'v1', tenant: 'acme', time: 1e6 + 1005, detectedAt: 5, severity: 'high', details: { canId: '7ff', model: 'allowList', profile: 'p.json', framesInBatch: 2, bus: 'can0' } }]);
     expect(r.flagged).toBe(2);
-    // The second unknown frame falls in the detector's own cooldown (10 s per id and model); 20 s on, the vehicle's holds.
+    // The second unknown frame falls in the detector's own cooldown (10 s per id and model); 14 s on, the vehicle's (60 s) holds.
     expect(r.suppressed).toBe(0);
-    const later = ids.score(bus('V1', 1e6 + 20_000, 10, [1e6 + 20_005]), 'v1', 6)!;
+    const later = ids.score(bus('V1', 1e6 + 5000, 1500, [1e6 + 15_005]), 'v1', 6)!;
     expect(later.alerts).toEqual([]);
     expect(later.suppressed).toBe(1);
     expect(ids.score({ ...bus('V1', 0, 10), bus: 'can1' }, 'v1', 7)).toBeUndefined();
