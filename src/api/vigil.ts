@@ -19,6 +19,7 @@ import { DEFAULT_SIGNALS } from '../sim/default-catalog.js';
 import type { VigilConfig } from '../runtime/config.js';
 import { Pipeline } from '../runtime/pipeline.js';
 import type { RunningSource } from '../runtime/sources/index.js';
+import { loadBaselineParams } from './baseline-config.js';
 import { loadCanBindings, loadCanIds } from './can-config.js';
 import { loadDetection } from './detection.js';
 import { startSource } from './sources.js';
@@ -54,6 +55,7 @@ export async function startVigil(config: VigilConfig, opts: StartOptions = {}): 
   // Before the store opens: a bad extract is a configuration error, with every problem listed.
   const securityExtract = loadSecurityExtract(config.security);
   const canIds = loadCanIds(config.can);
+  const baseline = loadBaselineParams();
   const store = await DuckDBStore.open({ path: dbPath, ...(config.store.threads ? { threads: config.store.threads } : {}) });
   try {
     const catalog = new SignalCatalog([...DEFAULT_SIGNALS, ...loadVssFiles(config.catalog.vss)], await store.signalDictionary(), 'vigil-default+vss');
@@ -63,7 +65,7 @@ export async function startVigil(config: VigilConfig, opts: StartOptions = {}): 
     const { secret, origin } = loadSecret(config.normalize.secretEnv, memory ? undefined : config.dataDir);
     const { secretEnv: _secretEnv, ...policy } = config.normalize;
     const pipeline = new Pipeline({
-      store, catalog, clock, policy, secret, securityExtract, can, canIds,
+      store, catalog, clock, policy, secret, securityExtract, can, canIds, baseline,
       rules: detection.source, ruleTickIntervalMs: config.detection.tickIntervalMs,
       ...config.runtime,
       ...(opts.inline ? { inline: true } : {}),
@@ -126,6 +128,7 @@ export function checkConfigReferences(config: VigilConfig): void {
   let vss: SignalSpec[] = [];
   collect(() => void loadSecurityExtract(config.security));
   collect(() => void loadCanIds(config.can));
+  collect(() => void loadBaselineParams());
   collect(() => void (vss = loadVssFiles(config.catalog.vss)));
   const catalog = new SignalCatalog([...DEFAULT_SIGNALS, ...vss]);
   collect(() => void loadCanBindings(config.can, catalog));

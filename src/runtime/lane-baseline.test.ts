@@ -1,9 +1,7 @@
 /** Deviation from the cohort baseline (src/detect/baseline.ts) through the lane, on a manual clock. */
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parse as parseYaml } from 'yaml';
 import { ManualClock } from '../core/clock.js';
-import { DEFAULT_BASELINE, parseBaselineParams } from '../detect/baseline.js';
+import { parseBaselineParams } from '../detect/baseline.js';
 import { DEFAULT_POLICY } from '../normalize/policy.js';
 import { Pseudonymizer } from '../normalize/pseudonym.js';
 import { makeVin } from '../normalize/vin.js';
@@ -50,9 +48,7 @@ describe('lane: deviation from the cohort baseline', () => {
     expect(again.stats.alertsSuppressed).toBe(1);
   });
 
-  it('ships its parameters in rules/models/cohort-baseline.yaml, checked', () => {
-    const text = readFileSync(new URL('../../rules/models/cohort-baseline.yaml', import.meta.url), 'utf8');
-    expect(parseBaselineParams(parseYaml(text))).toEqual(DEFAULT_BASELINE);
+  it('checks its parameters, listing every problem', () => {
     expect(() => parseBaselineParams({ k: 0, minSamples: 1.5, sigma: 3 })).toThrow(/sigma: unknown parameter[\s\S]*k: expected a number > 0[\s\S]*minSamples: expected an integer >= 2/);
   });
 });

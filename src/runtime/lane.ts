@@ -15,7 +15,7 @@ import { decodeLog, decodeSecurity, decodeSignals } from '../decode/json.js';
 import { OcppCallWindow } from '../decode/logs/ocpp-window.js';
 import { decodePayload, type Encoding, type PayloadContext } from '../decode/payload.js';
 import type { Reject } from '../decode/reject.js';
-import { BaselineDetector } from '../detect/baseline.js';
+import { BaselineDetector, type BaselineParams } from '../detect/baseline.js';
 import { BUILTIN_DETECTORS } from '../detect/builtin.js';
 import { CanIdsVehicles, type CanIdsEntry } from '../detect/can/vehicles.js';
 import { SignalEngine } from '../detect/engine.js';
@@ -68,6 +68,8 @@ export interface LaneOptions {
   readonly can?: readonly CanBindingOption[];
   /** Learnt CAN profiles per vehicle group, first match wins; from `can.ids` in the config. */
   readonly canIds?: readonly CanIdsEntry[];
+  /** Cohort-baseline deviation parameters (default DEFAULT_BASELINE = rules/models/cohort-baseline.yaml). */
+  readonly baseline?: BaselineParams;
   /** Detection rule files (YAML text: a worker compiles them; see src/detect/rules). */
   readonly rules?: readonly RuleFile[];
   /** Rule ids not to run (config `detection.disabled`). */
@@ -183,7 +185,7 @@ export class Lane {
       if (!binding) throw new Error(`CAN binding ${c.dbcFile} + ${c.mappingFile}: ${problems.join('; ')}`);
       return { binding, ...(c.match ? { match: c.match } : {}) };
     });
-    this.baseline = opts.detect === false ? undefined : new BaselineDetector(catalog);
+    this.baseline = opts.detect === false ? undefined : new BaselineDetector(catalog, opts.baseline);
     this.canIds = opts.detect === false || !opts.canIds?.length ? undefined : new CanIdsVehicles(opts.canIds);
   }
 

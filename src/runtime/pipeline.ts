@@ -16,6 +16,7 @@ import type { DeadLetter, VehicleRecord } from '../core/records.js';
 import type { Store } from '../core/store.js';
 import type { NormalizePolicy } from '../normalize/policy.js';
 import type { SecurityEventDef } from '../normalize/security-extract.js';
+import type { BaselineParams } from '../detect/baseline.js';
 import type { CanIdsEntry } from '../detect/can/vehicles.js';
 import { answerTwinRequest, type TwinAnswer, type TwinRequest } from '../twin/requests.js';
 import type { VehicleIdentity } from '../twin/cohorts.js';
@@ -58,6 +59,8 @@ export interface PipelineOptions {
   readonly can?: readonly CanBindingOption[];
   /** Learnt CAN profiles the lanes score raw frames with (config `can.ids`). */
   readonly canIds?: readonly CanIdsEntry[];
+  /** Cohort-baseline deviation parameters (rules/models/cohort-baseline.yaml). */
+  readonly baseline?: BaselineParams;
   readonly workers: number;
   readonly partitions: number;
   readonly maxInFlightPerWorker: number;
@@ -201,6 +204,7 @@ export class Pipeline {
       ...(this.opts.securityExtract ? { securityExtract: this.opts.securityExtract } : {}),
       ...(this.opts.can?.length ? { can: this.opts.can } : {}),
       ...(this.opts.canIds?.length ? { canIds: this.opts.canIds } : {}),
+      ...(this.opts.baseline ? { baseline: this.opts.baseline } : {}),
       ...(this.runsRules ? { rules: this.opts.rules!.files, disabledRules: this.opts.rules!.disabled ?? [] } : {}),
     };
     const n = Math.max(1, this.opts.workers);
