@@ -105,7 +105,7 @@ describe('detection rules in the pipeline', () => {
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).problems).toEqual([expect.stringMatching(/^detection\.rules: .*\/nonexistent\/rules/)]);
     const err2 = await startVigil(config({ detection: { rules: [RULES], disabled: ['t.no-such-rule'] } })).catch((e: unknown) => e);
-    expect((err2 as ConfigError).problems).toEqual(['detection: detection.disabled: no rule has the id "t.no-such-rule"']);
+    expect((err2 as ConfigError).problems).toEqual(['detection: disabled lists "t.no-such-rule", which no rule has']);
   });
 
   it('runs the shipped pack by default and leaves out disabled rules', async () => {

@@ -20,7 +20,7 @@ export function compileRulePack(src: RulePackSource, catalog: SignalCatalog, unk
   const off = new Set(src.disabled ?? []);
   const pack = compileRules({ ...parsed, rules: parsed.rules.filter((r) => !off.has(r.spec.id)) }, catalog, { unknownSignals });
   const known = new Set(parsed.rules.map((r) => r.spec.id));
-  const unknown = [...off].filter((id) => !known.has(id)).map((id) => `detection.disabled: no rule has the id "${id}"`);
+  const unknown = [...off].filter((id) => !known.has(id)).map((id) => `disabled lists "${id}", which no rule has`);
   return unknown.length ? { ...pack, problems: [...pack.problems, ...unknown] } : pack;
 }
 
