@@ -16,7 +16,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { evalFleetCommand } from './eval-fleet.js';
 import { CanFrameBatchBuilder, type CanFrameBatch } from '../core/can.js';
 import { ConfigError, DecodeError } from '../core/errors.js';
-import { resolveCsvMapping, type CsvMapping } from '../decode/can-text/csv-mapping.js';
+import type { CsvMapping } from '../decode/can-text/csv-mapping.js';
+import { mappingOf } from './import.js';
 import { compileDbc, formatDiagnostic, parseDbc, type DbcDecoder } from '../decode/dbc/index.js';
 import { TRACE_FORMATS, type TraceFormat } from '../decode/file-format.js';
 import { readTrace } from '../adapters/files/trace.js';
@@ -154,18 +155,6 @@ function intAtLeast(min: number): (v: string) => number {
 }
 
 const pct = (x: number): string => `${(x * 100).toFixed(2)} %`;
-
-function mappingOf(flags: TraceFlags): CsvMapping | undefined {
-  let file: { text: string; name: string } | undefined;
-  if (flags.mapping) {
-    try {
-      file = { text: readFileSync(flags.mapping, 'utf8'), name: flags.mapping };
-    } catch (e) {
-      throw new ConfigError(`cannot read the mapping file ${flags.mapping}`, [(e as Error).message], { cause: e });
-    }
-  }
-  return resolveCsvMapping({ ...(flags.layout ? { layout: flags.layout } : {}), ...(file ? { file } : {}), map: flags.map });
-}
 
 function dbcOf(path: string | undefined): DbcDecoder | undefined {
   if (path === undefined) return undefined;

@@ -102,7 +102,8 @@ function configOf(flags: Flags): VigilConfig {
   };
 }
 
-function mappingOf(flags: Flags): CsvMapping | undefined {
+/** The CSV column mapping the trace flags name (`--layout`, `--mapping FILE`, `--map k=v`); shared with `vigil eval can`. */
+export function mappingOf(flags: { readonly mapping?: string; readonly layout?: string; readonly map: readonly string[] }): CsvMapping | undefined {
   let file: { text: string; name: string } | undefined;
   if (flags.mapping) {
     try {
