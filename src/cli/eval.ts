@@ -17,9 +17,9 @@ import { evalFleetCommand } from './eval-fleet.js';
 import { CanFrameBatchBuilder, type CanFrameBatch } from '../core/can.js';
 import { ConfigError, DecodeError } from '../core/errors.js';
 import type { CsvMapping } from '../decode/can-text/csv-mapping.js';
-import { mappingOf } from './import.js';
+import { mappingOf, withTraceFormatOptions } from './import.js';
 import { compileDbc, formatDiagnostic, parseDbc, type DbcDecoder } from '../decode/dbc/index.js';
-import { TRACE_FORMATS, type TraceFormat } from '../decode/file-format.js';
+import type { TraceFormat } from '../decode/file-format.js';
 import { readTrace } from '../adapters/files/trace.js';
 import { learnFromStore, openStoreFor } from './learn-store.js';
 import {
@@ -129,14 +129,11 @@ export const evalCommand = (env: EvalEnv = defaultEnv()): Command =>
   ).addCommand(evalFleetCommand());
 
 function withTraceOptions(cmd: Command): Command {
-  return cmd
-    .option('--tenant <tenant>', 'tenant the frames are read for (default: eval; --from-store: the config tenant)')
-    .option('--vin <vin>', 'vehicle of the traces (default: one unnamed vehicle)')
-    .addOption(new Option('--format <format>', 'skip format detection').choices(TRACE_FORMATS))
-    .option('--layout <name>', 'CSV layout: daga | road')
-    .option('--mapping <file>', 'CSV column mapping file (YAML or JSON)')
-    .option('--map <key=value>', 'CSV mapping entry, repeatable (e.g. --map time.unit=ms)', (v: string, all: string[]) => [...all, v], [] as string[])
-    .option('--start <ms>', 'epoch ms that relative CAN times count from', intAtLeast(0));
+  return withTraceFormatOptions(
+    cmd
+      .option('--tenant <tenant>', 'tenant the frames are read for (default: eval; --from-store: the config tenant)')
+      .option('--vin <vin>', 'vehicle of the traces (default: one unnamed vehicle)'),
+  );
 }
 
 function withModelOptions(cmd: Command): Command {

@@ -61,18 +61,24 @@ export const replayCommand = (env: ImportEnv = defaultEnv()): Command =>
     .action((files: string[], flags: Flags) => run(files, flags, env, 'replay'));
 
 function withTraceOptions(cmd: Command): Command {
-  return cmd
+  cmd
     .argument('<files...>', 'trace files')
     .option('-c, --config <file>', 'config file as for vigil serve (store, runtime, normalize; sources are not started)')
     .option('--data-dir <dir>', 'data directory (overrides the config)')
     .option('--memory', 'in-memory store: keeps nothing (trials, measurements)')
     .option('--tenant <tenant>', 'tenant of everything imported (default: the config tenant)')
     .option('--vin <vin>', 'vehicle of CAN traces (default: a file named <VIN>.log, or a mapped vehicle column)')
-    .addOption(new Option('--format <format>', 'skip detection').choices(TRACE_FORMATS))
+    .addOption(new Option('--kind <kind>', 'JSONL record kind of lines that name none (instead of the file name\'s: signals.jsonl, security.jsonl, log.jsonl)').choices(RECORD_KINDS));
+  return withTraceFormatOptions(cmd);
+}
+
+/** How trace files are read (`--format`, CSV `--layout`/`--mapping`/`--map`, `--start`); shared with `vigil eval can`. */
+export function withTraceFormatOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--format <format>', 'skip format detection').choices(TRACE_FORMATS))
     .option('--layout <name>', 'CSV layout: daga | road')
     .option('--mapping <file>', 'CSV column mapping file (YAML or JSON)')
     .option('--map <key=value>', 'CSV mapping entry, repeatable (e.g. --map time.unit=ms)', (v: string, all: string[]) => [...all, v], [] as string[])
-    .addOption(new Option('--kind <kind>', 'JSONL record kind of lines that name none (instead of the file name\'s: signals.jsonl, security.jsonl, log.jsonl)').choices(RECORD_KINDS))
     .option('--start <time>', 'epoch ms or ISO 8601 time that relative CAN times count from (default: now)', startTime);
 }
 
