@@ -32,17 +32,7 @@ export function malformedRecord(i: number, rnd: () => number): FuzzRecord {
     case 0: // truncated JSON: no proper, non-empty prefix of an object parses
       return { kind: 'signals', payload: good.slice(0, 1 + Math.floor(rnd() * (good.length - 2))), frameCode: 'json.malformed', json: false };
     case 1: // wrong types, bad VIN, time in the future
-      return lane('signals', pick([
-        JSON.stringify({ vin: 12345, ts, signals: { 'Vehicle.Speed': 1 } }),
-        JSON.stringify({ vin, ts: 'yesterday', signals: { 'Vehicle.Speed': 1 } }),
-        JSON.stringify({ vin, ts: -5, signals: { 'Vehicle.Speed': 1 } }),
-        JSON.stringify({ vin, ts, signals: [1, 2, 3] }),
-        JSON.stringify({ vin, ts, samples: 'many' }),
-        JSON.stringify({ vin, ts, seq: -1, signals: { 'Vehicle.Speed': 1 } }),
-        JSON.stringify({ vin, ts }),
-        JSON.stringify({ vin: 'NOT-A-VIN', ts, signals: { 'Vehicle.Speed': 1 } }),
-        JSON.stringify({ vin, ts: ts + 86_400_000, signals: { 'Vehicle.Speed': 1 } }),
-      ]));
+      return lane('signals', pick(wrongSignalsMessages(vin, ts)));
     case 2: { // binary garbage: not UTF-8, or UTF-8 that is not JSON
       const b = garbage(rnd, 1 + Math.floor(rnd() * 512));
       return { kind: pick(['signals', 'security', 'log'] as const), payload: b, frameCode: isUtf8(b) ? 'json.malformed' : 'message.encoding', json: false };
@@ -84,6 +74,21 @@ export function validRecord(kind: RecordKind, seq: number): string {
   if (kind === 'signals') return JSON.stringify({ vin, ts, seq, signals: { 'Vehicle.Speed': seq % 200, 'Vehicle.TraveledDistance': seq } });
   if (kind === 'security') return JSON.stringify({ vin, ts, eventId: 0x8001, sensor: 'CanGatewayIds', count: 1, seq });
   return JSON.stringify({ ts, service: 'telematics', endpoint: `/v1/vehicles/${seq}/unlock`, status: 200 });
+}
+
+/** Signals messages a lane refuses whole: wrong types, a bad VIN, a time in the future. */
+export function wrongSignalsMessages(vin: string, ts: number): string[] {
+  return [
+    JSON.stringify({ vin: 12345, ts, signals: { 'Vehicle.Speed': 1 } }),
+    JSON.stringify({ vin, ts: 'yesterday', signals: { 'Vehicle.Speed': 1 } }),
+    JSON.stringify({ vin, ts: -5, signals: { 'Vehicle.Speed': 1 } }),
+    JSON.stringify({ vin, ts, signals: [1, 2, 3] }),
+    JSON.stringify({ vin, ts, samples: 'many' }),
+    JSON.stringify({ vin, ts, seq: -1, signals: { 'Vehicle.Speed': 1 } }),
+    JSON.stringify({ vin, ts }),
+    JSON.stringify({ vin: 'NOT-A-VIN', ts, signals: { 'Vehicle.Speed': 1 } }),
+    JSON.stringify({ vin, ts: ts + 86_400_000, signals: { 'Vehicle.Speed': 1 } }),
+  ];
 }
 
 /** Random bytes whose first byte (0xc1..0xdc) starts neither JSON, whitespace nor a MessagePack map; no newline. */

@@ -10,6 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttBrokerSource } from '../src/adapters/mqtt/broker.js';
 import type { Vigil } from '../src/api/vigil.js';
 import { MAX_MESSAGE_BYTES } from '../src/decode/json.js';
+import { garbage, wrongSignalsMessages } from './fuzz-inputs.js';
+import { prng } from './ingest-helpers.js';
 import { startWith, TENANT, vins } from './mqtt-helpers.js';
 
 const TOTAL = 100_000;
@@ -27,18 +29,6 @@ afterAll(async () => {
   await client?.endAsync(true);
   await vigil?.stop();
 });
-
-/** mulberry32: a small deterministic PRNG, so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Msg {
   readonly topic: string;
@@ -64,17 +54,7 @@ function malformed(i: number, rnd: () => number): Msg {
     case 1: // wrong types in signals messages
       return {
         topic: topic(),
-        payload: pick([
-          JSON.stringify({ vin: 12345, ts, signals: { 'Vehicle.Speed': 1 } }),
-          JSON.stringify({ vin, ts: 'yesterday', signals: { 'Vehicle.Speed': 1 } }),
-          JSON.stringify({ vin, ts: -5, signals: { 'Vehicle.Speed': 1 } }),
-          JSON.stringify({ vin, ts, signals: [1, 2, 3] }),
-          JSON.stringify({ vin, ts, samples: 'many' }),
-          JSON.stringify({ vin, ts, seq: -1, signals: { 'Vehicle.Speed': 1 } }),
-          JSON.stringify({ vin, ts }),
-          JSON.stringify({ vin: 'NOT-A-VIN', ts, signals: { 'Vehicle.Speed': 1 } }),
-          JSON.stringify({ vin, ts: ts + 86_400_000, signals: { 'Vehicle.Speed': 1 } }),
-        ]),
+        payload: pick(wrongSignalsMessages(vin, ts)),
       };
     case 2: // binary garbage (first byte never starts JSON or a msgpack map)
       return { topic: topic(pick(['signals', 'security', 'log'])), payload: garbage(rnd, 1 + Math.floor(rnd() * 512)) };
@@ -120,13 +100,6 @@ function malformed(i: number, rnd: () => number): Msg {
     default: // deeply nested or odd-but-valid JSON around a missing field
       return { topic: topic(), payload: pick([`${'['.repeat(5000)}${']'.repeat(5000)}`, `{"vin":"${vin}","ts":${ts},"signals":null}`, `{"__proto__":{"vin":"${vin}"},"ts":${ts}}`]) };
   }
-}
-
-function garbage(rnd: () => number, n: number): Buffer {
-  const b = Buffer.alloc(n);
-  for (let j = 0; j < n; j++) b[j] = Math.floor(rnd() * 256);
-  b[0] = 0xc1 + Math.floor(rnd() * 0x1c); // 0xc1..0xdc: not '{', whitespace, or a msgpack map
-  return b;
 }
 
 function badTopic(i: number, rnd: () => number, vin: string): string {

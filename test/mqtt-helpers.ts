@@ -15,15 +15,7 @@ export function startWith(sources: unknown[], runtime: Record<string, unknown> =
   return startVigil(parseConfig({ tenant: TENANT, store: { path: ':memory:' }, http: { enabled: false }, runtime: { workers: 2, ...runtime }, sources, ...extra }));
 }
 
-export async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+export { until } from './ingest-helpers.js';
 
 export interface TlsFiles {
   readonly dir: string;
