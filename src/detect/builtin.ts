@@ -22,9 +22,7 @@ export const odometerRollback: SignalDetector = {
   reads: [ODOMETER],
   bind(catalog) {
     const odo = catalog.get(ODOMETER)!.id;
-    return (twin, time, value) => {
-      // A reading older than the last one (out of order, within the lateness window) is no rollback.
-      if (time < twin.time(odo)) return undefined;
+    return (twin, _time, value) => {
       const prev = twin.value(odo);
       return prev - value > ODOMETER_TOLERANCE_M ? { previousM: prev, currentM: value } : undefined;
     };

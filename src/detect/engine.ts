@@ -75,7 +75,9 @@ export class SignalEngine {
       const s = signal[i]!;
       const v = value[i]!;
       const hooks = this.hooks[s];
-      if (hooks !== undefined && !Number.isNaN(twin.time(s))) {
+      // Detectors see in-order rows only (the contract in detector.ts): a row older than the
+      // signal's last one, or the first one (time NaN), has no previous state to compare with.
+      if (hooks !== undefined && t >= twin.time(s)) {
         for (const h of hooks) {
           const details = h.check(twin, t, v);
           if (details !== undefined) {
