@@ -224,7 +224,7 @@ describe('HTTP ingest under backpressure (a pipeline of one message)', () => {
     const runtime = parseConfig({ runtime: { workers: 1, maxInFlightPerWorker: 1, handoffBatch: 1 } }).runtime;
     pipeline = new Pipeline({ store: gate.store, catalog, clock: systemClock, policy: DEFAULT_POLICY, secret: 'ingest-test-secret', ...runtime, inline: true });
     await pipeline.start();
-    const app = buildHttpServer({ store, pipeline, version: 'test', startedAt: Date.now() });
+    const app = await buildHttpServer({ store, pipeline, version: 'test', startedAt: Date.now() });
     registerIngest(app, { pipeline, defaultTenant: 'acme', maxBodyBytes: 1 << 20, maxRecords: 100, maxWaitMs: 200, retryAfterS: 2 });
     url = await app.listen({ host: '127.0.0.1', port: 0 });
     stop = async () => {

@@ -75,10 +75,12 @@ export async function startVigil(config: VigilConfig, opts: StartOptions = {}): 
     let http: FastifyInstance | undefined;
     let url: string | undefined;
     if (config.http.enabled) {
-      http = buildHttpServer({ store, pipeline, version: VERSION, startedAt, logger: opts.logger ?? false, replay: (f) => replayDeadLetters(store, pipeline, f) });
+      const auth = { enabled: config.http.auth.enabled, defaultTenant: config.tenant, now: () => clock.now() };
+      http = await buildHttpServer({ store, pipeline, version: VERSION, startedAt, auth, logger: opts.logger ?? false, replay: (f) => replayDeadLetters(store, pipeline, f) });
       const { enabled: ingest, ...limits } = config.http.ingest;
       if (ingest) registerIngest(http, { pipeline, defaultTenant: config.tenant, ...limits });
       registerVehicleRoutes(http, { store, pipeline, defaultTenant: config.tenant });
+      // The analyst API (one module per area; each route declares its permission).
       url = await http.listen({ host: config.http.host, port: config.http.port });
     }
     const sources = await Promise.all(config.sources.map((s) => startSource(s, { pipeline, defaultTenant: config.tenant, clock })));

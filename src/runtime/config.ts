@@ -301,6 +301,17 @@ export const configSchema = z.strictObject({
           units: signalUnits,
         })
         .prefault({}),
+      /**
+       * API tokens (src/adapters/http/api.ts). Off: every request is the local operator; only
+       * for a server bound to loopback.
+       */
+      auth: z
+        .strictObject({
+          enabled: z.boolean().default(false),
+          /** Environment variable holding the first admin token's secret (an operator token, tenant `*`). */
+          adminTokenEnv: z.string().min(1).default('VIGIL_ADMIN_TOKEN'),
+        })
+        .prefault({}),
     })
     .prefault({}),
   sources: z.array(sourceSchema).default([]),

@@ -155,6 +155,184 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 4,
+    name: 'incidents, workflow, response, access and audit',
+    // Analyst-scale tables (thousands of rows, not millions a second): the tenant is its name,
+    // not the 2-byte id of the hot-path tables; vehicles stay UBIGINT keys to join `vehicles`.
+    statements: [
+      `CREATE TABLE api_tokens (
+        id VARCHAR PRIMARY KEY,
+        name VARCHAR NOT NULL,
+        role VARCHAR NOT NULL CHECK (role IN ('admin', 'analyst', 'viewer', 'ingest')),
+        tenant VARCHAR NOT NULL,
+        -- sha256 of the secret, hex; the secret itself is shown once and never stored.
+        hash VARCHAR NOT NULL UNIQUE,
+        created_at TIMESTAMP NOT NULL,
+        created_by VARCHAR NOT NULL,
+        expires_at TIMESTAMP,
+        revoked_at TIMESTAMP,
+        last_used_at TIMESTAMP
+      )`,
+      // Append-only and hash-chained: every row's hash covers the previous row's hash.
+      `CREATE TABLE audit_log (
+        seq BIGINT PRIMARY KEY,
+        ts TIMESTAMP NOT NULL,
+        tenant VARCHAR NOT NULL,
+        actor VARCHAR NOT NULL,
+        actor_name VARCHAR NOT NULL,
+        action VARCHAR NOT NULL,
+        target_type VARCHAR NOT NULL,
+        target_id VARCHAR NOT NULL,
+        details JSON NOT NULL,
+        prev_hash VARCHAR NOT NULL,
+        hash VARCHAR NOT NULL
+      )`,
+      `CREATE TABLE incidents (
+        tenant VARCHAR NOT NULL,
+        id VARCHAR NOT NULL,
+        kind VARCHAR NOT NULL CHECK (kind IN ('vehicle', 'campaign', 'intel')),
+        group_key VARCHAR NOT NULL,
+        title VARCHAR NOT NULL,
+        state VARCHAR NOT NULL CHECK (state IN ('new', 'triaged', 'investigating', 'contained', 'resolved', 'false_positive')),
+        severity VARCHAR NOT NULL ${SEVERITY_CHECK},
+        risk DOUBLE NOT NULL,
+        assignee VARCHAR,
+        tags JSON NOT NULL,
+        vehicle UBIGINT,
+        rules JSON NOT NULL,
+        vehicle_count INTEGER NOT NULL,
+        alert_count INTEGER NOT NULL,
+        first_alert_at TIMESTAMP NOT NULL,
+        last_alert_at TIMESTAMP NOT NULL,
+        created_at TIMESTAMP NOT NULL,
+        updated_at TIMESTAMP NOT NULL,
+        sla_due_at TIMESTAMP,
+        closed_at TIMESTAMP,
+        context JSON NOT NULL,
+        PRIMARY KEY (tenant, id)
+      )`,
+      `CREATE TABLE incident_alerts (
+        tenant VARCHAR NOT NULL,
+        incident VARCHAR NOT NULL,
+        alert VARCHAR NOT NULL,
+        vehicle UBIGINT,
+        added_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (tenant, incident, alert)
+      )`,
+      // The incident's history: creation, transitions, assignment, comments, tags, links,
+      // verdicts and every response action, in order.
+      `CREATE TABLE incident_events (
+        tenant VARCHAR NOT NULL,
+        incident VARCHAR NOT NULL,
+        id VARCHAR NOT NULL,
+        ts TIMESTAMP NOT NULL,
+        actor VARCHAR NOT NULL,
+        kind VARCHAR NOT NULL,
+        body JSON NOT NULL,
+        PRIMARY KEY (tenant, incident, id)
+      )`,
+      `CREATE TABLE incident_links (
+        tenant VARCHAR NOT NULL,
+        a VARCHAR NOT NULL,
+        b VARCHAR NOT NULL,
+        relation VARCHAR NOT NULL,
+        created_by VARCHAR NOT NULL,
+        created_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (tenant, a, b)
+      )`,
+      `CREATE TABLE alert_outcomes (
+        tenant VARCHAR NOT NULL,
+        alert VARCHAR NOT NULL,
+        rule VARCHAR NOT NULL,
+        outcome VARCHAR NOT NULL CHECK (outcome IN ('incident', 'duplicate', 'suppressed')),
+        ref VARCHAR NOT NULL,
+        decided_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (tenant, alert)
+      )`,
+      `CREATE TABLE alert_evidence (
+        tenant VARCHAR NOT NULL,
+        alert VARCHAR NOT NULL,
+        captured_at TIMESTAMP NOT NULL,
+        evidence JSON NOT NULL,
+        PRIMARY KEY (tenant, alert)
+      )`,
+      `CREATE TABLE suppressions (
+        tenant VARCHAR NOT NULL,
+        id VARCHAR NOT NULL,
+        rule VARCHAR,
+        vehicle UBIGINT,
+        match JSON NOT NULL,
+        reason VARCHAR NOT NULL,
+        created_by VARCHAR NOT NULL,
+        created_at TIMESTAMP NOT NULL,
+        expires_at TIMESTAMP NOT NULL,
+        hits BIGINT NOT NULL DEFAULT 0,
+        PRIMARY KEY (tenant, id)
+      )`,
+      // Per-tenant rule parameter overrides from false-positive feedback (threshold, window, ...).
+      `CREATE TABLE rule_tuning (
+        tenant VARCHAR NOT NULL,
+        rule VARCHAR NOT NULL,
+        params JSON NOT NULL,
+        reason VARCHAR NOT NULL,
+        created_by VARCHAR NOT NULL,
+        created_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (tenant, rule)
+      )`,
+      `CREATE TABLE playbooks (
+        tenant VARCHAR NOT NULL,
+        id VARCHAR NOT NULL,
+        definition JSON NOT NULL,
+        updated_by VARCHAR NOT NULL,
+        updated_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (tenant, id)
+      )`,
+      `CREATE TABLE action_runs (
+        tenant VARCHAR NOT NULL,
+        id VARCHAR NOT NULL,
+        incident VARCHAR,
+        playbook VARCHAR,
+        step INTEGER,
+        action VARCHAR NOT NULL,
+        status VARCHAR NOT NULL,
+        params JSON NOT NULL,
+        result JSON,
+        actor VARCHAR NOT NULL,
+        started_at TIMESTAMP NOT NULL,
+        finished_at TIMESTAMP,
+        PRIMARY KEY (tenant, id)
+      )`,
+      // One row per delivery attempt of a webhook or syslog message.
+      `CREATE TABLE deliveries (
+        tenant VARCHAR NOT NULL,
+        id VARCHAR NOT NULL,
+        attempt INTEGER NOT NULL,
+        channel VARCHAR NOT NULL,
+        target VARCHAR NOT NULL,
+        event VARCHAR NOT NULL,
+        status VARCHAR NOT NULL,
+        http_status INTEGER,
+        error VARCHAR,
+        ts TIMESTAMP NOT NULL,
+        PRIMARY KEY (tenant, id, attempt)
+      )`,
+      // Requests to other systems: an OTA campaign, raised data collection for a set of vehicles.
+      `CREATE TABLE response_requests (
+        tenant VARCHAR NOT NULL,
+        id VARCHAR NOT NULL,
+        kind VARCHAR NOT NULL,
+        incident VARCHAR,
+        vehicles JSON NOT NULL,
+        params JSON NOT NULL,
+        status VARCHAR NOT NULL,
+        created_by VARCHAR NOT NULL,
+        created_at TIMESTAMP NOT NULL,
+        expires_at TIMESTAMP,
+        PRIMARY KEY (tenant, id)
+      )`,
+    ],
+  },
 ];
 
 const BOOKKEEPING = `CREATE TABLE IF NOT EXISTS schema_migrations (

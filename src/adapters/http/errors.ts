@@ -1,6 +1,7 @@
 /** One error handler: tagged errors map to HTTP statuses; nothing leaks a stack trace. */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { VigilError } from '../../core/errors.js';
+import { ApiError, sendApiError } from './api.js';
 
 const STATUS: Record<string, number> = {
   ConfigError: 400,
@@ -11,6 +12,10 @@ const STATUS: Record<string, number> = {
 };
 
 export function errorHandler(this: unknown, error: FastifyError | Error, req: FastifyRequest, reply: FastifyReply): void {
+  if (error instanceof ApiError) {
+    sendApiError(error, reply);
+    return;
+  }
   if (error instanceof VigilError) {
     const status = STATUS[error._tag] ?? 500;
     if (error._tag === 'BackpressureError') {
@@ -22,7 +27,12 @@ export function errorHandler(this: unknown, error: FastifyError | Error, req: Fa
   }
   const fe = error as FastifyError;
   if (fe.validation) {
-    void reply.status(400).send({ error: 'ValidationError', message: fe.message, fields: fe.validation.map((v) => ({ path: v.instancePath, message: v.message })) });
+    const where = fe.validationContext ?? 'body';
+    void reply.status(400).send({
+      error: 'ValidationError',
+      message: `invalid ${where}: ${fe.validation.map((v) => `${v.instancePath || '/'} ${v.message ?? ''}`.trim()).join('; ')}`,
+      fields: fe.validation.map((v) => ({ in: where, path: v.instancePath, message: v.message ?? 'invalid' })),
+    });
     return;
   }
   if (fe.statusCode && fe.statusCode < 500) {

@@ -32,6 +32,7 @@ import type { DeadLetter, RecordKind } from '../../core/records.js';
 import { parseMsgpackObject } from '../../decode/msgpack.js';
 import type { InputItem } from '../../runtime/lane.js';
 import type { Ack, Pipeline } from '../../runtime/pipeline.js';
+import { requestTenant } from './api.js';
 import { errorHandler } from './errors.js';
 import { contentEncoding, decodeBody, HttpError, MAX_KEPT_BYTES, readHead, readRaw, tooLarge } from './ingest-body.js';
 import { frameBody, type Framed, type FramingReject } from './ingest-framing.js';
@@ -42,8 +43,6 @@ export const INGEST_KINDS: Readonly<Record<string, RecordKind>> = { signals: 'si
 export const MAX_LISTED_ERRORS = 100;
 /** The `source` of every HTTP record and dead letter. */
 export const HTTP_SOURCE = 'http';
-export const TENANT_HEADER = 'x-vigil-tenant';
-const TENANT = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
 type BodyFormat = 'json' | 'ndjson' | 'msgpack';
 const MEDIA_TYPES: Readonly<Record<string, BodyFormat>> = {
@@ -68,15 +67,15 @@ export interface IngestLimits {
   readonly retryAfterS: number;
 }
 
-/** Who sent an ingest request. Today only the tenant; API tokens (a later issue) add roles. */
+/** Who sent an ingest request: the tenant its records belong to. */
 export interface IngestPrincipal {
   readonly tenant: string;
 }
 
 /**
- * The authentication seam: resolves the sender of a request or throws an HttpError
- * (400/401/403). The default, `tenantFromRequest`, trusts the tenant the request names;
- * API tokens replace it with a token lookup that refuses tenants the token does not grant.
+ * The authentication seam: resolves the sender of a request or throws (400/401/403). The
+ * default takes the tenant of the request's API token (an operator token names it with
+ * `?tenant=` or `X-Vigil-Tenant`; see api.ts `requestTenant`).
  */
 export type IngestAuthenticator = (req: FastifyRequest) => IngestPrincipal | Promise<IngestPrincipal>;
 
@@ -86,22 +85,6 @@ export interface IngestDeps extends IngestLimits {
   readonly authenticate?: IngestAuthenticator;
 }
 
-/** The tenant from `?tenant=`, else the `X-Vigil-Tenant` header, else the configured default. */
-export function tenantFromRequest(defaultTenant: string): IngestAuthenticator {
-  return (req) => {
-    const q = (req.query as Record<string, unknown> | undefined)?.tenant;
-    const h = req.headers[TENANT_HEADER];
-    const fromQuery = typeof q === 'string' ? q : undefined;
-    const fromHeader = typeof h === 'string' ? h : undefined;
-    if (fromQuery !== undefined && fromHeader !== undefined && fromQuery !== fromHeader) {
-      throw new HttpError(400, 'TenantConflict', `?tenant=${fromQuery} and ${TENANT_HEADER}: ${fromHeader} disagree`);
-    }
-    const tenant = fromQuery ?? fromHeader ?? defaultTenant;
-    if (!TENANT.test(tenant)) throw new HttpError(400, 'InvalidTenant', `tenant ${JSON.stringify(tenant.slice(0, 80))} must be lowercase letters, digits, - and _ (max 63)`);
-    return { tenant };
-  };
-}
-
 /** Register the ingest routes on the server, in their own scope (raw bodies, no JSON parser). */
 export function registerIngest(app: FastifyInstance, deps: IngestDeps): void {
   const m = deps.pipeline.metrics;
@@ -109,7 +92,7 @@ export function registerIngest(app: FastifyInstance, deps: IngestDeps): void {
   m.counter('vigil_http_ingest_rejected_total', 'Records HTTP ingest could not frame (dead-lettered with raw bytes)');
   m.counter('vigil_http_ingest_refused_total', 'Ingest requests refused whole: 400 (sender), 404, 405, 413, 415, or 503 with nothing taken');
   m.counter('vigil_http_ingest_refusals_kept_total', 'Requests refused whole whose first bytes were dead-lettered (413, 415, 404)');
-  const authenticate = deps.authenticate ?? tenantFromRequest(deps.defaultTenant);
+  const authenticate = deps.authenticate ?? ((req: FastifyRequest): IngestPrincipal => ({ tenant: requestTenant(req, deps.defaultTenant) }));
   const handle = async (req: FastifyRequest, reply: FastifyReply, kind: RecordKind | undefined, stream: Readable | undefined): Promise<FastifyReply> => {
     let who: IngestPrincipal | undefined;
     try {
@@ -146,10 +129,12 @@ export function registerIngest(app: FastifyInstance, deps: IngestDeps): void {
       return reply;
     });
     for (const [path, kind] of Object.entries(INGEST_KINDS)) {
-      scope.post(`/v1/ingest/${path}`, (req, reply) => handle(req, reply, kind, req.body as Readable | undefined));
+      scope.post(`/v1/ingest/${path}`, { config: { permission: 'ingest' }, schema: { hide: true } }, (req, reply) => handle(req, reply, kind, req.body as Readable | undefined));
       scope.route({
         method: [...OTHER_METHODS],
         url: `/v1/ingest/${path}`,
+        config: { permission: 'ingest' },
+        schema: { hide: true },
         handler: async (req, reply) => {
           m.inc('vigil_http_ingest_refused_total');
           return reply.status(405).header('allow', 'POST').send({ error: 'MethodNotAllowed', message: `${req.method} ${req.url.split('?')[0]} is not allowed: POST records to it` });
@@ -157,7 +142,7 @@ export function registerIngest(app: FastifyInstance, deps: IngestDeps): void {
       });
     }
     // Any other path under /v1/ingest/: an ingest request sent to the wrong place, kept like a bad MQTT topic.
-    scope.post('/v1/ingest/*', (req, reply) => handle(req, reply, undefined, req.body as Readable | undefined));
+    scope.post('/v1/ingest/*', { config: { permission: 'ingest' }, schema: { hide: true } }, (req, reply) => handle(req, reply, undefined, req.body as Readable | undefined));
   });
 }
 

@@ -15,6 +15,7 @@ import type { Store } from '../../core/store.js';
 import { isVehicleKey } from '../../core/vehicle-key.js';
 import type { TimelineEvent } from '../../twin/timeline.js';
 import type { TwinView } from '../../twin/twins.js';
+import { requestTenant } from './api.js';
 
 export interface VehicleRouteDeps {
   readonly store: Store;
@@ -38,16 +39,16 @@ export function registerVehicleRoutes(app: FastifyInstance, deps: VehicleRouteDe
     return id;
   };
 
-  app.get<{ Querystring: Query }>('/v1/vehicles', async (req) => {
-    const tenant = req.query.tenant ?? deps.defaultTenant;
+  app.get<{ Querystring: Query }>('/v1/vehicles', { config: { permission: 'read' } }, async (req) => {
+    const tenant = requestTenant(req, deps.defaultTenant);
     const p = page(req.query, 50);
     // One more than asked, to say whether there is a next page.
     const rows = await deps.store.listVehicles(tenant, { limit: p.limit + 1, offset: p.offset });
     return { tenant, items: rows.slice(0, p.limit).map(summary), limit: p.limit, offset: p.offset, more: rows.length > p.limit };
   });
 
-  app.get<{ Params: { id: string }; Querystring: Query }>('/v1/vehicles/:id', async (req) => {
-    const tenant = req.query.tenant ?? deps.defaultTenant;
+  app.get<{ Params: { id: string }; Querystring: Query }>('/v1/vehicles/:id', { config: { permission: 'read' } }, async (req) => {
+    const tenant = requestTenant(req, deps.defaultTenant);
     const id = key(req.params.id);
     const [stored, live] = await Promise.all([deps.store.getVehicle(tenant, id), deps.pipeline.vehicleTwin(tenant, id)]);
     if (!stored && !live) throw new NotFoundError(`no vehicle ${id} in tenant ${tenant}`);
@@ -65,8 +66,8 @@ export function registerVehicleRoutes(app: FastifyInstance, deps: VehicleRouteDe
     };
   });
 
-  app.get<{ Params: { id: string }; Querystring: Query }>('/v1/vehicles/:id/timeline', async (req) => {
-    const tenant = req.query.tenant ?? deps.defaultTenant;
+  app.get<{ Params: { id: string }; Querystring: Query }>('/v1/vehicles/:id/timeline', { config: { permission: 'read' } }, async (req) => {
+    const tenant = requestTenant(req, deps.defaultTenant);
     const id = key(req.params.id);
     const { limit } = page(req.query, 100);
     const live = await deps.pipeline.vehicleTwin(tenant, id);
