@@ -72,6 +72,14 @@ export class DuckDBStore implements Store {
     return this.db.exclusive(() => migrate(this.db));
   }
 
+  /**
+   * The connection, for the adapters of other ports kept in the same database (tokens and
+   * audit, incidents and workflow). They take turns on it with `exclusive()` like this store.
+   */
+  get connection(): SerialConnection {
+    return this.db;
+  }
+
   /** The migrations recorded in the database, oldest first. */
   appliedMigrations(): Promise<AppliedMigration[]> {
     return this.db.exclusive(() => appliedMigrations(this.db));
