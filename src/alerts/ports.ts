@@ -1,0 +1,112 @@
+/**
+ * Ports of the incident side: where incidents, alert outcomes, evidence, suppressions and the
+ * incident history are kept. The DuckDB adapters live in src/adapters/duckdb
+ * (incident-store.ts, workflow-store.ts); PostgreSQL follows with scale-out. Every method is
+ * scoped to one tenant: a row of another tenant is never read, changed or counted.
+ */
+import type { Severity } from '../core/records.js';
+import type { AlertOutcome, Incident, IncidentKind, IncidentState, Suppression } from './model.js';
+
+export interface IncidentQuery {
+  readonly tenant: string;
+  readonly state?: readonly IncidentState[];
+  readonly severity?: readonly Severity[];
+  readonly kind?: IncidentKind;
+  readonly vehicle?: string;
+  readonly rule?: string;
+  readonly assignee?: string;
+  readonly tag?: string;
+  /** Incidents whose last alert is at or after / before these times (epoch ms). */
+  readonly since?: number;
+  readonly until?: number;
+  /** Field to sort by and direction; default newest `lastAlertAt` first. */
+  readonly sort?: { field: 'createdAt' | 'updatedAt' | 'lastAlertAt' | 'risk' | 'severity' | 'alertCount' | 'slaDueAt'; desc: boolean };
+  readonly limit: number;
+  readonly offset?: number;
+}
+
+/** Fields an update may change; the store bumps `updatedAt`. */
+export type IncidentPatch = Partial<Pick<Incident,
+  'title' | 'state' | 'severity' | 'risk' | 'assignee' | 'tags' | 'rules' | 'vehicleCount' | 'alertCount' |
+  'lastAlertAt' | 'slaDueAt' | 'closedAt' | 'context'>> & { readonly assignee?: string | null; readonly slaDueAt?: number | null; readonly closedAt?: number | null };
+
+export interface IncidentStore {
+  insertIncidents(incidents: readonly Incident[]): Promise<void>;
+  updateIncident(tenant: string, id: string, patch: IncidentPatch, at: number): Promise<Incident | undefined>;
+  getIncident(tenant: string, id: string): Promise<Incident | undefined>;
+  listIncidents(q: IncidentQuery): Promise<{ items: Incident[]; total: number }>;
+  /** Open (not resolved, not false positive) incidents, for the alert pipeline to rebuild its index at start. */
+  openIncidents(tenant?: string): Promise<Incident[]>;
+  /** Link alerts to an incident; returns links actually added (an alert already linked is skipped). */
+  attachAlerts(tenant: string, incident: string, alerts: readonly { id: string; vehicle?: string }[], at: number): Promise<number>;
+  /** Ids of the alerts of an incident, newest first. */
+  incidentAlertIds(tenant: string, incident: string, page: { limit: number; offset?: number }): Promise<string[]>;
+
+  recordOutcomes(outcomes: readonly AlertOutcome[]): Promise<void>;
+  /** Per rule: alerts in, duplicates, suppressed, incidents they opened or joined, since `since`. */
+  noise(tenant: string, since?: number): Promise<NoiseRow[]>;
+
+  saveEvidence(tenant: string, alert: string, evidence: Readonly<Record<string, unknown>>, at: number): Promise<void>;
+  getEvidence(tenant: string, alert: string): Promise<{ capturedAt: number; evidence: Record<string, unknown> } | undefined>;
+
+  insertSuppression(s: Suppression): Promise<void>;
+  listSuppressions(q: { tenant: string; activeAt?: number; limit: number; offset?: number }): Promise<{ items: Suppression[]; total: number }>;
+  /** Every suppression not expired at `now`, of every tenant (the alert pipeline's matcher). */
+  activeSuppressions(now: number): Promise<Suppression[]>;
+  /** End a suppression now (sets expiresAt); false when unknown. */
+  expireSuppression(tenant: string, id: string, at: number): Promise<boolean>;
+  addSuppressionHits(tenant: string, hits: ReadonlyMap<string, number>): Promise<void>;
+}
+
+export interface NoiseRow {
+  readonly rule: string;
+  readonly alerts: number;
+  readonly duplicates: number;
+  readonly suppressed: number;
+  readonly incidentAlerts: number;
+  /** Distinct incidents this rule's alerts opened or joined. */
+  readonly incidents: number;
+}
+
+/** One entry of an incident's history. */
+export interface IncidentEvent {
+  readonly tenant: string;
+  readonly incident: string;
+  readonly id: string;
+  readonly time: number;
+  /** Token id of who did it, or `system`. */
+  readonly actor: string;
+  /** `created`, `alerts`, `state`, `assign`, `comment`, `tag`, `link`, `verdict`, `action`, ... */
+  readonly kind: string;
+  readonly body: Readonly<Record<string, unknown>>;
+}
+
+export interface IncidentLink {
+  readonly tenant: string;
+  readonly a: string;
+  readonly b: string;
+  /** `related`, `duplicate_of`, `caused_by`, ... */
+  readonly relation: string;
+  readonly createdBy: string;
+  readonly createdAt: number;
+}
+
+export interface RuleTuning {
+  readonly tenant: string;
+  readonly rule: string;
+  /** Parameter overrides of the rule (e.g. `{ threshold: 20 }`). */
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly reason: string;
+  readonly createdBy: string;
+  readonly createdAt: number;
+}
+
+export interface WorkflowStore {
+  appendEvents(events: readonly IncidentEvent[]): Promise<void>;
+  /** Oldest first. */
+  events(tenant: string, incident: string): Promise<IncidentEvent[]>;
+  insertLink(link: IncidentLink): Promise<boolean>;
+  links(tenant: string, incident: string): Promise<IncidentLink[]>;
+  saveTuning(t: RuleTuning): Promise<void>;
+  listTuning(tenant?: string): Promise<RuleTuning[]>;
+}
