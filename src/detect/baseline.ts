@@ -27,9 +27,14 @@ export interface BaselineParams {
   readonly minStddev: number;
   /** One alert per vehicle and signal within this window. */
   readonly cooldownMs: number;
+  /**
+   * Time constant of the cohort baseline's exponential window (src/twin/cohorts.ts): values
+   * this old weigh 1/e. 0 keeps every value with full weight.
+   */
+  readonly windowMs: number;
 }
 
-export const DEFAULT_BASELINE: BaselineParams = { k: 6, minSamples: 1000, minStddev: 0.001, cooldownMs: 600_000 };
+export const DEFAULT_BASELINE: BaselineParams = { k: 6, minSamples: 1000, minStddev: 0.001, cooldownMs: 600_000, windowMs: 21_600_000 };
 
 /** Parameters from parsed YAML/JSON; unknown keys and bad values are problems, all listed. */
 export function parseBaselineParams(json: unknown, where = 'baseline'): BaselineParams {
@@ -46,6 +51,7 @@ export function parseBaselineParams(json: unknown, where = 'baseline'): Baseline
     minSamples: num('minSamples', (v) => Number.isInteger(v) && v >= 2, 'an integer >= 2'),
     minStddev: num('minStddev', (v) => v >= 0, 'a number >= 0'),
     cooldownMs: num('cooldownMs', (v) => v >= 0, 'a number of ms >= 0'),
+    windowMs: num('windowMs', (v) => v === 0 || v >= 60_000, '0 (no window) or a number of ms >= 60000'),
   };
   if (problems.length) throw new ConfigError(`${where}: invalid cohort baseline parameters`, problems);
   return p;

@@ -15,7 +15,7 @@ import { decodeLog, decodeSecurity, decodeSignals } from '../decode/json.js';
 import { OcppCallWindow } from '../decode/logs/ocpp-window.js';
 import { decodePayload, type Encoding, type PayloadContext } from '../decode/payload.js';
 import type { Reject } from '../decode/reject.js';
-import { BaselineDetector, type BaselineParams } from '../detect/baseline.js';
+import { BaselineDetector, DEFAULT_BASELINE, type BaselineParams } from '../detect/baseline.js';
 import { BUILTIN_DETECTORS } from '../detect/builtin.js';
 import { CanIdsVehicles, type CanIdsEntry } from '../detect/can/vehicles.js';
 import { SignalEngine } from '../detect/engine.js';
@@ -174,7 +174,7 @@ export class Lane {
     this.pseudonyms = new Pseudonymizer(opts.secret);
     this.securityExtract = opts.securityExtract ?? DEFAULT_SECURITY_EXTRACT;
     this.normalizer = new SignalNormalizer(catalog, this.pseudonyms, opts.policy);
-    this.twins = new TwinRegistry(catalog);
+    this.twins = new TwinRegistry(catalog, { cohortWindowMs: (opts.baseline ?? DEFAULT_BASELINE).windowMs });
     this.engine = opts.detect === false ? undefined : new SignalEngine(catalog, BUILTIN_DETECTORS, opts.policy.latenessMs);
     // Checked by the composition root (`vigil rules check`); a pack with problems throws here.
     this.rules = opts.detect === false || !opts.rules?.length ? undefined

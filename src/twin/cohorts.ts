@@ -3,7 +3,13 @@
  * is interned as a profile shared by every twin with the same one, so a million registered
  * vehicles of a few hundred kinds cost a u32 each. A cohort groups profiles by make, model,
  * year and software; it keeps an online baseline per signal: running statistics that merge
- * exactly across workers (Chan et al.), so a fleet-wide baseline is the merge of the workers'.
+ * across workers (Chan et al.), so a fleet-wide baseline is the merge of the workers'.
+ *
+ * The baseline has a time window: with `windowMs` > 0 the weight of past values decays by
+ * e^(-elapsed/windowMs) (count and M2 shrink, the mean stays), so the baseline follows a
+ * lasting change of the whole cohort (a season, a software update) instead of holding every
+ * value ever seen. The decay is applied per signal at most once per DECAY_STEP_MS of event
+ * time, so it costs nothing per row.
  */
 
 /** What a twin knows of its vehicle beyond telemetry. */
@@ -49,6 +55,9 @@ export function mergeStats(a: RunningStats, b: RunningStats): RunningStats {
 /** Variance of the sample (0 below two values). */
 export const variance = (s: RunningStats): number => (s.count > 1 ? s.m2 / (s.count - 1) : 0);
 
+/** Event time between two decay steps of one signal's baseline. */
+export const DECAY_STEP_MS = 1000;
+
 /** A cohort's baseline: running statistics per signal id, in dense float64 columns. */
 export class Cohort {
   count: Float64Array;
@@ -56,20 +65,36 @@ export class Cohort {
   m2: Float64Array;
   min: Float64Array;
   max: Float64Array;
+  /** Event time the signal's weights were last decayed to (0: not yet, e.g. after a restore). */
+  private readonly decayedAt: Float64Array;
 
   constructor(
     readonly key: string,
     readonly identity: VehicleIdentity,
     signals: number,
+    /** Time constant of the baseline's exponential window; 0 keeps every value with full weight. */
+    readonly windowMs = 0,
   ) {
     this.count = new Float64Array(signals);
     this.mean = new Float64Array(signals);
     this.m2 = new Float64Array(signals);
     this.min = new Float64Array(signals).fill(Number.POSITIVE_INFINITY);
     this.max = new Float64Array(signals).fill(Number.NEGATIVE_INFINITY);
+    this.decayedAt = new Float64Array(signals);
   }
 
-  add(signal: number, v: number): void {
+  /** Add a value seen at event time `t` (epoch ms). */
+  add(signal: number, v: number, t: number): void {
+    if (this.windowMs > 0) {
+      const last = this.decayedAt[signal]!;
+      if (last === 0) this.decayedAt[signal] = t;
+      else if (t - last >= DECAY_STEP_MS) {
+        const f = Math.exp(-(t - last) / this.windowMs);
+        this.count[signal] = this.count[signal]! * f;
+        this.m2[signal] = this.m2[signal]! * f;
+        this.decayedAt[signal] = t;
+      }
+    }
     const n = ++this.count[signal]!;
     const d = v - this.mean[signal]!;
     const mean = (this.mean[signal] = this.mean[signal]! + d / n);
@@ -115,7 +140,11 @@ export class Profiles {
   /** Identities that found no cohort because MAX_COHORTS was reached. */
   cohortsRefused = 0;
 
-  constructor(private readonly signals: number) {}
+  constructor(
+    private readonly signals: number,
+    /** The cohorts' baseline window (Cohort.windowMs). */
+    private readonly windowMs = 0,
+  ) {}
 
   intern(identity: VehicleIdentity): number {
     const key = JSON.stringify([identity.make, identity.model, identity.year, identity.trim, identity.region, identity.software && Object.entries(identity.software).sort()]);
@@ -139,7 +168,7 @@ export class Profiles {
       }
       c = this.cohorts.length;
       const { trim: _t, region: _r, ...cohortIdentity } = identity;
-      this.cohorts.push(new Cohort(key, cohortIdentity, this.signals));
+      this.cohorts.push(new Cohort(key, cohortIdentity, this.signals, this.windowMs));
       this.cohortByKey.set(key, c);
     }
     return c;

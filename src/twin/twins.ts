@@ -179,8 +179,11 @@ export class TwinRegistry {
   private readonly ecuSignals = new Map<number, string>();
   private readonly paths: (string | undefined)[] = [];
 
-  constructor(readonly catalog: SignalCatalog) {
-    this.profiles = new Profiles(catalog.idLimit);
+  constructor(
+    readonly catalog: SignalCatalog,
+    opts: { /** Time window of the cohort baselines (Cohort.windowMs); default none. */ readonly cohortWindowMs?: number } = {},
+  ) {
+    this.profiles = new Profiles(catalog.idLimit, opts.cohortWindowMs ?? 0);
     for (const d of catalog) {
       this.paths[d.id] = d.path;
       const m = SOFTWARE_PATH.exec(d.path);
@@ -268,7 +271,7 @@ export class TwinRegistry {
     const prof = this.h.profile[i]!;
     if (prof !== 0) {
       const k = this.profiles.list[prof]!.cohort;
-      if (k !== 0) this.profiles.cohorts[k]!.add(signal, v);
+      if (k !== 0) this.profiles.cohorts[k]!.add(signal, v, t);
     }
   }
 
