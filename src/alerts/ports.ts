@@ -4,8 +4,8 @@
  * (incident-store.ts, workflow-store.ts); PostgreSQL follows with scale-out. Every method is
  * scoped to one tenant: a row of another tenant is never read, changed or counted.
  */
-import type { Severity } from '../core/records.js';
-import type { AlertOutcome, Incident, IncidentKind, IncidentState, Suppression } from './model.js';
+import type { Alert, ApiEvent, SecurityEvent, Severity } from '../core/records.js';
+import type { AlertOutcome, AlertOutcomeKind, Incident, IncidentKind, IncidentState, Suppression } from './model.js';
 
 export interface IncidentQuery {
   readonly tenant: string;
@@ -19,6 +19,8 @@ export interface IncidentQuery {
   /** Incidents whose last alert is at or after / before these times (epoch ms). */
   readonly since?: number;
   readonly until?: number;
+  /** breached: `slaDueAt` set and before `at`; not breached: `slaDueAt` absent or at/after `at`. */
+  readonly slaBreached?: { readonly breached: boolean; readonly at: number };
   /** Field to sort by and direction; default newest `lastAlertAt` first. */
   readonly sort?: { field: 'createdAt' | 'updatedAt' | 'lastAlertAt' | 'risk' | 'severity' | 'alertCount' | 'slaDueAt'; desc: boolean };
   readonly limit: number;
@@ -27,8 +29,12 @@ export interface IncidentQuery {
 
 /** Fields an update may change; the store bumps `updatedAt`. */
 export type IncidentPatch = Partial<Pick<Incident,
-  'title' | 'state' | 'severity' | 'risk' | 'assignee' | 'tags' | 'rules' | 'vehicleCount' | 'alertCount' |
-  'lastAlertAt' | 'slaDueAt' | 'closedAt' | 'context'>> & { readonly assignee?: string | null; readonly slaDueAt?: number | null; readonly closedAt?: number | null };
+  'title' | 'state' | 'severity' | 'risk' | 'tags' | 'rules' | 'vehicleCount' | 'alertCount' | 'lastAlertAt' | 'context'>> & {
+  /** `null` clears the field. */
+  readonly assignee?: string | null;
+  readonly slaDueAt?: number | null;
+  readonly closedAt?: number | null;
+};
 
 export interface IncidentStore {
   insertIncidents(incidents: readonly Incident[]): Promise<void>;
@@ -109,4 +115,48 @@ export interface WorkflowStore {
   links(tenant: string, incident: string): Promise<IncidentLink[]>;
   saveTuning(t: RuleTuning): Promise<void>;
   listTuning(tenant?: string): Promise<RuleTuning[]>;
+}
+
+/** What `GET /v1/alerts` filters on; `outcome: 'pending'` is an alert the alert pipeline has not decided yet. */
+export interface AlertQuery {
+  readonly tenant: string;
+  readonly rule?: string;
+  readonly vehicle?: string;
+  readonly severity?: readonly Severity[];
+  /** Alert (event) time, epoch ms: `since` inclusive, `until` exclusive. */
+  readonly since?: number;
+  readonly until?: number;
+  readonly outcome?: AlertOutcomeKind | 'pending';
+  readonly limit: number;
+  readonly offset?: number;
+}
+
+/** A stored alert with what the alert pipeline made of it (absent while undecided). */
+export interface AlertWithOutcome extends Alert {
+  readonly outcome?: { readonly kind: AlertOutcomeKind; readonly ref: string; readonly at: number };
+}
+
+/** The store's records of one vehicle in a time window, for evidence (`from` inclusive, `to` exclusive). */
+export interface VehicleWindowQuery {
+  readonly tenant: string;
+  readonly vehicle: string;
+  readonly from: number;
+  readonly to: number;
+  readonly limit: number;
+}
+
+/**
+ * Reads across the raw-record tables and the alert pipeline's decisions: the alert list of the
+ * API, the vehicle records an evidence capture collects, the fleet size for scoring.
+ */
+export interface AlertQueries {
+  /** Newest alert first (ties by id), with the total count of matches. */
+  listAlerts(q: AlertQuery): Promise<{ items: AlertWithOutcome[]; total: number }>;
+  getAlert(tenant: string, id: string): Promise<AlertWithOutcome | undefined>;
+  /** Security events of a vehicle in the window, oldest first. */
+  securityEventsIn(q: VehicleWindowQuery): Promise<SecurityEvent[]>;
+  /** API / log events of a vehicle in the window, oldest first. */
+  apiEventsIn(q: VehicleWindowQuery): Promise<ApiEvent[]>;
+  /** Vehicles the store knows of the tenant (registered or seen). */
+  fleetSize(tenant: string): Promise<number>;
 }

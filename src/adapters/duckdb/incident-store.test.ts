@@ -1,0 +1,82 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runIncidentStoreContract } from '../../../test/contract/incident-store-contract.js';
+import { ACME, GLOBEX, T0, V, alert, apiEvent, securityEvent, vehicle } from '../../../test/contract/store-fixtures.js';
+import { DuckDBIncidentStore } from './incident-store.js';
+import { DuckDBStore } from './duckdb-store.js';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+async function open(file: string): Promise<{ store: DuckDBStore; incidents: DuckDBIncidentStore; close: () => Promise<void> }> {
+  const store = await DuckDBStore.open({ path: file, threads: 1 });
+  return { store, incidents: new DuckDBIncidentStore(store.connection), close: () => store.close() };
+}
+
+runIncidentStoreContract('duckdb :memory:', () => open(':memory:'));
+runIncidentStoreContract('duckdb file', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'vigil-incidents-'));
+  dirs.push(dir);
+  return open(path.join(dir, 'vigil.duckdb'));
+});
+
+describe('DuckDBIncidentStore alert queries', () => {
+  it('lists stored alerts with their outcome, filtered and paged in SQL, per tenant', async () => {
+    const { store, incidents, close } = await open(':memory:');
+    try {
+      await store.insertAlerts([
+        alert(1, { rule: 'r1', severity: 'high' }),
+        alert(2, { rule: 'r1', severity: 'low', vehicle: V.b }),
+        alert(3, { rule: 'r2', severity: 'critical' }),
+        alert(4, { rule: 'r1', severity: 'high' }),
+        alert(5, { tenant: GLOBEX, rule: 'r1' }),
+      ]);
+      await incidents.recordOutcomes([
+        { tenant: ACME, alert: 'alert-1', rule: 'r1', outcome: 'incident', ref: 'inc-1', at: T0 + 10 },
+        { tenant: ACME, alert: 'alert-4', rule: 'r1', outcome: 'duplicate', ref: 'alert-1', at: T0 + 11 },
+        // The same alert id in another tenant's decisions must not leak in.
+        { tenant: GLOBEX, alert: 'alert-2', rule: 'r1', outcome: 'suppressed', ref: 's', at: T0 },
+      ]);
+      const ids = async (q: object): Promise<[string[], number]> => {
+        const { items, total } = await incidents.listAlerts({ tenant: ACME, limit: 10, ...q });
+        return [items.map((a) => a.id), total];
+      };
+      expect(await ids({})).toEqual([['alert-4', 'alert-3', 'alert-2', 'alert-1'], 4]);
+      expect(await ids({ rule: 'r1', limit: 1, offset: 1 })).toEqual([['alert-2'], 3]);
+      expect(await ids({ severity: ['high'] })).toEqual([['alert-4', 'alert-1'], 2]);
+      expect(await ids({ vehicle: V.b })).toEqual([['alert-2'], 1]);
+      expect(await ids({ since: T0 + 2000, until: T0 + 4000 })).toEqual([['alert-3', 'alert-2'], 2]);
+      expect(await ids({ outcome: 'duplicate' })).toEqual([['alert-4'], 1]);
+      expect(await ids({ outcome: 'pending' })).toEqual([['alert-3', 'alert-2'], 2]);
+      expect(await ids({ tenant: 'initech' })).toEqual([[], 0]);
+
+      expect(await incidents.getAlert(ACME, 'alert-1')).toEqual({ ...alert(1, { rule: 'r1', severity: 'high' }), outcome: { kind: 'incident', ref: 'inc-1', at: T0 + 10 } });
+      expect(await incidents.getAlert(ACME, 'alert-2')).toEqual(alert(2, { rule: 'r1', severity: 'low', vehicle: V.b }));
+      expect(await incidents.getAlert(GLOBEX, 'alert-1')).toBeUndefined();
+    } finally {
+      await close();
+    }
+  });
+
+  it('reads a vehicle window of security and API events, and the fleet size', async () => {
+    const { store, incidents, close } = await open(':memory:');
+    try {
+      await store.insertSecurityEvents([securityEvent(1), securityEvent(2), securityEvent(5), securityEvent(3, { vehicle: V.b }), securityEvent(4, { tenant: GLOBEX })]);
+      await store.insertApiEvents([apiEvent(1, { vehicle: V.a }), apiEvent(2, { vehicle: V.b }), apiEvent(3, { vehicle: V.a })]);
+      await store.upsertVehicles([vehicle(V.a), vehicle(V.b), vehicle(V.max, { tenant: GLOBEX })]);
+      const win = { tenant: ACME, vehicle: V.a, from: T0 + 1000, to: T0 + 5000, limit: 10 };
+      expect((await incidents.securityEventsIn(win)).map((e) => e.id)).toEqual(['ids-1', 'ids-2']);
+      expect((await incidents.securityEventsIn({ ...win, limit: 1 })).map((e) => e.id)).toEqual(['ids-1']);
+      expect((await incidents.securityEventsIn({ ...win, tenant: GLOBEX })).map((e) => [e.id, e.tenant])).toEqual([['ids-4', GLOBEX]]);
+      expect((await incidents.apiEventsIn(win)).map((e) => e.id)).toEqual(['api-1', 'api-3']);
+      expect(await incidents.fleetSize(ACME)).toBe(2);
+      expect(await incidents.fleetSize('initech')).toBe(0);
+    } finally {
+      await close();
+    }
+  });
+});
