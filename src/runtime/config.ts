@@ -7,6 +7,9 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
 import { unitOf } from '../normalize/units.js';
+import { SEVERITIES, type Severity } from '../core/records.js';
+import { DEFAULT_SLA, type SlaPolicy, type SlaTimes } from '../alerts/workflow.js';
+import { duration } from '../detect/rules/schema.js';
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase letters, digits, - and _ (max 63), starting with a letter or digit');
 
@@ -177,6 +180,12 @@ const canMatch = z
   })
   .partial();
 
+/** One severity's SLA: `{ triage: 15m, resolve: 4h }`; triage must not be longer than resolve. */
+const slaTimes = z
+  .strictObject({ triage: duration.refine((ms) => ms > 0, 'must be positive'), resolve: duration.refine((ms) => ms > 0, 'must be positive') })
+  .refine((t) => t.triage <= t.resolve, 'triage must not be longer than resolve')
+  .transform((t): SlaTimes => ({ triageMs: t.triage, resolveMs: t.resolve }));
+
 export const configSchema = z.strictObject({
   /** Tenant used by sources that do not name one. */
   tenant: name.default('demo'),
@@ -312,6 +321,19 @@ export const configSchema = z.strictObject({
           adminTokenEnv: z.string().min(1).default('VIGIL_ADMIN_TOKEN'),
         })
         .prefault({}),
+    })
+    .prefault({}),
+  /** The analyst workflow (src/alerts/workflow.ts). */
+  incidents: z
+    .strictObject({
+      /**
+       * SLA per severity: time to triage (while `new`) and time to resolve, as durations
+       * (`15m`, `4h`, `3d`) or ms. A severity left out keeps its default (DEFAULT_SLA).
+       */
+      sla: z
+        .strictObject(Object.fromEntries(SEVERITIES.map((s) => [s, slaTimes.optional()])) as Record<Severity, z.ZodOptional<typeof slaTimes>>)
+        .prefault({})
+        .transform((given) => Object.fromEntries(SEVERITIES.map((s) => [s, given[s] ?? DEFAULT_SLA[s]])) as SlaPolicy),
     })
     .prefault({}),
   sources: z.array(sourceSchema).default([]),
