@@ -147,6 +147,10 @@ export class DuckDBIncidentStore implements IncidentStore, AlertQueries {
       where.push('last_alert_at < ?');
       params.push(timeParam(q.until, 'until'));
     }
+    if (q.slaBreached !== undefined) {
+      where.push(q.slaBreached.breached ? 'sla_due_at < ?' : '(sla_due_at IS NULL OR sla_due_at >= ?)');
+      params.push(timeParam(q.slaBreached.at, 'slaBreached.at'));
+    }
     const sort = q.sort ?? { field: 'lastAlertAt', desc: true };
     const column = SORT_COLUMNS[sort.field];
     if (column === undefined) throw new StoreError(`cannot sort incidents by ${String(sort.field)}`);
