@@ -1,4 +1,5 @@
 /** Back-end access logs and OCPP charging logs through the lane's front door. */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../core/clock.js';
 import { DEFAULT_POLICY } from '../normalize/policy.js';
@@ -6,6 +7,8 @@ import { defaultCatalog } from '../sim/default-catalog.js';
 import { Lane, type InputItem } from './lane.js';
 
 const T0 = Date.UTC(2026, 10, 25, 8, 0, 0);
+/** A real country database (ip-location-db, CC BY 4.0), a dev dependency used only by tests. */
+const GEOIP_TEST_DATABASE = new URL('../../node_modules/@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb', import.meta.url);
 const catalog = defaultCatalog();
 const lane = (): Lane =>
   new Lane({ catalog: catalog.specs(), catalogIds: catalog.idMap(), policy: DEFAULT_POLICY, secret: 'test-secret-0123456789' }, new ManualClock(T0 + 60_000));
@@ -56,5 +59,27 @@ describe('lane: back-end logs', () => {
     ]);
     expect(second.logs[1]!.time).toBe(T0 + 1); // a plain frame takes the receive time
     expect(second.logs[1]!.detail).toMatchObject({ securityEvent: 'FirmwareUpdated' });
+  });
+});
+
+describe('lane: API callers located by a geo-IP database', () => {
+  const database = readFileSync(GEOIP_TEST_DATABASE);
+  const access = (ip: string, minute: number): InputItem =>
+    log(`{"@timestamp":"2026-11-25T08:${String(minute).padStart(2, '0')}:00Z","remote_addr":"${ip}","remote_user":"acct-5","request":"GET /v1/vehicles/1HGCM82633A004352/status HTTP/1.1","status":"200"}`, 'accesslog-json', { service: 'telematics' });
+  const rules = [{ file: 'api-session-abuse.yaml', text: readFileSync(new URL('../../rules/detections/api-session-abuse.yaml', import.meta.url), 'utf8') }];
+
+  it('adds the country of routable addresses and none for private ones', () => {
+    const l = new Lane({ catalog: catalog.specs(), catalogIds: catalog.idMap(), policy: DEFAULT_POLICY, secret: 'test-secret-0123456789', geoip: database }, new ManualClock(T0 + 3_600_000));
+    const out = l.process([access('193.99.144.80', 0), access('200.160.2.3', 1), access('10.1.2.3', 2), access('2001:12ff::1', 3)]);
+    expect(out.logs.map((e) => e.detail?.['geoCountry'])).toEqual(['DE', 'BR', undefined, 'BR']);
+  });
+
+  it('raises api.token-used-from-two-countries for one account in Germany then Brazil, not for one country', () => {
+    const run = (ips: string[]): string[] => {
+      const l = new Lane({ catalog: catalog.specs(), catalogIds: catalog.idMap(), policy: DEFAULT_POLICY, secret: 'test-secret-0123456789', geoip: database, rules }, new ManualClock(T0 + 3_600_000));
+      return l.process(ips.map((ip, i) => access(ip, i * 10))).alerts.map((a) => a.rule);
+    };
+    expect(run(['193.99.144.80', '193.99.144.80', '200.160.2.3'])).toContain('api.token-used-from-two-countries');
+    expect(run(['193.99.144.80', '193.99.144.85', '193.99.144.80'])).not.toContain('api.token-used-from-two-countries');
   });
 });
