@@ -20,6 +20,7 @@ import type { VigilConfig } from '../runtime/config.js';
 import { Pipeline } from '../runtime/pipeline.js';
 import type { RunningSource } from '../runtime/sources/index.js';
 import { loadBaselineParams } from './baseline-config.js';
+import { loadGeoIp } from './geoip-config.js';
 import { loadCanBindings, loadCanIds } from './can-config.js';
 import { loadDetection } from './detection.js';
 import { startSource } from './sources.js';
@@ -56,6 +57,7 @@ export async function startVigil(config: VigilConfig, opts: StartOptions = {}): 
   const securityExtract = loadSecurityExtract(config.security);
   const canIds = loadCanIds(config.can);
   const baseline = loadBaselineParams();
+  const geoip = loadGeoIp(config.normalize.geoipDatabase);
   const store = await DuckDBStore.open({ path: dbPath, ...(config.store.threads ? { threads: config.store.threads } : {}) });
   try {
     const catalog = new SignalCatalog([...DEFAULT_SIGNALS, ...loadVssFiles(config.catalog.vss)], await store.signalDictionary(), 'vigil-default+vss');
@@ -63,9 +65,10 @@ export async function startVigil(config: VigilConfig, opts: StartOptions = {}): 
     const can = loadCanBindings(config.can, catalog);
     const detection = loadDetection(config.detection, catalog);
     const { secret, origin } = loadSecret(config.normalize.secretEnv, memory ? undefined : config.dataDir);
-    const { secretEnv: _secretEnv, ...policy } = config.normalize;
+    const { secretEnv: _secretEnv, geoipDatabase: _geoip, ...policy } = config.normalize;
     const pipeline = new Pipeline({
       store, catalog, clock, policy, secret, securityExtract, can, canIds, baseline,
+      ...(geoip ? { geoip } : {}),
       rules: detection.source, ruleTickIntervalMs: config.detection.tickIntervalMs,
       ...config.runtime,
       ...(opts.inline ? { inline: true } : {}),
@@ -131,6 +134,7 @@ export function checkConfigReferences(config: VigilConfig): void {
   collect(() => void loadSecurityExtract(config.security));
   collect(() => void loadCanIds(config.can));
   collect(() => void loadBaselineParams());
+  collect(() => void loadGeoIp(config.normalize.geoipDatabase));
   collect(() => void (vss = loadVssFiles(config.catalog.vss)));
   const catalog = new SignalCatalog([...DEFAULT_SIGNALS, ...vss]);
   collect(() => void loadCanBindings(config.can, catalog));

@@ -227,6 +227,12 @@ export const configSchema = z.strictObject({
       late: z.enum(['store', 'reject']).default('store'),
       /** Environment variable holding the pseudonymization secret. */
       secretEnv: z.string().default('VIGIL_PSEUDONYM_SECRET'),
+      /**
+       * A MaxMind DB file (GeoLite2 Country/City, DB-IP Lite, ip-location-db) that locates
+       * API callers: API events get `detail.geoCountry` (and `geoLat`/`geoLon` from a city
+       * database). Absent: API events carry no location (src/normalize/geoip.ts).
+       */
+      geoipDatabase: z.string().min(1).optional(),
     })
     .prefault({}),
   catalog: z

@@ -15,6 +15,7 @@ import { decodeLog, decodeSecurity, decodeSignals } from '../decode/json.js';
 import { OcppCallWindow } from '../decode/logs/ocpp-window.js';
 import { decodePayload, type Encoding, type PayloadContext } from '../decode/payload.js';
 import type { Reject } from '../decode/reject.js';
+import { GeoIp } from '../normalize/geoip.js';
 import { BaselineDetector, DEFAULT_BASELINE, type BaselineParams } from '../detect/baseline.js';
 import { BUILTIN_DETECTORS } from '../detect/builtin.js';
 import { CanIdsVehicles, type CanIdsEntry } from '../detect/can/vehicles.js';
@@ -70,6 +71,8 @@ export interface LaneOptions {
   readonly canIds?: readonly CanIdsEntry[];
   /** Cohort-baseline deviation parameters (default DEFAULT_BASELINE = rules/models/cohort-baseline.yaml). */
   readonly baseline?: BaselineParams;
+  /** A MaxMind DB file's bytes (shared by the lanes) locating API callers (src/normalize/geoip.ts). */
+  readonly geoip?: Uint8Array;
   /** Detection rule files (YAML text: a worker compiles them; see src/detect/rules). */
   readonly rules?: readonly RuleFile[];
   /** Rule ids not to run (config `detection.disabled`). */
@@ -165,6 +168,7 @@ export class Lane {
   private readonly can: readonly { readonly match?: CanMatch; readonly binding: CanBinding }[];
   private readonly canIds: CanIdsVehicles | undefined;
   private readonly baseline: BaselineDetector | undefined;
+  private readonly geoip: GeoIp | undefined;
 
   constructor(
     private readonly opts: LaneOptions,
@@ -174,6 +178,7 @@ export class Lane {
     this.pseudonyms = new Pseudonymizer(opts.secret);
     this.securityExtract = opts.securityExtract ?? DEFAULT_SECURITY_EXTRACT;
     this.normalizer = new SignalNormalizer(catalog, this.pseudonyms, opts.policy);
+    this.geoip = opts.geoip ? new GeoIp(opts.geoip) : undefined;
     this.twins = new TwinRegistry(catalog, { cohortWindowMs: (opts.baseline ?? DEFAULT_BASELINE).windowMs });
     this.engine = opts.detect === false ? undefined : new SignalEngine(catalog, BUILTIN_DETECTORS, opts.policy.latenessMs);
     // Checked by the composition root (`vigil rules check`); a pack with problems throws here.
@@ -272,7 +277,7 @@ export class Lane {
           continue;
         }
         stats.logEvents++;
-        logs.push(ev.value);
+        logs.push(this.geoip ? this.geoip.enrich(ev.value) : ev.value);
       }
     }
 

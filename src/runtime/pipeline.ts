@@ -61,6 +61,8 @@ export interface PipelineOptions {
   readonly canIds?: readonly CanIdsEntry[];
   /** Cohort-baseline deviation parameters (rules/models/cohort-baseline.yaml). */
   readonly baseline?: BaselineParams;
+  /** A MaxMind DB file's bytes locating API callers; pass a SharedArrayBuffer view so the lanes share one copy. */
+  readonly geoip?: Uint8Array;
   readonly workers: number;
   readonly partitions: number;
   readonly maxInFlightPerWorker: number;
@@ -205,6 +207,7 @@ export class Pipeline {
       ...(this.opts.can?.length ? { can: this.opts.can } : {}),
       ...(this.opts.canIds?.length ? { canIds: this.opts.canIds } : {}),
       ...(this.opts.baseline ? { baseline: this.opts.baseline } : {}),
+      ...(this.opts.geoip ? { geoip: this.opts.geoip } : {}),
       ...(this.runsRules ? { rules: this.opts.rules!.files, disabledRules: this.opts.rules!.disabled ?? [] } : {}),
     };
     const n = Math.max(1, this.opts.workers);
