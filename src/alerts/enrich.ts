@@ -1,0 +1,87 @@
+/**
+ * Enrichment: what the alert pipeline needs to know beyond the alerts, gathered once per batch
+ * before the (synchronous, pure) pipeline runs: the vehicles' identity (make, model, year, trim,
+ * region, ECU software) from the store and the live twin, whether they were moving, each
+ * tenant's fleet size (for the spread factor of the score), and intel matches from a hook that
+ * the threat-intel work (issue 6) plugs in.
+ */
+import type { Alert, VehicleRecord } from '../core/records.js';
+import type { TwinView } from '../twin/twins.js';
+import type { VehicleFacts } from './suppress.js';
+
+/** A threat-intel item an alert matches (a CVE, an advisory, a campaign report). */
+export interface IntelMatch {
+  readonly id: string;
+  readonly title?: string;
+  readonly source?: string;
+}
+
+export interface EnrichmentSources {
+  /** The stored vehicle record. */
+  storedVehicle(tenant: string, vehicle: string): Promise<VehicleRecord | undefined>;
+  /** The live twin (Pipeline.vehicleTwin). */
+  liveTwin?(tenant: string, vehicle: string): Promise<TwinView | undefined>;
+  fleetSize(tenant: string): Promise<number>;
+  /** Intel matches of an alert (issue 6); absent: none. */
+  intel?(alert: Alert): Promise<readonly IntelMatch[]>;
+}
+
+export interface Enrichment {
+  /** By `tenant/vehicle`. */
+  readonly vehicles: ReadonlyMap<string, VehicleFacts>;
+  readonly fleet: ReadonlyMap<string, number>;
+  /** By alert id; only alerts with matches. */
+  readonly intel: ReadonlyMap<string, readonly IntelMatch[]>;
+}
+
+export const NO_ENRICHMENT: Enrichment = { vehicles: new Map(), fleet: new Map(), intel: new Map() };
+
+/** The VSS path whose last value says whether a vehicle moves. */
+export const SPEED_PATH = 'Vehicle.Speed';
+
+export function vehicleKey(tenant: string, vehicle: string): string {
+  return `${tenant}/${vehicle}`;
+}
+
+/** What the store and the live twin say of a vehicle; the live twin wins where both know. */
+export function vehicleFacts(stored: VehicleRecord | undefined, live: TwinView | undefined): VehicleFacts | undefined {
+  if (!stored && !live) return undefined;
+  const id = { ...stored, ...defined(live?.identity ?? {}) };
+  const software = { ...stored?.software, ...live?.identity.software };
+  const speed = live?.signals.find((s) => s.path === SPEED_PATH)?.value;
+  return defined({
+    make: id.make,
+    model: id.model,
+    year: id.year,
+    trim: id.trim,
+    region: id.region,
+    software: Object.keys(software).length ? software : undefined,
+    moving: typeof speed === 'number' ? speed > 0 : undefined,
+  });
+}
+
+/** Gather the enrichment of a batch: each distinct vehicle and tenant once. */
+export async function gatherEnrichment(alerts: readonly Alert[], sources: EnrichmentSources): Promise<Enrichment> {
+  const vehicles = new Map<string, VehicleFacts>();
+  const fleet = new Map<string, number>();
+  const intel = new Map<string, readonly IntelMatch[]>();
+  const pairs = new Map<string, [string, string]>();
+  for (const a of alerts) if (a.vehicle !== undefined) pairs.set(vehicleKey(a.tenant, a.vehicle), [a.tenant, a.vehicle]);
+  await Promise.all([...pairs].map(async ([key, [tenant, vehicle]]) => {
+    const [stored, live] = await Promise.all([sources.storedVehicle(tenant, vehicle), sources.liveTwin?.(tenant, vehicle)]);
+    const facts = vehicleFacts(stored, live);
+    if (facts) vehicles.set(key, facts);
+  }));
+  for (const tenant of new Set(alerts.map((a) => a.tenant))) fleet.set(tenant, await sources.fleetSize(tenant));
+  if (sources.intel) {
+    for (const a of alerts) {
+      const m = await sources.intel(a);
+      if (m.length) intel.set(a.id, m);
+    }
+  }
+  return { vehicles, fleet, intel };
+}
+
+function defined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
