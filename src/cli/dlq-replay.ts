@@ -6,6 +6,7 @@ import { replayDeadLetters, type ReplayResult } from '../api/dlq.js';
 import { startVigil } from '../api/vigil.js';
 import { parseConfig } from '../runtime/config.js';
 import { readConfigFile } from './serve.js';
+import { authHeaders } from './api-token.js';
 
 export interface ReplayFlags {
   readonly url: string;
@@ -31,7 +32,7 @@ export async function dlqReplay(flags: ReplayFlags): Promise<void> {
   try {
     res = await fetch(`${flags.url}/v1/dead-letters/replay`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...authHeaders(flags.dataDir) },
       body: JSON.stringify(filter),
       signal: AbortSignal.timeout(600_000),
     });

@@ -3,12 +3,13 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBStore } from '../adapters/duckdb/duckdb-store.js';
 import type { DeadLetter } from '../core/records.js';
+import { authHeaders } from './api-token.js';
 
 /** The parsed JSON at `url`; undefined when no server answers (refused, unreachable, timed out). */
-async function getJson(url: string): Promise<unknown | undefined> {
+async function getJson(url: string, dataDir?: string): Promise<unknown | undefined> {
   let res: Response;
   try {
-    res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+    res = await fetch(url, { headers: authHeaders(dataDir), signal: AbortSignal.timeout(5000) });
   } catch (e) {
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
     unreachable = cause?.code ?? cause?.message ?? (e as Error).message;
@@ -60,7 +61,7 @@ type ApiDeadLetter = Omit<DeadLetter, 'raw'> & { raw: string };
 export async function dlqList(opts: { url: string; dataDir: string; limit: number; code?: string; source?: string; json?: boolean }): Promise<void> {
   const q = new URLSearchParams({ limit: String(opts.limit), ...(opts.code ? { code: opts.code } : {}), ...(opts.source ? { source: opts.source } : {}) });
   let items: ApiDeadLetter[];
-  const fromApi = (await getJson(`${opts.url}/v1/dead-letters?${q}`)) as { items: ApiDeadLetter[] } | undefined;
+  const fromApi = (await getJson(`${opts.url}/v1/dead-letters?${q}`, opts.dataDir)) as { items: ApiDeadLetter[] } | undefined;
   if (fromApi) items = fromApi.items;
   else {
     const file = join(opts.dataDir, 'vigil.duckdb');

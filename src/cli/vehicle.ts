@@ -3,6 +3,7 @@
  * digital twin and its timeline, read from a running server's API (/v1/vehicles/{id}).
  */
 import { Command } from 'commander';
+import { authHeaders } from './api-token.js';
 
 interface TwinSignal {
   path: string;
@@ -46,7 +47,7 @@ async function fetchJson<T>(opts: Options, path: string, query: Record<string, s
   const url = `${opts.url}${path}${q.size ? `?${q}` : ''}`;
   let res: Response;
   try {
-    res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+    res = await fetch(url, { headers: authHeaders(), signal: AbortSignal.timeout(10_000) });
   } catch (e) {
     const cause = (e as { cause?: { code?: string } }).cause;
     process.stderr.write(`vigil: no server answers at ${opts.url} (${cause?.code ?? (e as Error).message}); the live twin is read from a running server\n`);

@@ -10,7 +10,11 @@ const MAX_ATTEMPTS = 60;
 
 export class HttpPublisher implements Publisher {
   sent = 0;
-  constructor(private readonly base: string) {}
+  /** `token`: the API token sent as a bearer token (default: the VIGIL_TOKEN environment variable). */
+  constructor(
+    private readonly base: string,
+    private readonly token: string | undefined = process.env.VIGIL_TOKEN,
+  ) {}
 
   async publish(items: readonly SimItem[]): Promise<void> {
     const groups = new Map<string, SimItem[]>();
@@ -38,7 +42,7 @@ export class HttpPublisher implements Publisher {
     url.searchParams.set('tenant', tenant);
     let rest = records;
     for (let attempt = 1; ; attempt++) {
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: rest.join('\n') });
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-ndjson', ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) }, body: rest.join('\n') });
       if (res.status === 429 || res.status === 503) {
         const answer = (await res.json().catch(() => ({}))) as { retryFrom?: unknown };
         if (typeof answer.retryFrom === 'number' && answer.retryFrom > 0) rest = rest.slice(answer.retryFrom);
