@@ -159,4 +159,8 @@ export interface AlertQueries {
   apiEventsIn(q: VehicleWindowQuery): Promise<ApiEvent[]>;
   /** Vehicles the store knows of the tenant (registered or seen). */
   fleetSize(tenant: string): Promise<number>;
+  /** Which of `ids` already have an outcome (a replayed alert is not decided twice). */
+  decidedAlerts(tenant: string, ids: readonly string[]): Promise<Set<string>>;
+  /** Incidents of every tenant closed (resolved, false positive) and updated at or after `since`. */
+  closedSince(since: number): Promise<{ tenant: string; id: string }[]>;
 }

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runIncidentStoreContract } from '../../../test/contract/incident-store-contract.js';
+import { incident, runIncidentStoreContract } from '../../../test/contract/incident-store-contract.js';
 import { ACME, GLOBEX, T0, V, alert, apiEvent, securityEvent, vehicle } from '../../../test/contract/store-fixtures.js';
 import { DuckDBIncidentStore } from './incident-store.js';
 import { DuckDBStore } from './duckdb-store.js';
@@ -75,6 +75,30 @@ describe('DuckDBIncidentStore alert queries', () => {
       expect((await incidents.apiEventsIn(win)).map((e) => e.id)).toEqual(['api-1', 'api-3']);
       expect(await incidents.fleetSize(ACME)).toBe(2);
       expect(await incidents.fleetSize('initech')).toBe(0);
+    } finally {
+      await close();
+    }
+  });
+});
+
+describe('DuckDBIncidentStore pipeline bookkeeping', () => {
+  it('says which alerts are decided and which incidents were closed since a time', async () => {
+    const { incidents, close } = await open(':memory:');
+    try {
+      const ids = Array.from({ length: 1200 }, (_, i) => `a${i}`);
+      await incidents.recordOutcomes(ids.filter((_, i) => i % 3 === 0).map((alert) => ({ tenant: ACME, alert, rule: 'r', outcome: 'incident' as const, ref: 'i', at: T0 })));
+      const decided = await incidents.decidedAlerts(ACME, ids);
+      expect(decided.size).toBe(400);
+      expect(decided.has('a999')).toBe(true);
+      expect(decided.has('a1000')).toBe(false);
+      expect((await incidents.decidedAlerts(GLOBEX, ids)).size).toBe(0);
+
+      await incidents.insertIncidents([incident(1), incident(2), incident(3, { tenant: GLOBEX })]);
+      await incidents.updateIncident(ACME, 'inc-1', { state: 'resolved' }, T0 + 10_000);
+      await incidents.updateIncident(GLOBEX, 'inc-3', { state: 'false_positive' }, T0 + 20_000);
+      await incidents.updateIncident(ACME, 'inc-2', { state: 'triaged' }, T0 + 20_000);
+      expect(await incidents.closedSince(T0 + 10_000)).toEqual(expect.arrayContaining([{ tenant: ACME, id: 'inc-1' }, { tenant: GLOBEX, id: 'inc-3' }]));
+      expect(await incidents.closedSince(T0 + 15_000)).toEqual([{ tenant: GLOBEX, id: 'inc-3' }]);
     } finally {
       await close();
     }

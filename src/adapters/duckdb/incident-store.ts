@@ -67,7 +67,10 @@ const SORT_COLUMNS: Record<NonNullable<IncidentQuery['sort']>['field'], string> 
   slaDueAt: 'sla_due_at',
 };
 
-/** States in which an incident still takes alerts. */
+/** Ids bound per `IN (...)` list. */
+const IDS_PER_QUERY = 500;
+
+/** States in which an incident no longer takes alerts. */
 const CLOSED_STATES = `('resolved', 'false_positive')`;
 
 export class DuckDBIncidentStore implements IncidentStore, AlertQueries {
@@ -396,6 +399,28 @@ export class DuckDBIncidentStore implements IncidentStore, AlertQueries {
       const [row] = await this.db.all<{ n: bigint }>('SELECT count(*) AS n FROM vehicles WHERE tenant = (SELECT id FROM tenants WHERE name = ?)', [tenant]);
       return Number(row?.n ?? 0);
     });
+  }
+
+  decidedAlerts(tenant: string, ids: readonly string[]): Promise<Set<string>> {
+    return this.db.exclusive(async () => {
+      const out = new Set<string>();
+      for (let i = 0; i < ids.length; i += IDS_PER_QUERY) {
+        const part = ids.slice(i, i + IDS_PER_QUERY);
+        const rows = await this.db.all<{ alert: string }>(
+          `SELECT alert FROM alert_outcomes WHERE tenant = ? AND alert IN (${part.map(() => '?').join(', ')})`,
+          [tenant, ...part],
+        );
+        for (const r of rows) out.add(r.alert);
+      }
+      return out;
+    });
+  }
+
+  closedSince(since: number): Promise<{ tenant: string; id: string }[]> {
+    const t = timeParam(since, 'since');
+    return this.db.exclusive(() =>
+      this.db.all<{ tenant: string; id: string }>(`SELECT tenant, id FROM incidents WHERE state IN ${CLOSED_STATES} AND updated_at >= ?`, [t]),
+    );
   }
 
   private windowOf<R, Row>(table: { table: string; select: string; read(row: Row, tenant: string): R }, q: VehicleWindowQuery): Promise<R[]> {
