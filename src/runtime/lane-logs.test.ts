@@ -83,3 +83,25 @@ describe('lane: API callers located by a geo-IP database', () => {
     expect(run(['193.99.144.80', '193.99.144.85', '193.99.144.80'])).not.toContain('api.token-used-from-two-countries');
   });
 });
+
+describe('lane: OCPP meter readings reach the charging rules', () => {
+  it('a register running backwards and a session ending below its start raise the meter-fraud rules', () => {
+    const rules = [{ file: 'charging-meter.yaml', text: readFileSync(new URL('../../rules/detections/charging-meter.yaml', import.meta.url), 'utf8') }];
+    const l = new Lane({ catalog: catalog.specs(), catalogIds: catalog.idMap(), policy: DEFAULT_POLICY, secret: 'test-secret-0123456789', rules }, new ManualClock(T0 + 3_600_000));
+    const frame = (f: unknown[], direction: 'in' | 'out', at: number) => log(JSON.stringify({ ts: T0 + at, chargePoint: 'CP-0042', direction, ip: '198.51.100.7', frame: f }), 'ocpp');
+    const meter = (id: string, wh: number, at: number) =>
+      frame([2, id, 'MeterValues', { connectorId: 1, transactionId: 7, meterValue: [{ timestamp: new Date(T0 + at).toISOString(), sampledValue: [{ value: String(wh), unit: 'Wh' }] }] }], 'in', at);
+    const out = l.process([
+      frame([2, 's-1', 'StartTransaction', { connectorId: 1, idTag: '04A2B3C4D5E6F7', meterStart: 120_000, timestamp: new Date(T0).toISOString() }], 'in', 0),
+      frame([3, 's-1', { transactionId: 7, idTagInfo: { status: 'Accepted' } }], 'out', 100),
+      meter('m-1', 125_500, 60_000),
+      meter('m-2', 126_900, 120_000),
+    ]);
+    expect(out.alerts).toEqual([]);
+    const fraud = l.process([
+      meter('m-3', 119_000, 180_000),
+      frame([2, 's-2', 'StopTransaction', { transactionId: 7, meterStop: 118_000, timestamp: new Date(T0 + 240_000).toISOString() }], 'in', 240_000),
+    ]);
+    expect(fraud.alerts.map((a) => a.rule).sort()).toEqual(['charging.meter-register-backwards', 'charging.session-energy-implausible']);
+  });
+});

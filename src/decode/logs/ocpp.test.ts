@@ -139,3 +139,39 @@ describe('OCPP refusals', () => {
     expect(r.ok && r.value).toMatchObject({ ts: T0, endpoint: 'ocpp/unknown/Heartbeat', actor: 'CP-1' });
   });
 });
+
+describe('OCPP meter readings', () => {
+  const detailOf = (r: ReturnType<ReturnType<typeof csms>>): Record<string, unknown> => (r.ok ? (r.value.detail ?? {}) : {}) as Record<string, unknown>;
+
+  it('1.6: register per connector, its change, and the energy of a session from meterStart to meterStop', () => {
+    const log = csms();
+    const start = log(env([2, 's-1', 'StartTransaction', { connectorId: 1, idTag: '04A2B3C4D5E6F7', meterStart: 120_000, timestamp: iso(T0) }]));
+    expect(detailOf(start)).toMatchObject({ meterStartWh: 120_000, connectorId: 1 });
+    expect(detailOf(start)).not.toHaveProperty('registerDeltaWh'); // the connector's first reading
+    log(env([3, 's-1', { transactionId: 7, idTagInfo: { status: 'Accepted' } }], { direction: 'out' }));
+    const sample = (id: string, wh: string, unit: string, kw: string) =>
+      log(env([2, id, 'MeterValues', { connectorId: 1, transactionId: 7, meterValue: [{ timestamp: iso(T0 + 60_000), sampledValue: [
+        { value: wh, unit, measurand: 'Energy.Active.Import.Register' }, { value: kw, unit: 'kW', measurand: 'Power.Active.Import' },
+        { value: '230.1', measurand: 'Voltage', phase: 'L1', unit: 'V' },
+      ] }] }]));
+    expect(detailOf(sample('m-1', '125.5', 'kWh', '11'))).toMatchObject({ energyRegisterWh: 125_500, powerW: 11_000, registerDeltaWh: 5_500, transactionId: '7' });
+    // The register runs backwards: a meter reset or tampered with.
+    expect(detailOf(sample('m-2', '124000', 'Wh', '11'))).toMatchObject({ energyRegisterWh: 124_000, registerDeltaWh: -1_500 });
+    const stop = log(env([2, 's-2', 'StopTransaction', { transactionId: 7, meterStop: 131_000, timestamp: iso(T0 + 3_600_000), reason: 'Local' }]));
+    expect(detailOf(stop)).toMatchObject({ meterStopWh: 131_000, sessionEnergyWh: 11_000 });
+    // A stop whose start was never seen has no session energy.
+    expect(detailOf(log(env([2, 's-3', 'StopTransaction', { transactionId: 99, meterStop: 5, timestamp: iso(T0) }])))).not.toHaveProperty('sessionEnergyWh');
+  });
+
+  it('2.0.1: TransactionEvent Started/Ended registers with unit multipliers give the session energy', () => {
+    const log = csms();
+    const ev = (id: string, eventType: string, kwh: number, seqNo: number) =>
+      log(env([2, id, 'TransactionEvent', {
+        eventType, timestamp: iso(T0), triggerReason: eventType === 'Started' ? 'CablePluggedIn' : 'EVDeparted', seqNo,
+        transactionInfo: { transactionId: 'tx-42' }, evse: { id: 2, connectorId: 1 },
+        meterValue: [{ timestamp: iso(T0), sampledValue: [{ value: kwh, measurand: 'Energy.Active.Import.Register', unitOfMeasure: { unit: 'kWh', multiplier: 0 } }] }],
+      }], { version: '2.0.1' }));
+    expect(detailOf(ev('t-1', 'Started', 40.25, 0))).toMatchObject({ energyRegisterWh: 40_250, connectorId: 2, transactionId: 'tx-42' });
+    expect(detailOf(ev('t-2', 'Ended', 38.25, 1))).toMatchObject({ energyRegisterWh: 38_250, registerDeltaWh: -2_000, sessionEnergyWh: -2_000 });
+  });
+});

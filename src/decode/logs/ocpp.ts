@@ -126,8 +126,10 @@ export function decodeOcpp(payload: string | Uint8Array, ctx: OcppContext = {}, 
     }
     if (version && chargePoint !== undefined && version !== remembered) calls?.setVersion(chargePoint, version);
     const idTag = idTagOf(body);
-    calls?.remember(`${scope}${direction ?? '?'}\u0000${uniqueId}`, { action, version, ...(idTag ? { idTag } : {}), ts });
-    Object.assign(detail, { messageType: 'CALL', action }, callDetail(action, body));
+    const facts = callDetail(action, body);
+    calls?.remember(`${scope}${direction ?? '?'}\u0000${uniqueId}`, { action, version, ...(idTag ? { idTag } : {}), ts, ...(typeof facts.meterStartWh === 'number' ? { meterStartWh: facts.meterStartWh } : {}) });
+    if (calls) Object.assign(facts, meterState(calls, scope, action, facts));
+    Object.assign(detail, { messageType: 'CALL', action }, facts);
     out.endpoint = `ocpp/${version ?? 'unknown'}/${action}`;
     out.method = 'CALL';
     const actor = idTag ?? chargePoint;
@@ -153,6 +155,10 @@ export function decodeOcpp(payload: string | Uint8Array, ctx: OcppContext = {}, 
         if (problem) return fail('ocpp.schema', `OCPP ${version} ${call.action} result: ${problem}`);
       }
       out.status = resultStatus(body);
+      // OCPP 1.6: the transaction id of a session arrives in StartTransaction's result.
+      if (call?.action === 'StartTransaction' && typeof body.transactionId === 'number' && call.meterStartWh !== undefined) {
+        calls?.sessionStarted(`${scope}tx\u0000${body.transactionId}`, call.meterStartWh);
+      }
       const auth = (body.idTagInfo ?? body.idTokenInfo) as Obj | undefined;
       if (isObj(auth) && typeof auth.status === 'string') detail.authorization = auth.status;
       else if (typeof body.status === 'string') detail.result = body.status;
@@ -217,9 +223,17 @@ function callDetail(action: string, b: Obj): Obj {
     case 'StopTransaction':
       if (typeof b.reason === 'string') d.stopReason = b.reason;
       if (typeof b.transactionId === 'number') d.transactionId = String(b.transactionId);
+      if (typeof b.meterStop === 'number') d.meterStopWh = b.meterStop;
       break;
     case 'StartTransaction':
       if (typeof b.connectorId === 'number') d.connectorId = b.connectorId;
+      if (typeof b.meterStart === 'number') d.meterStartWh = b.meterStart;
+      break;
+    case 'MeterValues':
+      if (typeof b.connectorId === 'number') d.connectorId = b.connectorId;
+      if (typeof b.evseId === 'number') d.connectorId = b.evseId;
+      if (typeof b.transactionId === 'number') d.transactionId = String(b.transactionId);
+      Object.assign(d, meterReadings(b.meterValue));
       break;
     case 'TransactionEvent': {
       d.eventType = b.eventType;
@@ -227,6 +241,8 @@ function callDetail(action: string, b: Obj): Obj {
       const info = b.transactionInfo;
       if (isObj(info) && typeof info.transactionId === 'string') d.transactionId = info.transactionId;
       if (isObj(info) && typeof info.stoppedReason === 'string') d.stopReason = info.stoppedReason;
+      if (isObj(b.evse) && typeof b.evse.id === 'number') d.connectorId = b.evse.id;
+      Object.assign(d, meterReadings(b.meterValue));
       break;
     }
     case 'DataTransfer':
@@ -235,6 +251,67 @@ function callDetail(action: string, b: Obj): Obj {
       break;
   }
   return d;
+}
+
+/**
+ * What the meter's history says of a request's readings: `registerDeltaWh` (change of the
+ * connector's energy register since its last reading; negative = running backwards) and
+ * `sessionEnergyWh` (register at the end of a transaction minus at its start).
+ */
+function meterState(calls: OcppCallWindow, scope: string, action: string, f: Obj): Obj {
+  const out: Obj = {};
+  const tx = typeof f.transactionId === 'string' ? `${scope}tx\u0000${f.transactionId}` : undefined;
+  const register = typeof f.energyRegisterWh === 'number' ? f.energyRegisterWh : typeof f.meterStartWh === 'number' ? f.meterStartWh : undefined;
+  if (register !== undefined && typeof f.connectorId === 'number') {
+    const delta = calls.registerReading(`${scope}c\u0000${f.connectorId}`, register);
+    if (delta !== undefined) out.registerDeltaWh = delta;
+  }
+  if (action === 'StopTransaction' && tx && typeof f.meterStopWh === 'number') {
+    const energy = calls.sessionEnded(tx, f.meterStopWh);
+    if (energy !== undefined) out.sessionEnergyWh = energy;
+  } else if (action === 'TransactionEvent' && tx && typeof f.energyRegisterWh === 'number') {
+    if (f.eventType === 'Started') calls.sessionStarted(tx, f.energyRegisterWh);
+    else if (f.eventType === 'Ended') {
+      const energy = calls.sessionEnded(tx, f.energyRegisterWh);
+      if (energy !== undefined) out.sessionEnergyWh = energy;
+    }
+  }
+  return out;
+}
+
+/** Energy units to Wh, power units to W (OCPP 1.6 `unit`; 2.0.1 `unitOfMeasure.unit` with a power-of-ten `multiplier`). */
+const ENERGY_WH: Readonly<Record<string, number>> = { wh: 1, kwh: 1000 };
+const POWER_W: Readonly<Record<string, number>> = { w: 1, kw: 1000 };
+
+/**
+ * The latest energy register (`Energy.Active.Import.Register`, OCPP's default measurand) and
+ * active import power of a `meterValue` list, in Wh and W: `{ energyRegisterWh, powerW }`,
+ * each only when present and readable.
+ */
+export function meterReadings(meterValue: unknown): { energyRegisterWh?: number; powerW?: number } {
+  if (!Array.isArray(meterValue)) return {};
+  let latest = Number.NEGATIVE_INFINITY;
+  const out: { energyRegisterWh?: number; powerW?: number } = {};
+  for (const mv of meterValue) {
+    if (!isObj(mv) || !Array.isArray(mv.sampledValue)) continue;
+    const at = typeof mv.timestamp === 'string' ? Date.parse(mv.timestamp) : Number.NaN;
+    if (at < latest) continue;
+    if (at === at) latest = at;
+    for (const sv of mv.sampledValue) {
+      if (!isObj(sv)) continue;
+      const measurand = typeof sv.measurand === 'string' ? sv.measurand : 'Energy.Active.Import.Register';
+      const phase = sv.phase;
+      if (phase !== undefined) continue; // per-phase values: the totals are what a bill is made of
+      const raw = typeof sv.value === 'number' ? sv.value : typeof sv.value === 'string' && sv.value.trim() !== '' ? Number(sv.value) : Number.NaN;
+      if (!Number.isFinite(raw)) continue;
+      const uom = isObj(sv.unitOfMeasure) ? sv.unitOfMeasure : undefined;
+      const unit = String(uom?.unit ?? sv.unit ?? (measurand.startsWith('Energy') ? 'Wh' : 'W')).toLowerCase();
+      const scale = typeof uom?.multiplier === 'number' ? 10 ** uom.multiplier : 1;
+      if (measurand === 'Energy.Active.Import.Register' && ENERGY_WH[unit] !== undefined) out.energyRegisterWh = raw * scale * ENERGY_WH[unit]!;
+      else if (measurand === 'Power.Active.Import' && POWER_W[unit] !== undefined) out.powerW = raw * scale * POWER_W[unit]!;
+    }
+  }
+  return out;
 }
 
 /** A station's identity from its BootNotification, as a user agent: `Vendor/Model firmware`. */
