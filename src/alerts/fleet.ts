@@ -340,3 +340,20 @@ function logFactorial(n: number): number {
   return (x - 0.5) * Math.log(x) - x + 0.5 * Math.log(2 * Math.PI) +
     inv * (1 / 12 - inv2 * (1 / 360 - inv2 * (1 / 1260 - inv2 / 1680)));
 }
+
+/**
+ * What the fleet views answer. Implemented over SQL by the store adapters; each method is scoped
+ * to `q.tenant`.
+ */
+export interface FleetViews {
+  /** Alerts or incidents per group of `q.by` in the range, largest first. */
+  counts(q: CountsQuery): Promise<CountsResult>;
+  /** Vehicles with the most alerts, incidents, or the highest severity in the range. */
+  topVehicles(q: TopQuery): Promise<TopResult<TopVehicle>>;
+  /** Rules with the most alerts, incidents, or the highest severity in the range. */
+  topRules(q: TopQuery): Promise<TopResult<TopRule>>;
+  /** Counts in the range against the previous period of the same length, overall and per group. */
+  trend(q: TrendQuery): Promise<TrendResult>;
+  /** The attribute values over-represented among a set of vehicles (scoreCommonality over the counts). */
+  commonality(q: CommonalityQuery): Promise<CommonalityResult>;
+}
