@@ -20,6 +20,7 @@ import { Pacer, realSleep, type Sleep } from '../adapters/files/pace.js';
 import { startVigil, type Vigil } from '../api/vigil.js';
 import { isValidVin } from '../normalize/vin.js';
 import { parseConfig, type VigilConfig } from '../runtime/config.js';
+import { recordImportCommands, type StoreFlags } from './import-records.js';
 import { readConfigFile } from './serve.js';
 
 /** What the commands touch outside themselves; tests pass a manual clock and capture the output. */
@@ -49,10 +50,15 @@ interface Flags {
   readonly speed?: number;
 }
 
-export const importCommand = (env: ImportEnv = defaultEnv()): Command =>
-  withTraceOptions(new Command('import'))
-    .description('import trace files (candump, CAN CSV, JSONL; .gz/.zip) as fast as the pipeline takes them')
+export const importCommand = (env: ImportEnv = defaultEnv()): Command => {
+  const cmd = withTraceOptions(new Command('import'))
+    .description('import trace files (candump, CAN CSV, JSONL; .gz/.zip) as fast as the pipeline takes them; `import vehicles|alerts FILE` for onboarding files')
+    // Options after `vehicles`/`alerts` belong to the subcommand (a trace file named so: ./vehicles).
+    .enablePositionalOptions()
     .action((files: string[], flags: Flags) => run(files, flags, env, 'import'));
+  for (const sub of recordImportCommands(env, configOf)) cmd.addCommand(sub);
+  return cmd;
+};
 
 export const replayCommand = (env: ImportEnv = defaultEnv()): Command =>
   withTraceOptions(new Command('replay'))
@@ -95,7 +101,7 @@ function startTime(v: string): number {
 }
 
 /** The config file (or defaults) with the command's overrides: no HTTP, no sources. */
-function configOf(flags: Flags): VigilConfig {
+function configOf(flags: StoreFlags): VigilConfig {
   const base = flags.config ? readConfigFile(flags.config) : parseConfig({});
   const tenant = flags.tenant === undefined ? base.tenant : parseConfig({ tenant: flags.tenant }).tenant;
   return {

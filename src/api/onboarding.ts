@@ -1,0 +1,100 @@
+/**
+ * Onboarding: vehicle registrations and historical alerts from files, applied to a running
+ * pipeline and its store. Shared by `vigil import vehicles|alerts` and
+ * `POST /v1/vehicles/import` / `POST /v1/alerts/import` (the routes get these as functions,
+ * as they get dead-letter replay).
+ *
+ * Vehicles go through `Pipeline.registerVehicles`: the VIN is pseudonymized with the tenant's
+ * key exactly as the lanes do, the identity is upserted into the store (no `firstSeen`: a
+ * registered vehicle may have sent nothing yet), and the live twin in the owning worker gets
+ * make, model, year and ECU software. Alerts are inserted idempotently by id. Every refused
+ * row is dead-lettered (`import.vehicle_invalid`, `import.alert_invalid`, kind `unknown`, the
+ * raw line) with an id derived from its content, so importing the same file twice keeps one.
+ */
+import { createHash } from 'node:crypto';
+import type { Alert, DeadLetter } from '../core/records.js';
+import type { Store } from '../core/store.js';
+import {
+  parseAlerts, parseVehicles, VEHICLE_INVALID,
+  type OnboardingFormat, type Parsed, type RowReject, type VehicleRegistration,
+} from '../normalize/onboarding.js';
+import type { Pseudonymizer } from '../normalize/pseudonym.js';
+
+/** Rejected rows listed in a report at most (all of them are dead-lettered and counted). */
+export const MAX_ERRORS_LISTED = 1000;
+
+export interface OnboardingDeps {
+  readonly store: Store;
+  readonly pipeline: { registerVehicles(tenant: string, vehicles: Iterable<VehicleRegistration>): Promise<{ registered: number; invalid: string[] }> };
+  /** The pipeline's pseudonymizer (same secret), for alerts that name a VIN. */
+  readonly pseudonyms: Pseudonymizer;
+  /** `normalize.vinCheckDigit` of the config. */
+  readonly checkDigit: boolean;
+  readonly now: () => number;
+}
+
+export interface ImportRequest {
+  readonly tenant: string;
+  readonly text: string;
+  /** Dead-letter source, e.g. `import:vehicles.csv` or `http:import`. */
+  readonly source: string;
+}
+
+export interface ImportReport {
+  readonly imported: number;
+  readonly rejected: number;
+  /** Alerts already stored under the same id (imports are idempotent); 0 for vehicles. */
+  readonly duplicates: number;
+  /** The first MAX_ERRORS_LISTED rejected rows, by line. */
+  readonly errors: readonly { readonly line: number; readonly reason: string }[];
+  /** The alerts of the file, one per id (for triage); empty for vehicles. */
+  readonly alerts: readonly Alert[];
+}
+
+/** Register the vehicles of a CSV or JSONL file. Throws ConfigError when the CSV header is unusable. */
+export async function importVehicles(deps: OnboardingDeps, req: ImportRequest & { format: OnboardingFormat }): Promise<ImportReport> {
+  const parsed = parseVehicles(req.text, req.format, { checkDigit: deps.checkDigit });
+  const { registered, invalid } = await deps.pipeline.registerVehicles(req.tenant, parsed.records.map((r) => r.value));
+  // The pipeline checks VINs with the same rule; anything it still refuses becomes a reject too.
+  const refused = new Set(invalid);
+  const late: RowReject[] = parsed.records
+    .filter((r) => refused.has(r.value.vin))
+    .map((r) => ({ line: r.line, code: VEHICLE_INVALID, reason: `vin ${JSON.stringify(r.value.vin)} was refused by the pipeline`, raw: JSON.stringify(r.value) }));
+  return finish(deps, req, { ...parsed, rejects: [...parsed.rejects, ...late] }, registered, 0, []);
+}
+
+/** Store the historical alerts of a JSONL file, idempotently by id. */
+export async function importAlerts(deps: OnboardingDeps, req: ImportRequest): Promise<ImportReport> {
+  const parsed = parseAlerts(req.text, { checkDigit: deps.checkDigit });
+  const alerts: Alert[] = parsed.records.map(({ value: a }) => {
+    const vehicle = a.vin !== undefined ? deps.pseudonyms.key(req.tenant, a.vin) : a.vehicle;
+    return {
+      id: a.id, tenant: req.tenant, ...(vehicle !== undefined ? { vehicle } : {}),
+      time: a.time, detectedAt: a.detectedAt, rule: a.rule, title: a.title, severity: a.severity, tags: a.tags, details: a.details,
+    };
+  });
+  // Several lines with one id: the first is stored, the others count as duplicates, as do ids already stored.
+  const first = new Map<string, Alert>();
+  for (const a of alerts) if (!first.has(a.id)) first.set(a.id, a);
+  const unique = [...first.values()];
+  const inserted = unique.length ? await deps.store.insertAlerts(unique) : 0;
+  return finish(deps, req, parsed, inserted, alerts.length - inserted, unique);
+}
+
+async function finish<T>(deps: OnboardingDeps, req: ImportRequest, parsed: Parsed<T>, imported: number, duplicates: number, alerts: readonly Alert[]): Promise<ImportReport> {
+  const rejects = [...parsed.rejects].sort((a, b) => a.line - b.line);
+  if (rejects.length) await deps.store.insertDeadLetters(rejects.map((r) => deadLetter(req, r, deps.now())));
+  return {
+    imported, rejected: rejects.length, duplicates,
+    errors: rejects.slice(0, MAX_ERRORS_LISTED).map((r) => ({ line: r.line, reason: r.reason })),
+    alerts,
+  };
+}
+
+function deadLetter(req: ImportRequest, r: RowReject, at: number): DeadLetter {
+  const digest = createHash('sha256').update(`${req.tenant}\u0000${req.source}\u0000${r.line}\u0000${r.raw}`).digest('hex').slice(0, 24);
+  return {
+    id: `${r.code}:${digest}`, tenant: req.tenant, source: req.source, kind: 'unknown', code: r.code,
+    reason: `line ${r.line}: ${r.reason}`, receivedAt: at, raw: new TextEncoder().encode(r.raw),
+  };
+}
