@@ -71,7 +71,7 @@ export function runNotifierContract(name: string, open: () => Promise<NotifierFi
 
     it('delivers many messages, each once', async () => {
       const n = make({ maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 100 });
-      const sent = Array.from({ length: 200 }, (_, i) => note({ message: `message ${i}`, severity: (['info', 'low', 'medium', 'high', 'critical'] as const)[i % 5] }));
+      const sent = Array.from({ length: 100 }, (_, i) => note({ message: `message ${i}`, severity: (['info', 'low', 'medium', 'high', 'critical'] as const)[i % 5] }));
       const results = await Promise.all(sent.map((m) => n.deliver(m)));
       expect(results.every((r) => r.status === 'delivered')).toBe(true);
       await until(() => fx.receiver.messages.length === sent.length);

@@ -13,7 +13,7 @@ const SECRET = 'whsec-test-0123456789';
 
 runNotifierContract('webhook', async () => {
   const receiver = await webhookReceiver(SECRET);
-  return { receiver, make: (retry) => new WebhookNotifier({ channel: 'soar', url: `http://user:secret@127.0.0.1:${receiver.port}/hook`, secret: SECRET, retry, timeoutMs: 2000 }) };
+  return { receiver, make: (retry) => new WebhookNotifier({ channel: 'soar', url: `http://user:secret@127.0.0.1:${receiver.port}/hook`, secret: SECRET, retry, timeoutMs: 15_000 }) };
 });
 
 describe('webhook notifier', () => {
