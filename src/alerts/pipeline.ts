@@ -108,9 +108,14 @@ export class AlertPipeline {
     return this.index.remove(tenant, id);
   }
 
-  /** Ids of indexed incidents, so a caller can check which were closed meanwhile. */
-  indexedIds(): { tenant: string; id: string }[] {
-    return [...this.index.all()].map((o) => ({ tenant: o.incident.tenant, id: o.incident.id }));
+  /** The incident as stored now (state, tags, assignee changed by analysts); a closed one leaves the index. */
+  refresh(incident: Incident): void {
+    if (isClosed(incident.state)) {
+      this.index.remove(incident.tenant, incident.id);
+      return;
+    }
+    const open = this.index.byId(incident.tenant, incident.id);
+    if (open) open.incident = incident;
   }
 
   /** Decide a batch of alerts. */

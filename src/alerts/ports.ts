@@ -159,6 +159,8 @@ export interface AlertQueries {
   apiEventsIn(q: VehicleWindowQuery): Promise<ApiEvent[]>;
   /** Vehicles the store knows of the tenant (registered or seen). */
   fleetSize(tenant: string): Promise<number>;
+  /** Distinct incidents that alerts decided since `since` opened or joined (the "incidents out" of the noise figure). */
+  noiseIncidents(tenant: string, since?: number): Promise<number>;
   /** Which of `ids` already have an outcome (a replayed alert is not decided twice). */
   decidedAlerts(tenant: string, ids: readonly string[]): Promise<Set<string>>;
   /** Incidents of every tenant closed (resolved, false positive) and updated at or after `since`. */

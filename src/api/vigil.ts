@@ -13,6 +13,7 @@ import { DuckDBStore } from '../adapters/duckdb/duckdb-store.js';
 import { registerIngest } from '../adapters/http/ingest.js';
 import { buildHttpServer } from '../adapters/http/server.js';
 import { registerVehicleRoutes } from '../adapters/http/vehicles.js';
+import { registerAlertRoutes } from '../adapters/http/alert-routes.js';
 import { DEFAULT_SECURITY_EXTRACT, type SecurityEventDef } from '../normalize/security-extract.js';
 import { mergeExtracts, parseSecurityExtract } from '../normalize/security-extract-file.js';
 import { DEFAULT_SIGNALS } from '../sim/default-catalog.js';
@@ -26,6 +27,7 @@ import { loadDetection } from './detection.js';
 import { startSource } from './sources.js';
 import { replayDeadLetters } from './dlq.js';
 import { loadSecret } from './secret.js';
+import { startAlertPipeline, type RunningAlerts } from './alert-pipeline.js';
 
 export const VERSION = '0.1.0';
 
@@ -39,6 +41,8 @@ export interface Vigil {
   readonly url?: string;
   readonly sources: readonly RunningSource[];
   readonly secretOrigin: string;
+  /** The alert pipeline: stored alerts into incidents, with evidence (src/alerts, src/runtime/alert-service.ts). */
+  readonly alerts: RunningAlerts;
   stop(): Promise<void>;
 }
 
@@ -74,6 +78,7 @@ export async function startVigil(config: VigilConfig, opts: StartOptions = {}): 
       ...(opts.inline ? { inline: true } : {}),
     });
     await pipeline.start();
+    const alerts = await startAlertPipeline({ store, pipeline, catalog, clock, pack: detection.pack });
     const startedAt = Date.now();
     let http: FastifyInstance | undefined;
     let url: string | undefined;
@@ -84,14 +89,18 @@ export async function startVigil(config: VigilConfig, opts: StartOptions = {}): 
       if (ingest) registerIngest(http, { pipeline, defaultTenant: config.tenant, ...limits });
       registerVehicleRoutes(http, { store, pipeline, defaultTenant: config.tenant });
       // The analyst API (one module per area; each route declares its permission).
+      registerAlertRoutes(http, { queries: alerts.incidents, incidents: alerts.incidents, noise: (t, since) => alerts.service.noise(t, since), defaultTenant: config.tenant });
       url = await http.listen({ host: config.http.host, port: config.http.port });
     }
     const sources = await Promise.all(config.sources.map((s) => startSource(s, { pipeline, defaultTenant: config.tenant, clock })));
     return {
-      config, store, catalog, pipeline, http, url, sources, secretOrigin: origin,
+      config, store, catalog, pipeline, http, url, sources, secretOrigin: origin, alerts,
       async stop() {
         await Promise.all(sources.map((s) => s.stop()));
         await http?.close();
+        // Alerts stored by the drain are decided and their evidence captured while the lanes still answer twin requests.
+        await pipeline.drain();
+        await alerts.stop();
         await pipeline.stop();
         await store.close();
       },

@@ -12,7 +12,7 @@ import type { SignalCatalog } from '../core/catalog.js';
 import type { Clock } from '../core/clock.js';
 import { BackpressureError } from '../core/errors.js';
 import { candumpText, canTransferables, type CanFrameBatch } from '../core/can.js';
-import type { DeadLetter, VehicleRecord } from '../core/records.js';
+import type { Alert, DeadLetter, VehicleRecord } from '../core/records.js';
 import type { Store } from '../core/store.js';
 import type { NormalizePolicy } from '../normalize/policy.js';
 import type { SecurityEventDef } from '../normalize/security-extract.js';
@@ -250,6 +250,19 @@ export class Pipeline {
   }
 
   private ticksInFlight = 0;
+  private readonly alertListeners: ((alerts: readonly Alert[]) => void)[] = [];
+
+  /**
+   * Call `listener` with each group of alerts (correlation alerts included) once they are
+   * durably stored: the alert pipeline starts from there. Returns a function that removes it.
+   */
+  onAlertsStored(listener: (alerts: readonly Alert[]) => void): () => void {
+    this.alertListeners.push(listener);
+    return () => {
+      const i = this.alertListeners.indexOf(listener);
+      if (i >= 0) this.alertListeners.splice(i, 1);
+    };
+  }
 
   /** The live twin of a vehicle, from the worker holding it (any worker may: the key is a pseudonym). */
   async vehicleTwin(tenant: string, vehicle: string): Promise<TwinView | undefined> {
@@ -548,15 +561,28 @@ export class Pipeline {
     h.pendingAcks.delete(id);
     const n = pending?.units ?? 0;
     for (const [key, name] of STAT_COUNTERS) if (out.stats[key]) this.metrics.inc(name, out.stats[key]);
+    const stored = out.alerts.length && this.alertListeners.length ? out.alerts : undefined;
     this.writer.enqueue({
       out,
       vehicles,
       done: () => {
         h.inFlight -= n;
         if (acks) for (const ack of acks) ack?.();
+        if (stored) this.notifyAlerts(stored);
         this.wakeReady();
       },
     });
+  }
+
+  /** A listener's failure must not fail the store write that already succeeded. */
+  private notifyAlerts(alerts: readonly Alert[]): void {
+    for (const listener of this.alertListeners) {
+      try {
+        listener(alerts);
+      } catch (e) {
+        this.workerErrors.push(`alert listener failed: ${(e as Error).message}`);
+      }
+    }
   }
 
   /** Alerts of one worker through the fleet correlation rules; what they raise is stored with them. */

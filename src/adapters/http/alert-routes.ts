@@ -1,0 +1,112 @@
+/**
+ * The alerts over HTTP: the stored alerts with what the alert pipeline made of them, one
+ * alert with its captured evidence, and the noise reduction (alerts in vs incidents out).
+ * Read-only; every route acts on the caller's tenant.
+ *
+ *   GET /v1/alerts?rule=&vehicle=&severity=high,critical&since=&until=&outcome=incident|duplicate|suppressed|pending&limit=&offset=
+ *   GET /v1/alerts/noise?since=       per rule and totals: alerts, duplicates, suppressed, incidents, reduction %
+ *   GET /v1/alerts/{id}               the alert, its outcome and its evidence (null until captured)
+ */
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { NotFoundError } from '../../core/errors.js';
+import { SEVERITIES } from '../../core/records.js';
+import { ALERT_OUTCOMES } from '../../alerts/model.js';
+import type { AlertQueries, AlertQuery, AlertWithOutcome, IncidentStore } from '../../alerts/ports.js';
+import type { NoiseReport } from '../../runtime/alert-service.js';
+import { ErrorBody, PageQuery, Paged, requestTenant } from './api.js';
+
+export interface AlertRouteDeps {
+  readonly queries: AlertQueries;
+  readonly incidents: Pick<IncidentStore, 'getEvidence'>;
+  readonly noise: (tenant: string, since?: number) => Promise<NoiseReport>;
+  readonly defaultTenant: string;
+}
+
+const Time = z.number().describe('epoch milliseconds');
+const Severity = z.enum(SEVERITIES as unknown as [string, ...string[]]);
+const OutcomeBody = z.object({ kind: z.enum(ALERT_OUTCOMES), ref: z.string().describe('the incident joined, the alert duplicated, or the suppression that hid it'), at: Time });
+const AlertBody = z.object({
+  id: z.string(), tenant: z.string(), vehicle: z.string().optional(), time: Time, detectedAt: Time, rule: z.string(), title: z.string(),
+  severity: Severity, tags: z.array(z.string()), details: z.record(z.string(), z.unknown()),
+  outcome: OutcomeBody.nullable().describe('null while the alert pipeline has not decided it'),
+});
+const EvidenceBody = z.object({ capturedAt: Time, evidence: z.record(z.string(), z.unknown()) });
+const NoiseCounts = { alerts: z.number().int(), duplicates: z.number().int(), suppressed: z.number().int(), incidents: z.number().int(), reductionPct: z.number() };
+const NoiseBody = z.object({
+  since: Time.nullable(),
+  rules: z.array(z.object({ rule: z.string(), incidentAlerts: z.number().int(), ...NoiseCounts })),
+  totals: z.object(NoiseCounts),
+});
+
+/** Epoch ms or an ISO 8601 time. */
+const TimeQuery = z.string().transform((s, ctx) => {
+  const n = /^-?\d+$/.test(s) ? Number(s) : Date.parse(s);
+  if (!Number.isFinite(n)) {
+    ctx.addIssue({ code: 'custom', message: 'epoch milliseconds or an ISO 8601 time' });
+    return z.NEVER;
+  }
+  return n;
+});
+const Severities = z.preprocess((v) => (typeof v === 'string' ? v.split(',').filter(Boolean) : v), z.array(Severity).min(1));
+
+const ListQuery = PageQuery.extend({
+  rule: z.string().min(1).max(200).optional(),
+  vehicle: z.string().regex(/^[0-9a-f]{16}$/, 'a vehicle key: 16 lowercase hex digits').optional(),
+  severity: Severities.optional().describe('one or more, comma-separated'),
+  since: TimeQuery.optional().describe('alert time at or after: epoch ms or ISO 8601'),
+  until: TimeQuery.optional().describe('alert time before: epoch ms or ISO 8601'),
+  outcome: z.enum([...ALERT_OUTCOMES, 'pending']).optional().describe('pending: not decided yet'),
+});
+const TenantQuery = z.object({ tenant: z.string().optional().describe('operator tokens: the tenant to act on') });
+
+export function registerAlertRoutes(app: FastifyInstance, deps: AlertRouteDeps): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const view = (a: AlertWithOutcome): z.infer<typeof AlertBody> => ({ ...a, tags: [...a.tags], details: { ...a.details }, outcome: a.outcome ?? null });
+
+  r.get('/v1/alerts', {
+    config: { permission: 'read' },
+    schema: { tags: ['alerts'], summary: 'List alerts with their outcome, newest first', querystring: ListQuery, response: { 200: Paged(AlertBody), 400: ErrorBody } },
+  }, async (req) => {
+    const q = req.query;
+    const query: AlertQuery = {
+      tenant: requestTenant(req, deps.defaultTenant), limit: q.limit, offset: q.offset,
+      ...(q.rule !== undefined ? { rule: q.rule } : {}),
+      ...(q.vehicle !== undefined ? { vehicle: q.vehicle } : {}),
+      ...(q.severity ? { severity: q.severity as AlertQuery['severity'] } : {}),
+      ...(q.since !== undefined ? { since: q.since } : {}),
+      ...(q.until !== undefined ? { until: q.until } : {}),
+      ...(q.outcome !== undefined ? { outcome: q.outcome } : {}),
+    };
+    const { items, total } = await deps.queries.listAlerts(query);
+    return { items: items.map(view), total, limit: q.limit, offset: q.offset };
+  });
+
+  r.get('/v1/alerts/noise', {
+    config: { permission: 'read' },
+    schema: {
+      tags: ['alerts'], summary: 'Noise reduction: alerts in vs incidents out, per rule and in total',
+      querystring: TenantQuery.extend({ since: TimeQuery.optional().describe('alerts decided at or after: epoch ms or ISO 8601') }),
+      response: { 200: NoiseBody, 400: ErrorBody },
+    },
+  }, async (req) => {
+    const tenant = requestTenant(req, deps.defaultTenant);
+    const report = await deps.noise(tenant, req.query.since);
+    return { since: req.query.since ?? null, ...report, rules: [...report.rules] };
+  });
+
+  r.get('/v1/alerts/:id', {
+    config: { permission: 'read' },
+    schema: {
+      tags: ['alerts'], summary: 'One alert with its outcome and evidence',
+      params: z.object({ id: z.string().min(1).max(500) }), querystring: TenantQuery,
+      response: { 200: AlertBody.extend({ evidence: EvidenceBody.nullable().describe('null until captured') }), 400: ErrorBody, 404: ErrorBody },
+    },
+  }, async (req) => {
+    const tenant = requestTenant(req, deps.defaultTenant);
+    const [alert, evidence] = await Promise.all([deps.queries.getAlert(tenant, req.params.id), deps.incidents.getEvidence(tenant, req.params.id)]);
+    if (!alert) throw new NotFoundError(`no alert ${req.params.id} in tenant ${tenant}`);
+    return { ...view(alert), evidence: evidence ?? null };
+  });
+}
