@@ -45,6 +45,10 @@ export interface CompiledPack {
 export interface CompileOptions {
   /** A signal the catalog lacks: a problem (`rules check`), or the rule is disabled (runtime, another catalog). */
   readonly unknownSignals?: 'problem' | 'disable';
+  /** State slots already taken, in slot order (a tuned rule compiled for a running pack reuses them: tuning.ts). */
+  readonly slotPaths?: readonly string[];
+  /** Counters to share (a tuned rule counts into its pack's). */
+  readonly counters?: PlanCounters;
 }
 
 class RuleProblem extends Error {}
@@ -54,8 +58,8 @@ const RESERVED = new Set(['and', 'or', 'not', 'of', 'them', 'any', 'all']);
 /** Compile parsed rules against a catalog; parse problems are carried over. */
 export function compileRules(parsed: ParsedRules, catalog: SignalCatalog, opts: CompileOptions = {}): CompiledPack {
   const problems = [...parsed.problems];
-  const slots = new Map<string, number>();
-  const counters: PlanCounters = { evicted: 0 };
+  const slots = new Map<string, number>((opts.slotPaths ?? []).map((p, i) => [p, i]));
+  const counters: PlanCounters = opts.counters ?? { evicted: 0 };
   const rules: CompiledRule[] = [];
   const disabled: { id: string; file: string; missing: string[] }[] = [];
   for (const r of parsed.rules) {

@@ -13,6 +13,7 @@ import type { Alert, ApiEvent, SecurityEvent } from '../../core/records.js';
 import type { CompiledPack } from './compile.js';
 import { EventCtx, VehicleState, type Pred, type RecordSource } from './context.js';
 import type { Fire, Plan } from './plan.js';
+import { compileTuned, type TuningParams } from './tuning.js';
 
 /** Vehicles whose detector state one runner keeps; beyond it the first seen are dropped. */
 export const MAX_RULE_VEHICLES = 2_000_000;
@@ -27,6 +28,15 @@ interface Hook {
   readonly plan: Plan;
   readonly port: number;
   readonly pred: Pred | undefined;
+  /** A tuned plan's hook: only this tenant's events. */
+  readonly only?: string;
+  /** The pack plan's hook of a tuned rule: not the events of these tenants (their tuned plan has them). */
+  skip?: Set<string>;
+}
+
+/** Whether a hook takes an event of `tenant` (per-tenant tuning; see tuning.ts). */
+function takes(h: Hook, tenant: string): boolean {
+  return h.only !== undefined ? h.only === tenant : h.skip === undefined || !h.skip.has(tenant);
 }
 
 export interface RunnerOptions {
@@ -62,6 +72,9 @@ export class RuleRunner {
   private readonly maxVehicles: number;
   private out: Alert[] = [];
   private lastTick = Number.NEGATIVE_INFINITY;
+  /** Hooks of the tuned plans, by rule and tenant. */
+  private readonly tuned = new Map<string, Map<string, Hook[]>>();
+  private nextPlanIndex: number;
 
   constructor(
     private readonly pack: CompiledPack,
@@ -70,6 +83,7 @@ export class RuleRunner {
     if (pack.problems.length) throw new RangeError(`the rule pack has ${pack.problems.length} problems; the first: ${pack.problems[0]}`);
     this.latenessMs = opts.latenessMs ?? DEFAULT_RULE_LATENESS_MS;
     this.maxVehicles = opts.maxVehicles ?? MAX_RULE_VEHICLES;
+    this.nextPlanIndex = pack.rules.length;
     this.slotOf = new Int32Array(pack.catalog.idLimit).fill(-1);
     pack.slotPaths.forEach((p, slot) => (this.slotOf[pack.catalog.get(p)!.id] = slot));
     for (const { plan, spec } of pack.rules) {
@@ -114,7 +128,9 @@ export class RuleRunner {
         c.text = text?.[i];
         for (let k = 0; k < hooks.length; k++) {
           const h = hooks[k]!;
-          if (h.pred === undefined || h.pred(c)) h.plan.on(h.port, c, this.fire);
+          if ((h.only === undefined && h.skip === undefined) || takes(h, c.tenant)) {
+            if (h.pred === undefined || h.pred(c)) h.plan.on(h.port, c, this.fire);
+          }
         }
       }
       const slot = this.slotOf[s]!;
@@ -155,6 +171,49 @@ export class RuleRunner {
     return this.finish();
   }
 
+  /**
+   * Run `rule` with `params` for `tenant` from now on (tuning.ts), replacing an earlier tuning of
+   * it; returns the problems instead when the parameters do not fit the rule (nothing changes).
+   * A rule this runner does not run is a problem too. The tuned plan starts with empty state.
+   */
+  tune(tenant: string, rule: string, params: TuningParams): string[] {
+    if (!this.running.includes(rule)) return [`no rule ${rule} runs here`];
+    const r = compileTuned(this.pack, rule, params, this.nextPlanIndex);
+    if (!r.plan) return r.problems;
+    this.nextPlanIndex++;
+    const plan = r.plan;
+    const hooks = plan.ports.map((port, i): Hook => ({ plan, port: i, pred: port.pred, only: tenant }));
+    let byTenant = this.tuned.get(rule);
+    if (!byTenant) {
+      this.tuned.set(rule, (byTenant = new Map()));
+      const skip = new Set<string>();
+      for (const h of this.hooksOf((h) => h.plan.meta.id === rule && h.only === undefined)) h.skip = skip;
+    }
+    const old = new Set(byTenant.get(tenant) ?? []);
+    if (old.size) {
+      for (let i = 0; i < this.signalHooks.length; i++) if (this.signalHooks[i]) this.signalHooks[i] = this.signalHooks[i]!.filter((h) => !old.has(h));
+      for (const k of Object.keys(this.recordHooks) as RecordSource[]) this.recordHooks[k] = this.recordHooks[k].filter((h) => !old.has(h));
+    }
+    byTenant.set(tenant, hooks);
+    for (const h of this.hooksOf((h) => h.plan.meta.id === rule && h.only === undefined)) h.skip!.add(tenant);
+    hooks.forEach((h, i) => {
+      const port = plan.ports[i]!;
+      if (port.kind === 'signals') for (const id of port.signals!) (this.signalHooks[id] ??= []).push(h);
+      else this.recordHooks[port.kind].push(h);
+    });
+    return [];
+  }
+
+  /** The tenants with a tuned version of each rule. */
+  get tunedRules(): Record<string, string[]> {
+    return Object.fromEntries([...this.tuned].map(([rule, m]) => [rule, [...m.keys()].sort()]));
+  }
+
+  private hooksOf(f: (h: Hook) => boolean): Hook[] {
+    const all = [...this.signalHooks.flatMap((hs) => hs ?? []), ...Object.values(this.recordHooks).flat()];
+    return [...new Set(all.filter(f))];
+  }
+
   /** Tick when RULE_TICK_INTERVAL_MS of clock time has passed since the last tick; for callers driven by traffic. */
   tickIfDue(): Alert[] {
     if (!this.tickers.length || this.opts.clock.now() - this.lastTick < RULE_TICK_INTERVAL_MS) return [];
@@ -188,7 +247,7 @@ export class RuleRunner {
     c.vehicle = v;
     c.time = t;
     c.record = e;
-    for (const h of hooks) if (h.pred === undefined || h.pred(c)) h.plan.on(h.port, c, this.fire);
+    for (const h of hooks) if (takes(h, tenant) && (h.pred === undefined || h.pred(c))) h.plan.on(h.port, c, this.fire);
   }
 
   /** Alerts of this call, after they have passed through the correlation (alert-source) rules. */
