@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { startVigil } from '../src/api/vigil.js';
 import { makeVin } from '../src/normalize/vin.js';
 import { parseConfig } from '../src/runtime/config.js';
+import { apiToken, bearer } from './http-helpers.js';
 
 const VSS6 = resolve(import.meta.dirname, '../../shared/datasets/vss/vss_release_6.0.json');
 const present = existsSync(VSS6);
@@ -34,12 +35,13 @@ describe.skipIf(!present)('dead-letter replay', () => {
     await refuseHorn(dataDir, 5);
     const fixed = await startVigil(parseConfig({ dataDir, http: { port: 0 }, catalog: { vss: [VSS6] } }));
     try {
-      const res = await fetch(`${fixed.url}/v1/dead-letters/replay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: 'signal.unknown' }) });
+      const auth = bearer(await apiToken(fixed, 'admin', fixed.config.tenant));
+      const res = await fetch(`${fixed.url}/v1/dead-letters/replay`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify({ code: 'signal.unknown' }) });
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({ selected: 5, replayed: 5, deadAgain: 0, skipped: 0 });
       expect(await fixed.store.listDeadLetters({ limit: 10 })).toEqual([]);
       expect((await fixed.store.counts('demo')).signals).toBe(5 + 5); // 5 speeds first time, 5 horns now
-      const bad = await fetch(`${fixed.url}/v1/dead-letters/replay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ limit: -1 }) });
+      const bad = await fetch(`${fixed.url}/v1/dead-letters/replay`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify({ limit: -1 }) });
       expect(bad.status).toBe(400);
     } finally {
       await fixed.stop();

@@ -16,7 +16,7 @@ import type { RecordKind } from '../src/core/records.js';
 import { MAX_MESSAGE_BYTES } from '../src/decode/json.js';
 import { parseConfig } from '../src/runtime/config.js';
 import { garbage, malformedRecord, validRecord, type FuzzRecord } from './fuzz-inputs.js';
-import { gzipBomb } from './http-helpers.js';
+import { apiToken, bearer, gzipBomb } from './http-helpers.js';
 import { prng } from './ingest-helpers.js';
 
 const TENANT = 'acme';
@@ -159,11 +159,14 @@ function unkept(i: number): Req {
 }
 
 let vigil: Vigil;
+/** An operator ingest token: it names the tenant per request, so bad and conflicting tenants answer 400 as they would. */
+let auth: Record<string, string> = {};
 beforeAll(async () => {
   vigil = await startVigil(
     // maxWaitMs: a batch under way waits for room rather than answering 503 part-taken.
     parseConfig({ tenant: TENANT, store: { path: ':memory:' }, http: { port: 0, ingest: { maxBodyBytes: MAX_BODY, maxRecords: MAX_RECORDS, maxWaitMs: 600_000 } }, runtime: { workers: 1 } }),
   );
+  auth = bearer(await apiToken(vigil, 'ingest'));
 });
 afterAll(async () => {
   await vigil?.stop();
@@ -191,7 +194,7 @@ describe('HTTP fuzz', () => {
         let res: Response;
         let answer: { accepted?: number; rejected?: number; error?: string };
         for (;;) {
-          res = await fetch(`${vigil.url}${r.path}`, { method: r.method ?? 'POST', headers: r.headers, ...(r.body !== undefined ? { body: r.body } : {}) });
+          res = await fetch(`${vigil.url}${r.path}`, { method: r.method ?? 'POST', headers: { ...r.headers, ...auth }, ...(r.body !== undefined ? { body: r.body } : {}) });
           answer = (await res.json()) as typeof answer;
           // A full pipeline took nothing: send the same request again after Retry-After, as a client does.
           if (res.status !== 503 || answer.accepted !== undefined) break;

@@ -16,7 +16,7 @@ import { makeVin } from '../src/normalize/vin.js';
 import { parseConfig } from '../src/runtime/config.js';
 import { Pipeline } from '../src/runtime/pipeline.js';
 import { defaultCatalog } from '../src/sim/default-catalog.js';
-import { gzipBomb } from './http-helpers.js';
+import { apiToken, bearer, gzipBomb } from './http-helpers.js';
 import { gated, until } from './ingest-helpers.js';
 
 const VIN = makeVin({ wmi: '5YJ', vds: '3E1EA', year: 2022, plant: 'F' }, 4242);
@@ -31,8 +31,11 @@ interface Answer {
   body: { accepted?: number; rejected?: number; errors?: { index: number; line?: number; code: string; reason: string }[]; error?: string; message?: string; retryFrom?: number };
 }
 
+/** The Authorization header of the server under test: an operator token, which names the tenant per request. */
+let auth: Record<string, string> = {};
+
 async function post(url: string, path: string, body: string | Uint8Array, headers: Record<string, string> = {}): Promise<Answer> {
-  const res = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson', ...headers }, body });
+  const res = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson', ...auth, ...headers }, body });
   return { status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as Answer['body'] };
 }
 
@@ -42,6 +45,7 @@ describe('HTTP ingest', () => {
   beforeAll(async () => {
     vigil = await startVigil(parseConfig({ tenant: 'acme', store: { path: ':memory:' }, http: { port: 0, ingest: { maxBodyBytes: 256 * 1024, maxRecords: 500 } }, runtime: { workers: 1 } }), { inline: true });
     url = vigil.url!;
+    auth = bearer(await apiToken(vigil));
   });
   afterAll(async () => {
     await vigil?.stop();
@@ -161,7 +165,7 @@ describe('HTTP ingest', () => {
 
   it('answers 405 with Allow: POST for other methods on an ingest path, keeping nothing', async () => {
     for (const method of ['GET', 'PUT', 'DELETE']) {
-      const res = await fetch(`${url}/v1/ingest/signals?tenant=kept-c`, { method, ...(method === 'PUT' ? { body: ndjson([signals(1)]) } : {}) });
+      const res = await fetch(`${url}/v1/ingest/signals?tenant=kept-c`, { method, headers: auth, ...(method === 'PUT' ? { body: ndjson([signals(1)]) } : {}) });
       expect(res.status, method).toBe(405);
       expect(res.headers.get('allow')).toBe('POST');
       await res.body?.cancel();
@@ -191,6 +195,7 @@ describe('HTTP ingest with the default limits', () => {
   let vigil: Vigil;
   beforeAll(async () => {
     vigil = await startVigil(parseConfig({ tenant: 'acme', store: { path: ':memory:' }, http: { port: 0 }, runtime: { workers: 1 } }), { inline: true });
+    auth = bearer(await apiToken(vigil));
   });
   afterAll(async () => {
     await vigil?.stop();

@@ -12,6 +12,7 @@ import { startVigil, type Vigil } from '../src/api/vigil.js';
 import { Pseudonymizer } from '../src/normalize/pseudonym.js';
 import { makeVin } from '../src/normalize/vin.js';
 import { parseConfig } from '../src/runtime/config.js';
+import { apiToken, bearer } from './http-helpers.js';
 import { until } from './ingest-helpers.js';
 
 const NATS_URL = 'nats://127.0.0.1:4222';
@@ -60,7 +61,7 @@ describe('units per source', () => {
     await client.publishAsync(`vigil/acme/${viaMqtt}/signals`, msg(viaMqtt), { qos: 1 });
     await client.endAsync();
 
-    const res = await fetch(`${vigil.url!}/v1/ingest/signals`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: `${msg(viaHttp, { [TIRE]: 32 })}\n` });
+    const res = await fetch(`${vigil.url!}/v1/ingest/signals`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson', ...bearer(await apiToken(vigil, 'ingest', 'acme')) }, body: `${msg(viaHttp, { [TIRE]: 32 })}\n` });
     expect(res.status).toBe(202);
 
     nats.publish(`${prefix}.acme.${viaNats}.signals`, msg(viaNats));

@@ -5,9 +5,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startVigil, type Vigil } from '../src/api/vigil.js';
 import { parseConfig } from '../src/runtime/config.js';
+import { apiToken, authedFetch } from './http-helpers.js';
 
 let vigil: Vigil;
 let url: string;
+/** fetch with an operator admin token (the fleet's tenant is the config default). */
+let get: (url: string) => Promise<Response>;
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const end = Date.now() + timeoutMs;
@@ -30,6 +33,7 @@ beforeAll(async () => {
     }),
   );
   url = vigil.url!;
+  get = authedFetch(await apiToken(vigil));
 });
 
 afterAll(async () => {
@@ -57,7 +61,7 @@ describe('embedded server', () => {
 
   it('shows stored counts, the registered fleet and latency in /v1/status', async () => {
     const status = await until('signals, security events and dead letters stored', async () => {
-      const s = (await (await fetch(`${url}/v1/status`)).json()) as { stored: { signals: number; securityEvents: number; deadLetters: number; vehicles: number } };
+      const s = (await (await get(`${url}/v1/status`)).json()) as { stored: { signals: number; securityEvents: number; deadLetters: number; vehicles: number } };
       return s.stored.signals > 0 && s.stored.securityEvents > 0 && s.stored.deadLetters > 0 ? s : undefined;
     });
     expect(status.stored.vehicles).toBe(200);
@@ -67,7 +71,7 @@ describe('embedded server', () => {
   });
 
   it('lists dead letters with reason codes and raw bytes', async () => {
-    const body = (await (await fetch(`${url}/v1/dead-letters?limit=500`)).json()) as { items: { code: string; reason: string; raw: string; source: string }[] };
+    const body = (await (await get(`${url}/v1/dead-letters?limit=500`)).json()) as { items: { code: string; reason: string; raw: string; source: string }[] };
     expect(body.items.length).toBeGreaterThan(0);
     for (const d of body.items) {
       expect(d.code).toMatch(/^[a-z_]+\.[a-z_]+$/);
@@ -76,7 +80,7 @@ describe('embedded server', () => {
       expect(d.source).toBe('sim:fleet');
     }
     const codes = new Set(body.items.map((d) => d.code));
-    const filtered = (await (await fetch(`${url}/v1/dead-letters?code=${[...codes][0]}`)).json()) as { items: { code: string }[] };
+    const filtered = (await (await get(`${url}/v1/dead-letters?code=${[...codes][0]}`)).json()) as { items: { code: string }[] };
     expect(filtered.items.every((d) => d.code === [...codes][0])).toBe(true);
   });
 
@@ -84,5 +88,14 @@ describe('embedded server', () => {
     const res = await fetch(`${url}/v1/nothing-here`);
     expect(res.status).toBe(404);
     expect(await res.json()).toEqual({ error: 'NotFound', message: 'no route GET /v1/nothing-here' });
+  });
+
+  it('asks for a token on the API (401) while health and metrics stay open', async () => {
+    const res = await fetch(`${url}/v1/status`);
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe('Bearer');
+    expect(await res.json()).toMatchObject({ error: 'Unauthorized' });
+    expect((await fetch(`${url}/v1/dead-letters`, { headers: { authorization: 'Bearer vgl_not-a-token' } })).status).toBe(401);
+    expect((await fetch(`${url}/health`)).status).toBe(200);
   });
 });

@@ -12,6 +12,7 @@ import { openPublisher } from '../src/adapters/publish/index.js';
 import { startVigil, type Vigil } from '../src/api/vigil.js';
 import { parseConfig } from '../src/runtime/config.js';
 import { runSimulation } from '../src/sim/index.js';
+import { apiToken } from './http-helpers.js';
 
 const run = promisify(execFile);
 
@@ -44,6 +45,8 @@ describe('vigil simulate --to', () => {
     vigil = await startVigil(
       parseConfig({ tenant: 'demo', store: { path: ':memory:' }, http: { port: 0 }, runtime: { workers: 1 }, sources: [{ type: 'mqtt-broker', name: 'edge', port: 0 }] }),
     );
+    // The HTTP publisher sends VIGIL_TOKEN; an operator ingest token names each record's tenant.
+    process.env.VIGIL_TOKEN = await apiToken(vigil, 'ingest');
   });
   afterAll(async () => {
     await vigil?.stop();
@@ -89,6 +92,7 @@ describe('the HTTP publisher under backpressure', () => {
   beforeAll(async () => {
     // A pipeline of 150 messages that answers 503 at once when full: every batch is cut short.
     vigil = await startVigil(parseConfig({ tenant: 'demo', store: { path: ':memory:' }, http: { port: 0, ingest: { maxWaitMs: 0 } }, runtime: { workers: 1, maxInFlightPerWorker: 150, handoffBatch: 64 } }));
+    process.env.VIGIL_TOKEN = await apiToken(vigil, 'ingest');
   });
   afterAll(async () => {
     await vigil?.stop();

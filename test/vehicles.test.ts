@@ -12,6 +12,7 @@ import { makeVin } from '../src/normalize/vin.js';
 import { parseConfig } from '../src/runtime/config.js';
 import type { InputItem } from '../src/runtime/lane.js';
 import { vehicleCommand } from '../src/cli/vehicle.js';
+import { apiToken, bearer } from './http-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-vehicles-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -23,14 +24,19 @@ const VIN = vins[0]!;
 
 const item = (tenant: string, kind: InputItem['kind'], body: object): InputItem => ({ kind, tenant, source: 'test', payload: JSON.stringify(body), receivedAt: Date.now() });
 
+/** An operator token, made at the first start; the store keeps it across the restart. The CLI reads it from VIGIL_TOKEN. */
+let token = '';
+
 async function get(v: Vigil, path: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${v.url}${path}`);
+  const res = await fetch(`${v.url}${path}`, { headers: bearer(token) });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
 describe('vehicle twins over the API', () => {
   it('shows identity, ECUs, last-known state with statistics and the timeline; a restart restores them', async () => {
     let vigil = await startVigil(config);
+    token = await apiToken(vigil, 'viewer', vigil.config.tenant);
+    process.env.VIGIL_TOKEN = token;
     const tenant = vigil.config.tenant;
     try {
       await vigil.pipeline.registerVehicles(tenant, [{ vin: VIN, make: 'Volvo', model: 'V40', year: 2017, trim: 'R-Design', region: 'EU', software: { TCU: '4.1.0', GW: '2.0.3' } }]);

@@ -1,9 +1,11 @@
 /** `vigil serve`, `vigil demo` and `vigil config check`. */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { ConfigError } from '../core/errors.js';
 import { parseConfig, parseConfigYaml, type VigilConfig } from '../runtime/config.js';
 import { checkConfigReferences, startVigil, type Vigil } from '../api/vigil.js';
+import { ADMIN_TOKEN_FILE } from '../api/admin-token.js';
 import { parse as parseYaml } from 'yaml';
 
 const log = pino({ name: 'vigil' });
@@ -52,6 +54,7 @@ export async function runDemo(opts: { config?: string; vehicles: number; port?: 
   }
   const vigil = await startVigil(parseConfig(raw));
   const url = vigil.url ?? '(http disabled)';
+  const token = tokenHint(vigil);
   process.stdout.write(
     [
       '',
@@ -64,11 +67,22 @@ export async function runDemo(opts: { config?: string; vehicles: number; port?: 
       `  HTTP ingest    POST ${url}/v1/ingest/{signals|security|logs}  (JSON, NDJSON, gzip)`,
       `  store          ${vigil.config.store.path === ':memory:' ? 'in memory' : `${vigil.config.dataDir}/${vigil.config.store.path}`}`,
       `  pseudonym key  ${vigil.secretOrigin}`,
+      ...(token ? [`  API token      ${token.where}`, `  Try: curl -H "Authorization: Bearer ${token.shell}" ${url}/v1/status`] : []),
       '  Try: npx vigil status     Stop: Ctrl-C',
       '',
     ].join('\n'),
   );
   await runUntilSignal(vigil);
+}
+
+/** Where the demo's operator token is, and how a shell gets it; undefined when auth is off. */
+function tokenHint(vigil: Vigil): { where: string; shell: string } | undefined {
+  const auth = vigil.config.http.auth;
+  if (!vigil.config.http.enabled || !auth.enabled) return undefined;
+  if (process.env[auth.adminTokenEnv]) return { where: `the operator token is in $${auth.adminTokenEnv}`, shell: `$${auth.adminTokenEnv}` };
+  const file = join(vigil.config.dataDir, ADMIN_TOKEN_FILE);
+  if (vigil.config.store.path !== ':memory:' && existsSync(file)) return { where: `operator (admin of every tenant) in ${file}`, shell: `$(cat ${file})` };
+  return { where: 'printed above (in-memory store); more with POST /v1/tokens', shell: '<token>' };
 }
 
 async function runUntilSignal(vigil: Vigil): Promise<void> {

@@ -317,12 +317,13 @@ export const configSchema = z.strictObject({
         })
         .prefault({}),
       /**
-       * API tokens (src/adapters/http/api.ts). Off: every request is the local operator; only
-       * for a server bound to loopback.
+       * API tokens (src/adapters/http/api.ts), on by default: every `/v1` request needs
+       * `Authorization: Bearer <token>`. Off: every request is the local operator (admin of
+       * every tenant); only for a server bound to loopback.
        */
       auth: z
         .strictObject({
-          enabled: z.boolean().default(false),
+          enabled: z.boolean().default(true),
           /** Environment variable holding the first admin token's secret (an operator token, tenant `*`). */
           adminTokenEnv: z.string().min(1).default('VIGIL_ADMIN_TOKEN'),
         })
