@@ -112,4 +112,7 @@ export interface ResponseStore {
    * without expiry stays active).
    */
   listResponseRequests(q: Page & { tenant: string; kind?: RequestKind; incident?: string; vehicle?: string; activeAt?: number }): Promise<{ items: ResponseRequest[]; total: number }>;
+
+  /** The distinct vehicles of an incident's alerts (`incident_alerts`), in key order. */
+  incidentVehicles(tenant: string, incident: string): Promise<string[]>;
 }

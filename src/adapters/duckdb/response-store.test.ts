@@ -92,6 +92,16 @@ describe('DuckDBResponseStore', () => {
     expect((await store.listResponseRequests({ tenant: 'other', limit: 10 })).total).toBe(0);
   });
 
+  it("lists an incident's distinct vehicles from its alert links", async () => {
+    await db.connection.exclusive(async () => {
+      for (const [incident, alert, vehicle] of [['inc-1', 'a1', V2], ['inc-1', 'a2', V1], ['inc-1', 'a3', V2], ['inc-2', 'a4', V1]] as const) {
+        await db.connection.run("INSERT INTO incident_alerts (tenant, incident, alert, vehicle, added_at) VALUES ('acme', ?, ?, ?, now())", [incident, alert, BigInt(`0x${vehicle}`)]);
+      }
+    });
+    expect(await store.incidentVehicles('acme', 'inc-1')).toEqual([V1, V2]);
+    expect(await store.incidentVehicles('other', 'inc-1')).toEqual([]);
+  });
+
   it('refuses malformed input before writing', async () => {
     await expect(store.insertResponseRequest(req({ id: 'bad', vehicles: ['NOT-A-KEY'] }))).rejects.toThrow(StoreError);
     await expect(store.insertActionRun(run({ id: 'bad', action: 'format_disk' as never }))).rejects.toThrow(/run.action must be one of/);

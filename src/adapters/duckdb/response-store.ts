@@ -18,7 +18,7 @@ import {
   type ActionKind, type ActionRun, type DeliveryRecord, type RequestKind, type RequestStatus, type ResponseRequest, type ResponseStore, type RunStatus, type StoredPlaybook,
 } from '../../alerts/response.js';
 import type { SerialConnection, SqlParam } from './connection.js';
-import { jsonParam, jsonValue, opt, pageParams, present, timeParam, timeValue } from './values.js';
+import { jsonParam, jsonValue, opt, pageParams, present, timeParam, timeValue, vehicleValue } from './values.js';
 
 type Where = { sql: string[]; params: SqlParam[] };
 
@@ -211,6 +211,16 @@ export class DuckDBResponseStore implements ResponseStore {
           status: r.status, createdBy: r.created_by, createdAt: timeValue(r.created_at), ...present('expiresAt', r.expires_at === null ? null : timeValue(r.expires_at)),
         })),
       };
+    });
+  }
+
+  async incidentVehicles(tenant: string, incident: string): Promise<string[]> {
+    return this.db.exclusive(async () => {
+      const rows = await this.db.all<{ vehicle: bigint }>(
+        'SELECT DISTINCT vehicle FROM incident_alerts WHERE tenant = ? AND incident = ? AND vehicle IS NOT NULL ORDER BY vehicle',
+        [tenant, incident],
+      );
+      return rows.map((r) => vehicleValue(r.vehicle));
     });
   }
 
