@@ -14,6 +14,7 @@ import { importCommand, replayCommand } from './import.js';
 import { evalCommand, learnCommand } from './eval.js';
 import { rulesCommand } from './rules.js';
 import { vehicleCommand } from './vehicle.js';
+import { auditCommand, tokenCommand } from './access.js';
 
 const int = (v: string): number => {
   const n = Number(v);
@@ -104,6 +105,8 @@ program.addCommand(learnCommand());
 program.addCommand(evalCommand());
 program.addCommand(rulesCommand());
 program.addCommand(vehicleCommand());
+program.addCommand(tokenCommand());
+program.addCommand(auditCommand());
 
 try {
   await program.parseAsync(process.argv);
