@@ -77,6 +77,15 @@ export interface LaneOptions {
   readonly rules?: readonly RuleFile[];
   /** Rule ids not to run (config `detection.disabled`). */
   readonly disabledRules?: readonly string[];
+  /** Per-tenant rule parameter overrides in force (rule tuning, src/detect/rules/tuning.ts). */
+  readonly ruleTuning?: readonly RuleTuningEntry[];
+}
+
+/** One tenant's overrides of one rule's parameters. */
+export interface RuleTuningEntry {
+  readonly tenant: string;
+  readonly rule: string;
+  readonly params: Readonly<Record<string, unknown>>;
 }
 
 /** A DBC and its VSS mapping (as text: a worker compiles them), and the vehicles it decodes. */
@@ -184,6 +193,8 @@ export class Lane {
     // Checked by the composition root (`vigil rules check`); a pack with problems throws here.
     this.rules = opts.detect === false || !opts.rules?.length ? undefined
       : new RuleRunner(compileRulePack({ files: opts.rules, disabled: opts.disabledRules }, catalog, 'disable'), { clock, latenessMs: opts.policy.latenessMs });
+    // Checked by the pipeline against the same pack before they reach a lane.
+    for (const t of opts.ruleTuning ?? []) this.tune(t.tenant, t.rule, t.params);
     // The composition root has checked these; a problem here is a bug, and fails loudly.
     this.can = (opts.can ?? []).map((c) => {
       const { binding, problems } = compileCanBinding(c, catalog);
@@ -192,6 +203,11 @@ export class Lane {
     });
     this.baseline = opts.detect === false ? undefined : new BaselineDetector(catalog, opts.baseline);
     this.canIds = opts.detect === false || !opts.canIds?.length ? undefined : new CanIdsVehicles(opts.canIds);
+  }
+
+  /** Run `rule` with `params` for `tenant` from the next hand-over on; the problems when they do not fit. */
+  tune(tenant: string, rule: string, params: Readonly<Record<string, unknown>>): string[] {
+    return this.rules ? this.rules.tune(tenant, rule, params) : ['no detection rules run in this lane'];
   }
 
   process(items: readonly InputItem[]): LaneOutput {

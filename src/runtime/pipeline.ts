@@ -25,7 +25,9 @@ import { RuleRunner } from '../detect/rules/index.js';
 import { RULE_TICK_INTERVAL_MS } from '../detect/rules/runner.js';
 import { compileRulePack, hasCorrelationRules, type RulePackSource } from './detection.js';
 import { packedTransferables, packItems } from './handover.js';
-import { emptyStats, Lane, type CanBindingOption, type InputItem, type LaneOptions, type LaneOutput, type LaneStats } from './lane.js';
+import { emptyStats, Lane, type CanBindingOption, type InputItem, type LaneOptions, type LaneOutput, type LaneStats, type RuleTuningEntry } from './lane.js';
+import { ConfigError } from '../core/errors.js';
+import { compileTuned } from '../detect/rules/tuning.js';
 import { Metrics } from './metrics.js';
 import { Partitioner, routingVin } from './partition.js';
 import { StoreWriter } from './store-writer.js';
@@ -83,6 +85,8 @@ export interface PipelineOptions {
    * Correlation rules (`source: alert`) run here, once, over the alerts of all workers.
    */
   readonly rules?: RulePackSource;
+  /** Per-tenant rule tuning in force at start (from the WorkflowStore); later ones through `tuneRule`. */
+  readonly ruleTuning?: readonly RuleTuningEntry[];
   /** How often lanes tick absence rules without traffic (default 10 s; 0 = only on traffic). */
   readonly ruleTickIntervalMs?: number;
   /** How often each worker's twins are checkpointed to the store (also on stop; default 5 min, 0 = only on stop). */
@@ -170,7 +174,52 @@ export class Pipeline {
     this.partitioner = new Partitioner(opts.partitions, Math.max(1, opts.workers));
     this.writer = new StoreWriter(opts.store, m, opts.clock, opts);
     const pack = this.runsRules ? compileRulePack(opts.rules!, opts.catalog, 'disable') : undefined;
+    this.rulePack = pack;
     if (pack && hasCorrelationRules(pack)) this.correlation = new RuleRunner(pack, { clock: opts.clock, latenessMs: opts.policy.latenessMs });
+    for (const t of opts.ruleTuning ?? []) {
+      const problems = this.checkRuleTuning(t.rule, t.params);
+      if (problems.length) this.tuningProblems.push(`rule tuning of ${t.rule} for ${t.tenant} not applied: ${problems.join('; ')}`);
+      else this.applyTuning(t);
+    }
+  }
+
+  /** The pack every lane runs, compiled here too (tuning checks, correlation). */
+  private readonly rulePack: ReturnType<typeof compileRulePack> | undefined;
+  /** Tuning in force, by tenant and rule: what a (re)started lane is given. */
+  private readonly tunings = new Map<string, RuleTuningEntry>();
+  /** Stored tunings that no longer fit the pack (a rule removed or changed type), skipped at start. */
+  readonly tuningProblems: string[] = [];
+
+  /** What is wrong with tuning `rule` with `params` (unknown or disabled rule, a parameter it has not, a bad value); empty when fine. */
+  checkRuleTuning(rule: string, params: Readonly<Record<string, unknown>>): string[] {
+    const pack = this.rulePack;
+    if (!pack) return ['no detection rules run'];
+    const r = pack.rules.find((x) => x.meta.id === rule);
+    if (!r) return [`no rule ${rule} runs (unknown, or disabled in the config)`];
+    if (!r.spec.enabled) return [`rule ${rule} is not enabled`];
+    return compileTuned(pack, rule, params, pack.rules.length).problems;
+  }
+
+  /**
+   * From the next hand-over on, every lane (and the fleet correlation) runs `rule` with
+   * `params` for `tenant`, instead of the pack's parameters. Throws ConfigError with the problems
+   * when they do not fit the rule.
+   */
+  tuneRule(tenant: string, rule: string, params: Readonly<Record<string, unknown>>): void {
+    const problems = this.checkRuleTuning(rule, params);
+    if (problems.length) throw new ConfigError(`cannot tune rule ${rule}`, problems);
+    const t = { tenant, rule, params };
+    this.applyTuning(t);
+    for (const h of this.hosts) {
+      if (h.lane) h.lane.tune(tenant, rule, params);
+      else h.worker?.postMessage({ type: 'tune', id: this.nextId++, tuning: t } satisfies ToWorker);
+    }
+  }
+
+  private applyTuning(t: RuleTuningEntry): void {
+    this.tunings.set(`${t.tenant}\u0000${t.rule}`, t);
+    const correlates = this.rulePack?.rules.some((r) => r.meta.id === t.rule && r.plan.ports.some((p) => p.kind === 'alert'));
+    if (this.correlation && correlates) this.correlation.tune(t.tenant, t.rule, t.params);
   }
 
   private get runsRules(): boolean {
@@ -209,6 +258,7 @@ export class Pipeline {
       ...(this.opts.baseline ? { baseline: this.opts.baseline } : {}),
       ...(this.opts.geoip ? { geoip: this.opts.geoip } : {}),
       ...(this.runsRules ? { rules: this.opts.rules!.files, disabledRules: this.opts.rules!.disabled ?? [] } : {}),
+      ...(this.tunings.size ? { ruleTuning: [...this.tunings.values()] } : {}),
     };
     const n = Math.max(1, this.opts.workers);
     for (let index = 0; index < n; index++) {
@@ -329,7 +379,8 @@ export class Pipeline {
       h.restarting = true;
       this.workerErrors.push(`worker ${index} exited with code ${code}; restarted`);
       for (const id of [...h.pending.keys()]) this.onWorkerMessage(h, { type: 'error', id, message: `worker ${index} exited with code ${code}` });
-      void this.spawnHost(index, laneOpts, h).then(async () => {
+      // The tuning in force now, not at first start.
+      void this.spawnHost(index, { ...laneOpts, ruleTuning: [...this.tunings.values()] }, h).then(async () => {
         await this.restoreTwins([h]).catch((e: Error) => this.workerErrors.push(`worker ${index}: twin checkpoint not restored: ${e.message}`));
         h.restarting = false;
         this.handOver(h);

@@ -10,7 +10,7 @@ import { canTransferables, type CanFrameBatch } from '../core/can.js';
 import { systemClock } from '../core/clock.js';
 import { answerTwinRequest, type TwinAnswer, type TwinRequest } from '../twin/requests.js';
 import { unpackItems, type PackedItems } from './handover.js';
-import { Lane, type LaneOptions } from './lane.js';
+import { Lane, type LaneOptions, type RuleTuningEntry } from './lane.js';
 
 export type ToWorker =
   | { readonly type: 'items'; readonly id: number; readonly packed: PackedItems }
@@ -18,7 +18,9 @@ export type ToWorker =
   | { readonly type: 'flush-vehicles'; readonly id: number }
   /** Judge absence rules against the clock (answered with an `out`). */
   | { readonly type: 'tick'; readonly id: number }
-  | { readonly type: 'twin'; readonly id: number; readonly request: TwinRequest };
+  | { readonly type: 'twin'; readonly id: number; readonly request: TwinRequest }
+  /** Per-tenant rule tuning (checked by the pipeline); not answered. */
+  | { readonly type: 'tune'; readonly id: number; readonly tuning: RuleTuningEntry };
 
 export type FromWorker =
   | { readonly type: 'out'; readonly id: number; readonly out: ReturnType<Lane['process']>; readonly vehicles: ReturnType<Lane['takeVehicleUpdates']> }
@@ -52,6 +54,9 @@ if (parentPort) {
         if (vehicles.length) lastSummary = now;
         const reply: FromWorker = { type: 'out', id: msg.id, out, vehicles };
         port.postMessage(reply, [...out.batches.flatMap(transferables), ...(out.frames ?? []).flatMap((f) => canTransferables(f.batch))]);
+      } else if (msg.type === 'tune') {
+        const problems = lane.tune(msg.tuning.tenant, msg.tuning.rule, msg.tuning.params);
+        if (problems.length) throw new Error(`rule tuning of ${msg.tuning.rule} for ${msg.tuning.tenant} not applied: ${problems.join('; ')}`);
       } else if (msg.type === 'twin') {
         const { answer, transfer } = answerTwinRequest(lane.twins, msg.request);
         port.postMessage({ type: 'twin', id: msg.id, answer } satisfies FromWorker, transfer);
