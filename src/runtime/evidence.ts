@@ -13,6 +13,11 @@
  * queue is bounded (`maxPending`): past it, the capture waiting longest runs at once, with
  * what the window holds so far (`complete: false`), counted in vigil_evidence_early_total.
  * Each part of a capture is capped (EVIDENCE_LIMITS) and says when it was truncated.
+ *
+ * A noisy vehicle raises many alerts in the same minute; their windows are nearly the same.
+ * An alert within COALESCE_MS of one of the same vehicle whose capture is still waiting shares
+ * that capture: its evidence is `{ sharedWith: <alert id>, window }` (the API follows it), so
+ * a burst costs one set of queries, not one per alert.
  */
 import type { SignalCatalog } from '../core/catalog.js';
 import type { Clock } from '../core/clock.js';
@@ -27,6 +32,8 @@ export const DEFAULT_EVIDENCE_AFTER_MS = 60_000;
 export const MAX_PENDING_CAPTURES = 1000;
 /** Rows per part of one capture; one more is read to know the part was truncated. */
 export const EVIDENCE_LIMITS = { signals: 5000, frames: 2000, security: 200, api: 200 } as const;
+/** Alerts of one vehicle this close in time share one capture. */
+export const COALESCE_MS = 10_000;
 /** Time given to the store writer to store the last rows of the window. */
 const GRACE_MS = 2000;
 
@@ -71,6 +78,7 @@ export class EvidenceCapture {
     m.counter('vigil_evidence_captured_total', 'Alert evidence captures stored');
     m.counter('vigil_evidence_early_total', 'Evidence captured before its after-window ended, for the queue cap (intentional)');
     m.counter('vigil_evidence_errors_total', 'Evidence captures that failed');
+    m.counter('vigil_evidence_shared_total', 'Alerts whose evidence is the capture of a nearby alert of the same vehicle');
     m.gauge('vigil_evidence_pending', 'Evidence captures waiting for their after-window', () => this.pending.length);
   }
 
@@ -92,7 +100,13 @@ export class EvidenceCapture {
   /** Queue captures; each runs once the clock has passed its alert time + afterMs. */
   schedule(requests: readonly EvidenceRequest[]): void {
     const early: Pending[] = [];
+    const shared: { r: EvidenceRequest; with: Pending }[] = [];
     for (const r of requests) {
+      const near = r.vehicle === undefined ? undefined : this.pending.find((p) => p.vehicle === r.vehicle && p.tenant === r.tenant && Math.abs(p.time - r.time) <= COALESCE_MS);
+      if (near) {
+        shared.push({ r, with: near });
+        continue;
+      }
       this.pending.push({ ...r, due: r.time + this.afterMs + GRACE_MS });
       if (this.pending.length > this.maxPending) {
         this.pending.sort((a, b) => a.due - b.due);
@@ -101,8 +115,27 @@ export class EvidenceCapture {
     }
     if (early.length) {
       this.opts.metrics.inc('vigil_evidence_early_total', early.length);
-      this.enqueue(early);
+      void this.enqueue(early);
     }
+    if (shared.length) void this.share(shared);
+  }
+
+  private share(list: readonly { r: EvidenceRequest; with: Pending }[]): Promise<number> {
+    const run = this.running.then(async () => {
+      const now = this.opts.clock.now();
+      for (const { r, with: p } of list) {
+        const window = { from: r.time - this.beforeMs, to: r.time + this.afterMs, beforeMs: this.beforeMs, afterMs: this.afterMs };
+        try {
+          await this.opts.incidents.saveEvidence(r.tenant, r.id, { alert: r.id, rule: r.rule, vehicle: r.vehicle, window, sharedWith: p.id }, now);
+          this.opts.metrics.inc('vigil_evidence_shared_total');
+        } catch {
+          this.opts.metrics.inc('vigil_evidence_errors_total');
+        }
+      }
+      return list.length;
+    });
+    this.running = run.catch(() => 0);
+    return run;
   }
 
   /** Capture everything due now; resolves with how many were captured. */

@@ -32,7 +32,10 @@ const AlertBody = z.object({
   severity: Severity, tags: z.array(z.string()), details: z.record(z.string(), z.unknown()),
   outcome: OutcomeBody.nullable().describe('null while the alert pipeline has not decided it'),
 });
-const EvidenceBody = z.object({ capturedAt: Time, evidence: z.record(z.string(), z.unknown()) });
+const EvidenceBody = z.object({
+  capturedAt: Time, evidence: z.record(z.string(), z.unknown()),
+  sharedWith: z.string().optional().describe('the alert of the same vehicle whose capture this alert shares'),
+});
 const NoiseCounts = { alerts: z.number().int(), duplicates: z.number().int(), suppressed: z.number().int(), incidents: z.number().int(), reductionPct: z.number() };
 const NoiseBody = z.object({
   since: Time.nullable(),
@@ -105,8 +108,11 @@ export function registerAlertRoutes(app: FastifyInstance, deps: AlertRouteDeps):
     },
   }, async (req) => {
     const tenant = requestTenant(req, deps.defaultTenant);
-    const [alert, evidence] = await Promise.all([deps.queries.getAlert(tenant, req.params.id), deps.incidents.getEvidence(tenant, req.params.id)]);
+    const [alert, own] = await Promise.all([deps.queries.getAlert(tenant, req.params.id), deps.incidents.getEvidence(tenant, req.params.id)]);
     if (!alert) throw new NotFoundError(`no alert ${req.params.id} in tenant ${tenant}`);
-    return { ...view(alert), evidence: evidence ?? null };
+    // An alert of a burst shares the capture of a nearby alert of its vehicle (runtime/evidence.ts).
+    const shared = own?.evidence['sharedWith'];
+    const evidence = typeof shared === 'string' ? await deps.incidents.getEvidence(tenant, shared) : own;
+    return { ...view(alert), evidence: evidence ? { ...evidence, ...(typeof shared === 'string' ? { sharedWith: shared } : {}) } : null };
   });
 }
