@@ -12,13 +12,18 @@
  * raw line) with an id derived from its content, so importing the same file twice keeps one.
  */
 import { createHash } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { AuditLog } from '../core/access.js';
 import type { Alert, DeadLetter } from '../core/records.js';
 import type { Store } from '../core/store.js';
+import type { AlertQueries, IncidentStore } from '../alerts/ports.js';
+import { registerExportRoutes } from '../adapters/http/export-routes.js';
+import { registerImportRoutes } from '../adapters/http/import-routes.js';
 import {
   parseAlerts, parseVehicles, VEHICLE_INVALID,
   type OnboardingFormat, type Parsed, type RowReject, type VehicleRegistration,
 } from '../normalize/onboarding.js';
-import type { Pseudonymizer } from '../normalize/pseudonym.js';
+import { Pseudonymizer } from '../normalize/pseudonym.js';
 
 /** Rejected rows listed in a report at most (all of them are dead-lettered and counted). */
 export const MAX_ERRORS_LISTED = 1000;
@@ -97,4 +102,68 @@ function deadLetter(req: ImportRequest, r: RowReject, at: number): DeadLetter {
     id: `${r.code}:${digest}`, tenant: req.tenant, source: req.source, kind: 'unknown', code: r.code,
     reason: `line ${r.line}: ${r.reason}`, receivedAt: at, raw: new TextEncoder().encode(r.raw),
   };
+}
+
+/** What triage needs of the running alert pipeline (src/api/alert-pipeline.ts). */
+export interface TriageDeps {
+  readonly service: { offer(alerts: readonly Alert[]): void; idle(): Promise<void> };
+  readonly queries: Pick<AlertQueries, 'getAlert'>;
+}
+
+export interface TriageReport {
+  /** Distinct incidents the alerts opened or joined. */
+  readonly incidents: number;
+  readonly duplicates: number;
+  readonly suppressed: number;
+  /** Alerts left undecided (the alert pipeline's queue was full). */
+  readonly pending: number;
+}
+
+/**
+ * Run imported alerts through the alert pipeline, as if the lanes had just stored them, and
+ * wait until they are decided. An alert decided before (a re-import) is not decided again.
+ */
+export async function triageAlerts(deps: TriageDeps, tenant: string, alerts: readonly Alert[]): Promise<TriageReport> {
+  deps.service.offer(alerts);
+  await deps.service.idle();
+  const incidents = new Set<string>();
+  let duplicates = 0;
+  let suppressed = 0;
+  let pending = 0;
+  for (const a of alerts) {
+    const outcome = (await deps.queries.getAlert(tenant, a.id))?.outcome;
+    if (!outcome) pending++;
+    else if (outcome.kind === 'incident') incidents.add(outcome.ref);
+    else if (outcome.kind === 'duplicate') duplicates++;
+    else suppressed++;
+  }
+  return { incidents: incidents.size, duplicates, suppressed, pending };
+}
+
+export interface OnboardingWiring {
+  readonly store: Store;
+  readonly pipeline: OnboardingDeps['pipeline'];
+  /** The pseudonymization secret the pipeline runs with. */
+  readonly secret: string;
+  readonly checkDigit: boolean;
+  readonly now: () => number;
+  readonly audit: AuditLog;
+  readonly incidents: Pick<IncidentStore, 'listIncidents'>;
+  /** The running alert pipeline, for `POST /v1/alerts/import?triage=true`. */
+  readonly triage?: TriageDeps;
+  readonly defaultTenant: string;
+}
+
+/** The onboarding and exchange routes: vehicle and alert import (admin), incident export (read). */
+export function registerOnboarding(app: FastifyInstance, w: OnboardingWiring): void {
+  const deps: OnboardingDeps = { store: w.store, pipeline: w.pipeline, pseudonyms: new Pseudonymizer(w.secret), checkDigit: w.checkDigit, now: w.now };
+  const triage = w.triage;
+  registerImportRoutes(app, {
+    defaultTenant: w.defaultTenant,
+    audit: w.audit,
+    importVehicles: (req) => importVehicles(deps, req),
+    importAlerts: (req) => importAlerts(deps, req),
+    ...(triage ? { triage: (tenant: string, alerts: readonly Alert[]) => triageAlerts(triage, tenant, alerts) } : {}),
+  });
+  registerExportRoutes(app, { incidents: w.incidents, defaultTenant: w.defaultTenant });
 }

@@ -27,7 +27,7 @@ export interface ImportRouteDeps {
   importVehicles(req: { tenant: string; text: string; format: OnboardingFormat; source: string }): Promise<ImportOutcome>;
   importAlerts(req: { tenant: string; text: string; source: string }): Promise<ImportOutcome>;
   /** Runs imported alerts through the alert pipeline (`?triage=true`); absent: triage is not offered. */
-  triage?(tenant: string, alerts: readonly Alert[]): Promise<{ incidents: number }>;
+  triage?(tenant: string, alerts: readonly Alert[]): Promise<TriageOutcome>;
 }
 
 export interface ImportOutcome {
@@ -36,6 +36,13 @@ export interface ImportOutcome {
   readonly duplicates: number;
   readonly errors: readonly { readonly line: number; readonly reason: string }[];
   readonly alerts: readonly Alert[];
+}
+
+export interface TriageOutcome {
+  readonly incidents: number;
+  readonly duplicates: number;
+  readonly suppressed: number;
+  readonly pending: number;
 }
 
 /** Dead-letter source of rows refused by an HTTP import. */
@@ -52,7 +59,11 @@ const ImportReport = z.object({
   rejected: z.number().int().describe('rows refused (each dead-lettered with its raw line)'),
   duplicates: z.number().int().describe('alerts whose id was already stored, or repeated in the body (vehicles: 0)'),
   errors: z.array(z.object({ line: z.number().int(), reason: z.string() })).describe('refused rows by line (the first 1000)'),
-  incidents: z.number().int().optional().describe('with triage=true: incidents the alerts opened or joined'),
+  triage: z.object({
+    incidents: z.number().int().describe('distinct incidents the alerts opened or joined'),
+    duplicates: z.number().int(), suppressed: z.number().int(),
+    pending: z.number().int().describe('left undecided (the alert pipeline was full)'),
+  }).optional().describe('with triage=true: what the alert pipeline decided'),
 });
 
 const TenantQuery = z.object({ tenant: z.string().optional().describe('operator tokens: the tenant to act on') });
@@ -77,7 +88,8 @@ export function registerImportRoutes(app: FastifyInstance, deps: ImportRouteDeps
       },
     }, async (req) => {
       const tenant = requestTenant(req, deps.defaultTenant);
-      const format = MEDIA[mediaType(req.headers['content-type'])]!;
+      const format = MEDIA[mediaType(req.headers['content-type'])];
+      if (!format) throw new ApiError(415, 'UnsupportedMediaType', 'vehicles are imported as text/csv or application/x-ndjson (one JSON object per line)');
       const report = await headerProblemsAsFields(() => deps.importVehicles({ tenant, text: req.body, format, source: IMPORT_SOURCE }));
       await deps.audit.append([{
         principal: principalOf(req), tenant, action: 'vehicle.import', targetType: 'vehicles', targetId: digest(req.body),
@@ -105,12 +117,12 @@ export function registerImportRoutes(app: FastifyInstance, deps: ImportRouteDeps
       const triage = req.query.triage === 'true';
       if (triage && !deps.triage) throw new ApiError(400, 'ValidationError', 'triage is not available on this server', [{ in: 'querystring', path: '/triage', message: 'the alert pipeline is not running' }]);
       const report = await deps.importAlerts({ tenant, text: req.body, source: IMPORT_SOURCE });
-      const incidents = triage && report.alerts.length ? (await deps.triage!(tenant, report.alerts)).incidents : undefined;
+      const decided = triage ? await deps.triage!(tenant, report.alerts) : undefined;
       await deps.audit.append([{
         principal: principalOf(req), tenant, action: 'alert.import', targetType: 'alerts', targetId: digest(req.body),
-        details: { bytes: Buffer.byteLength(req.body), imported: report.imported, rejected: report.rejected, duplicates: report.duplicates, triage, ...(incidents !== undefined ? { incidents } : {}) },
+        details: { bytes: Buffer.byteLength(req.body), imported: report.imported, rejected: report.rejected, duplicates: report.duplicates, triage, ...(decided ? { incidents: decided.incidents } : {}) },
       }]);
-      return { ...answer(report), ...(incidents !== undefined ? { incidents } : {}) };
+      return { ...answer(report), ...(decided ? { triage: { ...decided } } : {}) };
     });
   });
 }
