@@ -59,7 +59,7 @@ describe('per-tenant rule tuning', () => {
   it('refuses what does not fit the rule, and changes nothing then', () => {
     const r = runner();
     expect(r.tune('acme', 'can.flood', { threshold: 0, colour: 'red', tolerance: 2 })).toEqual([
-      'threshold: must be an integer from 1 to 1000000',
+      'threshold: must be an integer from 2 to 1000000',
       'colour: not a tunable parameter (threshold, count, window, timespan, tolerance, max-increase, max-decrease, max-rate, suppress)',
       'tolerance: applies to consistency rules, not to this threshold rule',
     ]);

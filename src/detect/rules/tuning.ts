@@ -8,7 +8,7 @@
  *
  * | parameter                                   | rule types   | value                          |
  * |---------------------------------------------|--------------|--------------------------------|
- * | `threshold` (alias `count`)                 | threshold    | events (or distinct values), integer >= 1 |
+ * | `threshold` (alias `count`)                 | threshold    | events (or distinct values), integer >= 2 |
  * | `window`                                    | threshold    | duration (`10m`, or ms)        |
  * | `timespan`                                  | sequence     | duration                       |
  * | `tolerance`                                 | consistency  | number >= 0                    |
@@ -33,7 +33,7 @@ const durationMs = (v: unknown): number | string => {
   if (!r.success || !(r.data > 0)) return 'must be a positive duration such as 30s, 10m, 1h (or ms)';
   return r.data;
 };
-const count = (v: unknown): number | string => (typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 1_000_000 ? v : 'must be an integer from 1 to 1000000');
+const count = (v: unknown): number | string => (typeof v === 'number' && Number.isInteger(v) && v >= 2 && v <= 1_000_000 ? v : 'must be an integer from 2 to 1000000');
 const nonNegative = (v: unknown): number | string => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 'must be a number >= 0');
 const positive = (v: unknown): number | string => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : 'must be a number > 0');
 
