@@ -158,6 +158,11 @@ export interface AffectedEntry {
   freeText?: boolean;
   /** CSAF: product id and status in the advisory. */
   csafProductId?: string;
+  /**
+   * The record this entry came from was withdrawn (OSV `withdrawn`) while the merged
+   * vulnerability was not: a matcher must not count the entry as evidence.
+   */
+  withdrawn?: boolean;
 }
 
 // ---------------------------------------------------------------- CSAF / VEX
@@ -257,6 +262,8 @@ export interface Vulnerability {
   affected: AffectedEntry[];
   /** Descriptions from each source, when they differ from `description`. */
   descriptions?: { text: string; source: SourceRef }[];
+  /** Where the merged sources disagree (CVSS severity, withdrawn state), in words; both sides are kept above. */
+  disagreements?: string[];
 }
 
 // ---------------------------------------------------------------- indicators
@@ -326,6 +333,8 @@ export interface RecordReport {
   recordId: string;
   status: RecordStatus;
   problems: string[];
+  /** Facts about the record that are not problems (e.g. "STIX 2.0 object read with 2.0 rules"). */
+  notes?: string[];
 }
 
 export type FeedFormat =
