@@ -16,9 +16,9 @@ import { ConfigError } from '../core/errors.js';
 import { formatOfName, ONBOARDING_FORMATS, type OnboardingFormat } from '../normalize/onboarding.js';
 import { Pseudonymizer } from '../normalize/pseudonym.js';
 import type { VigilConfig } from '../runtime/config.js';
-import { importAlerts, importVehicles, type ImportReport, type OnboardingDeps } from '../api/onboarding.js';
+import { importAlerts, importVehicles, triageAlerts, type ImportReport, type OnboardingDeps } from '../api/onboarding.js';
 import { loadSecret } from '../api/secret.js';
-import { startVigil } from '../api/vigil.js';
+import { startVigil, type Vigil } from '../api/vigil.js';
 import type { ImportEnv } from './import.js';
 
 /** The store options every import shares (`-c`, `--data-dir`, `--memory`, `--tenant`). */
@@ -53,8 +53,12 @@ export function recordImportCommands(env: ImportEnv, configOf: ConfigOf): Comman
     .option('--triage', 'run the imported alerts through the alert pipeline so they form incidents')
     .action((file: string, _local: unknown, cmd: Command) => {
       const flags = cmd.optsWithGlobals<StoreFlags & { triage?: boolean }>();
-      if (flags.triage) throw new ConfigError('--triage is not available yet', ['the alert pipeline does not run in this build']);
-      return run(env, configOf(flags), file, 'alerts', importAlerts);
+      return run(env, configOf(flags), file, 'alerts', async (deps, req, vigil) => {
+        const report = await importAlerts(deps, req);
+        if (!flags.triage) return report;
+        const t = await triageAlerts({ service: vigil.alerts.service, queries: vigil.alerts.incidents }, req.tenant, report.alerts);
+        return { ...report, triaged: `; triage: ${t.incidents} incidents opened or joined, ${t.duplicates} duplicates, ${t.suppressed} suppressed${t.pending ? `, ${t.pending} left pending` : ''}` };
+      });
     });
   return [vehicles, alerts];
 }
@@ -69,7 +73,7 @@ function withStoreOptions(cmd: Command): Command {
 
 async function run(
   env: ImportEnv, config: VigilConfig, file: string, what: 'vehicles' | 'alerts',
-  apply: (deps: OnboardingDeps, req: { tenant: string; text: string; source: string }) => Promise<ImportReport>,
+  apply: (deps: OnboardingDeps, req: { tenant: string; text: string; source: string }, vigil: Vigil) => Promise<ImportReport & { triaged?: string }>,
 ): Promise<void> {
   let text: string;
   try {
@@ -81,11 +85,12 @@ async function run(
   // The same secret startVigil loads, so alert VINs get the keys the lanes give them.
   const { secret } = loadSecret(config.normalize.secretEnv, memory ? undefined : config.dataDir);
   const vigil = await startVigil(config, { clock: env.clock, ...(env.inline ? { inline: true } : {}) });
-  let report: ImportReport;
+  let report: ImportReport & { triaged?: string };
   try {
     report = await apply(
       { store: vigil.store, pipeline: vigil.pipeline, pseudonyms: new Pseudonymizer(secret), checkDigit: config.normalize.vinCheckDigit, now: () => env.clock.now() },
       { tenant: config.tenant, text, source: `import:${basename(file)}` },
+      vigil,
     );
   } finally {
     await vigil.stop();
@@ -96,7 +101,9 @@ async function run(
   env.stdout.write([
     `imported ${report.imported} ${what} from ${file} (tenant ${config.tenant})`,
     ...(report.duplicates ? [`, ${report.duplicates} already stored`] : []),
-    report.rejected ? `, ${report.rejected} rejected (vigil dlq list --code ${code})\n` : '\n',
+    report.rejected ? `, ${report.rejected} rejected (vigil dlq list --code ${code})` : '',
+    report.triaged ?? '',
+    '\n',
   ].join(''));
   if (report.rejected) process.exitCode = 1;
 }
