@@ -203,3 +203,33 @@ export async function insertIncidents(db: SerialConnection, incidents: readonly 
     links.closeSync();
   });
 }
+
+/**
+ * Appends alerts straight into `alerts` (the bench's million; the store's insertAlerts checks
+ * every id against the primary key through a staging table, which is the slow part). Their
+ * tenants must be registered already (upsertVehicles does it).
+ */
+export async function appendAlerts(db: SerialConnection, alerts: readonly Alert[]): Promise<void> {
+  await db.exclusive(async () => {
+    const ids = new Map((await db.all<{ id: number; name: string }>('SELECT id, name FROM tenants')).map((r) => [r.name, r.id]));
+    const app = await db.appender('alerts');
+    for (const a of alerts) {
+      const tenant = ids.get(a.tenant);
+      if (tenant === undefined) throw new Error(`tenant ${a.tenant} is not registered`);
+      app.appendUSmallInt(tenant);
+      app.appendVarchar(a.id);
+      if (a.vehicle === undefined) app.appendNull();
+      else app.appendUBigInt(vehicleParam(a.vehicle));
+      app.appendTimestamp(timeParam(a.time, 'time') as DuckDBTimestampValue);
+      app.appendTimestamp(timeParam(a.detectedAt, 'detectedAt') as DuckDBTimestampValue);
+      app.appendVarchar(a.rule);
+      app.appendVarchar(a.title);
+      app.appendVarchar(a.severity);
+      app.appendVarchar(JSON.stringify(a.tags));
+      app.appendVarchar(JSON.stringify(a.details));
+      app.endRow();
+    }
+    app.flushSync();
+    app.closeSync();
+  });
+}

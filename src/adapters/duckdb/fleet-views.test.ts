@@ -286,4 +286,22 @@ describe('DuckDBFleetViews', () => {
     const nothing = await views.commonality({ tenant: 'nobody', set: { kind: 'alerted', range: RANGE, filter: {} }, options: DEFAULT_COMMONALITY });
     expect(nothing).toMatchObject({ setSize: 0, fleetSize: 0, items: [] });
   });
+
+  it('sees software updates and new vehicles between two queries (the parsed software is kept in step)', async () => {
+    const by: Dimension[] = ['software.TCU'];
+    const before = await views.counts({ tenant: T, of: 'alerts', by, range: WHOLE, filter: {}, limit: 1000 });
+    expect(before.groups.some((g) => g.key['software.TCU'] === 'TCU 99.0-ota')).toBe(false);
+    // An OTA update of one alerting vehicle, and a new vehicle without software.
+    const updated = fleet.find((v) => fx.alerts.some((a) => a.vehicle === v.id && inRange(a.time, WHOLE)))!;
+    await store.upsertVehicles([{ ...updated, software: { ...updated.software, TCU: 'TCU 99.0-ota' } }, { tenant: T, id: 'feedfacecafebeef', make: 'Rivian', signalCount: 0 }]);
+    const after = await views.counts({ tenant: T, of: 'alerts', by, range: WHOLE, filter: {}, limit: 1000 });
+    const n = fx.alerts.filter((a) => a.tenant === T && a.vehicle === updated.id && inRange(a.time, WHOLE)).length;
+    expect(after.groups.find((g) => g.key['software.TCU'] === 'TCU 99.0-ota')).toEqual({ key: { 'software.TCU': 'TCU 99.0-ota' }, count: n, vehicles: 1, fleetVehicles: 1 });
+    const old = (r: typeof before) => r.groups.find((g) => g.key['software.TCU'] === updated.software!['TCU'])!;
+    expect(old(after)).toMatchObject({ count: old(before).count - n, vehicles: old(before).vehicles - 1, fleetVehicles: old(before).fleetVehicles - 1 });
+    const c = await views.commonality({ tenant: T, set: { kind: 'vehicles', vehicles: [updated.id, 'feedfacecafebeef'] }, options: { ...DEFAULT_COMMONALITY, minCount: 1, minSupport: 0 } });
+    expect(c).toMatchObject({ setSize: 2, fleetSize: fleet.length + 1 });
+    expect(c.items.find((x) => x.value === 'TCU 99.0-ota')).toMatchObject({ setCount: 1, fleetCount: 1 });
+    expect(c.items.find((x) => x.value === 'Rivian')).toMatchObject({ attribute: 'make', setCount: 1, fleetCount: 1 });
+  });
 });

@@ -7,20 +7,23 @@
  * most one row per vehicle), and only then joined to `vehicles`, so the JSON of `software` is
  * read once per vehicle, not once per alert. Incidents are turned into (incident, vehicle) pairs
  * — the incident's own vehicle and the vehicles of its linked alerts — and counted distinct, so
- * a campaign over many vehicles counts once in every group it touches. Dimension names reach SQL
- * only after `parseDimension` (attributes from a fixed list, ECU names `[A-Za-z0-9_-]`); every
- * value is a bound parameter.
+ * a campaign over many vehicles counts once in every group it touches; a `vehicle` incident's
+ * vehicle is its own (its alerts are that vehicle's), so only other kinds read `incident_alerts`.
+ * ECU software comes parsed from fleet-software.ts instead of the JSON of every vehicle. Totals
+ * come from the same statement as the groups. Attribute names reach SQL only from a fixed list;
+ * ECU names and every value are bound parameters.
  */
 import type { DuckDBTimestampValue } from '@duckdb/node-api';
 import {
   ecuOf, previousPeriod, scoreCommonality, trendRow,
   type AlertFilter, type AttributeCount, type CommonalityQuery, type CommonalityResult, type CountRow, type CountsQuery,
   type CountsResult, type Dimension, type FleetViews, type GroupKey, type TimeRange, type TopQuery, type TopResult, type TopRule,
-  type TopVehicle, type TrendQuery, type TrendResult, type TrendRow,
+  type TopVehicle, type TrendQuery, type TrendResult,
 } from '../../alerts/fleet.js';
 import { SEVERITIES, type Severity } from '../../core/records.js';
 import { StoreError } from '../../core/errors.js';
 import type { SerialConnection, SqlParam } from './connection.js';
+import { FleetSoftware, SOFTWARE_TABLE } from './fleet-software.js';
 import { timeParam, vehicleParam, vehicleValue } from './values.js';
 
 /** Severity rank in SQL: 1 (info) .. 5 (critical). */
@@ -44,20 +47,32 @@ class Params {
   }
 }
 
-/** The SQL value of dimension `d` for the vehicle row `v`. */
-function dimensionSql(d: Dimension, v = 'v'): string {
-  const ecu = ecuOf(d);
-  // Safe to splice: parseDimension admits only a fixed attribute list and ECU names of [A-Za-z0-9_-].
-  if (ecu !== undefined) {
-    if (!/^[A-Za-z0-9_-]{1,40}$/.test(ecu)) throw new StoreError(`invalid ECU name in dimension ${JSON.stringify(d)}`);
-    return `json_extract_string(${v}.software, '$."${ecu}"')`;
-  }
-  if (!['make', 'model', 'year', 'trim', 'region'].includes(d)) throw new StoreError(`invalid dimension ${JSON.stringify(d)}`);
-  return `${v}.${d}`;
+const ATTRIBUTES: ReadonlySet<string> = new Set(['make', 'model', 'year', 'trim', 'region']);
+
+/**
+ * The tenant's vehicles with their values of `by` as columns `d0, d1, ...`: `(id, d0, ...)`.
+ * Software dimensions join the parsed software (refresh it first).
+ */
+function fleetDims(p: Params, tid: number, by: readonly Dimension[]): string {
+  const cols: string[] = [];
+  const joins: string[] = [];
+  by.forEach((d, i) => {
+    const ecu = ecuOf(d);
+    if (ecu !== undefined) {
+      joins.push(`LEFT JOIN ${SOFTWARE_TABLE} s${i} ON s${i}.tenant = v.tenant AND s${i}.id = v.id AND s${i}.ecu = ${p.bind(ecu)}`);
+      cols.push(`s${i}.version AS d${i}`);
+    } else {
+      // Spliced only from the fixed list of attribute columns.
+      if (!ATTRIBUTES.has(d)) throw new StoreError(`invalid dimension ${JSON.stringify(d)}`);
+      cols.push(`v.${d} AS d${i}`);
+    }
+  });
+  return `SELECT v.id, ${cols.join(', ')} FROM vehicles v ${joins.join(' ')} WHERE v.tenant = ${p.bind(tid)}`;
 }
 
-const dimSelect = (by: readonly Dimension[], v = 'v'): string => by.map((d, i) => `${dimensionSql(d, v)} AS d${i}`).join(', ');
+const dimCols = (by: readonly Dimension[], alias: string): string => by.map((_, i) => `${alias}.d${i} AS d${i}`).join(', ');
 const dimOrder = (by: readonly Dimension[]): string => by.map((_, i) => `, d${i} NULLS LAST`).join('');
+const dimJoin = (by: readonly Dimension[], a: string, b: string): string => by.map((_, i) => `${a}.d${i} IS NOT DISTINCT FROM ${b}.d${i}`).join(' AND ') || 'true';
 
 function groupKey(by: readonly Dimension[], row: Record<string, unknown>): GroupKey {
   const key: Record<string, string | number | null> = {};
@@ -88,63 +103,70 @@ function incidentWhere(p: Params, tenant: string, range: TimeRange, filter: Aler
   return sql;
 }
 
-/** `(incident, vehicle)` of every incident of the tenant: its own vehicle and those of its alerts. */
+/**
+ * `(incident, vehicle)` of the incidents of CTE `i` (columns id, kind, vehicle): one row per
+ * vehicle involved, or one with vehicle NULL for an incident without any. A `vehicle`
+ * incident's alerts are all its own vehicle's, so only other kinds read their alert links.
+ */
 function incidentVehicles(p: Params, tenant: string): string {
-  return `SELECT id AS incident, vehicle FROM incidents WHERE tenant = ${p.bind(tenant)} AND vehicle IS NOT NULL
-    UNION SELECT incident, vehicle FROM incident_alerts WHERE tenant = ${p.bind(tenant)} AND vehicle IS NOT NULL`;
+  return `SELECT DISTINCT incident, vehicle FROM (
+      SELECT id AS incident, vehicle FROM i
+      UNION ALL SELECT l.incident, l.vehicle FROM incident_alerts l
+        WHERE l.tenant = ${p.bind(tenant)} AND l.vehicle IS NOT NULL AND l.incident IN (SELECT id FROM i WHERE kind <> 'vehicle'))
+    QUALIFY vehicle IS NOT NULL OR count(vehicle) OVER (PARTITION BY incident) = 0`;
 }
 
 /** The fleet views on the DuckDB store's connection (`new DuckDBFleetViews(store.connection)`). */
 export class DuckDBFleetViews implements FleetViews {
-  constructor(private readonly db: SerialConnection) {}
+  private readonly software: FleetSoftware;
+
+  constructor(private readonly db: SerialConnection) {
+    this.software = new FleetSoftware(db);
+  }
 
   counts(q: CountsQuery): Promise<CountsResult> {
     if (q.by.length === 0) throw new StoreError('counts needs at least one dimension');
     return this.db.exclusive(async () => {
-      const tid = await this.tenantId(q.tenant);
+      const tid = await this.prepare(q.tenant, q.by);
       const p = new Params();
+      const vd = fleetDims(p, tid, q.by);
       const units = q.of === 'alerts'
         ? `a AS (SELECT vehicle, count(*) AS n FROM alerts WHERE ${alertWhere(p, tid, q.range, q.filter)} GROUP BY vehicle),
-           g AS (SELECT ${dimSelect(q.by)}, sum(a.n)::BIGINT AS count, count(a.vehicle) AS vehicles
-                 FROM a LEFT JOIN vehicles v ON v.tenant = ${p.bind(tid)} AND v.id = a.vehicle GROUP BY ALL)`
-        : `i AS (SELECT id FROM incidents WHERE ${incidentWhere(p, q.tenant, q.range, q.filter)}),
-           iv AS (SELECT DISTINCT i.id AS incident, x.vehicle FROM i LEFT JOIN (${incidentVehicles(p, q.tenant)}) x ON x.incident = i.id),
-           g AS (SELECT ${dimSelect(q.by)}, count(DISTINCT iv.incident) AS count, count(DISTINCT iv.vehicle) AS vehicles
-                 FROM iv LEFT JOIN vehicles v ON v.tenant = ${p.bind(tid)} AND v.id = iv.vehicle GROUP BY ALL)`;
-      const join = q.by.map((_, i) => `g.d${i} IS NOT DISTINCT FROM f.d${i}`).join(' AND ');
-      const sql = `WITH ${units},
-        f AS (SELECT ${dimSelect(q.by)}, count(*) AS fleet FROM vehicles v WHERE v.tenant = ${p.bind(tid)} GROUP BY ALL)
-        SELECT g.*, coalesce(f.fleet, 0) AS fleet FROM g LEFT JOIN f ON ${join}
+           g AS (SELECT ${dimCols(q.by, 'vd')}, sum(a.n)::BIGINT AS count, count(a.vehicle) AS vehicles FROM a LEFT JOIN vd ON vd.id = a.vehicle GROUP BY ALL),
+           tot AS (SELECT sum(n)::BIGINT AS count, count(vehicle) AS vehicles FROM a)`
+        : `i AS (SELECT id, kind, vehicle FROM incidents WHERE ${incidentWhere(p, q.tenant, q.range, q.filter)}),
+           iv AS (${incidentVehicles(p, q.tenant)}),
+           g AS (SELECT ${dimCols(q.by, 'vd')}, count(DISTINCT iv.incident) AS count, count(DISTINCT iv.vehicle) AS vehicles FROM iv LEFT JOIN vd ON vd.id = iv.vehicle GROUP BY ALL),
+           tot AS (SELECT count(DISTINCT incident) AS count, count(DISTINCT vehicle) AS vehicles FROM iv)`;
+      const sql = `WITH vd AS (${vd}), ${units},
+        f AS (SELECT ${dimCols(q.by, 'vd')}, count(*) AS fleet FROM vd GROUP BY ALL)
+        SELECT g.*, coalesce(f.fleet, 0) AS fleet, tot.count AS total_count, tot.vehicles AS total_vehicles
+        FROM g LEFT JOIN f ON ${dimJoin(q.by, 'g', 'f')} CROSS JOIN tot
         ORDER BY count DESC${dimOrder(q.by)} LIMIT ${p.bind(q.limit + 1)}`;
       const rows = await this.db.all<Record<string, unknown>>(sql, p.list);
       const groups = rows.slice(0, q.limit).map((r): CountRow => ({ key: groupKey(q.by, r), count: num(r['count']), vehicles: num(r['vehicles']), fleetVehicles: num(r['fleet']) }));
-      const t = new Params();
-      const totalSql = q.of === 'alerts'
-        ? `SELECT count(*) AS count, count(DISTINCT vehicle) AS vehicles FROM alerts WHERE ${alertWhere(t, tid, q.range, q.filter)}`
-        : `WITH i AS (SELECT id FROM incidents WHERE ${incidentWhere(t, q.tenant, q.range, q.filter)})
-           SELECT count(DISTINCT i.id) AS count, count(DISTINCT x.vehicle) AS vehicles FROM i LEFT JOIN (${incidentVehicles(t, q.tenant)}) x ON x.incident = i.id`;
-      const [total] = await this.db.all<Record<string, unknown>>(totalSql, t.list);
-      return { total: { count: num(total?.['count']), vehicles: num(total?.['vehicles']) }, groups, truncated: rows.length > q.limit };
+      // No group means nothing counted: the totals are 0.
+      return { total: { count: num(rows[0]?.['total_count']), vehicles: num(rows[0]?.['total_vehicles']) }, groups, truncated: rows.length > q.limit };
     });
   }
-
   topVehicles(q: TopQuery): Promise<TopResult<TopVehicle>> {
     return this.db.exclusive(async () => {
-      const tid = await this.tenantId(q.tenant);
+      const tid = await this.prepare(q.tenant, []);
       const p = new Params();
-      const order = q.by === 'alerts' ? 'alerts DESC, incidents DESC' : q.by === 'incidents' ? 'incidents DESC, alerts DESC' : 'sev DESC NULLS LAST, alerts DESC, incidents DESC';
       const sql = `WITH
         a AS (SELECT vehicle, count(*) AS alerts, count(DISTINCT rule) AS rules, max(${SEVERITY_RANK('severity')}) AS sev, max(ts) AS last
               FROM alerts WHERE ${alertWhere(p, tid, q.range, q.filter)} AND vehicle IS NOT NULL GROUP BY vehicle),
-        i AS (SELECT id, severity FROM incidents WHERE ${incidentWhere(p, q.tenant, q.range, q.filter)}),
-        iv AS (SELECT x.vehicle, count(DISTINCT i.id) AS incidents, max(${SEVERITY_RANK('i.severity')}) AS sev
-               FROM i JOIN (${incidentVehicles(p, q.tenant)}) x ON x.incident = i.id GROUP BY x.vehicle),
-        t AS (SELECT coalesce(a.vehicle, iv.vehicle) AS vehicle, coalesce(a.alerts, 0) AS alerts, coalesce(iv.incidents, 0) AS incidents,
-                greatest(a.sev, iv.sev) AS sev, coalesce(a.rules, 0) AS rules, epoch_us(a.last) AS last
-              FROM a FULL JOIN iv ON a.vehicle = iv.vehicle)
+        i AS (SELECT id, kind, vehicle, severity FROM incidents WHERE ${incidentWhere(p, q.tenant, q.range, q.filter)}),
+        iv AS (${incidentVehicles(p, q.tenant)}),
+        ic AS (SELECT iv.vehicle, count(*) AS incidents, max(${SEVERITY_RANK('i.severity')}) AS sev
+               FROM iv JOIN i ON i.id = iv.incident WHERE iv.vehicle IS NOT NULL GROUP BY iv.vehicle),
+        t AS (SELECT coalesce(a.vehicle, ic.vehicle) AS vehicle, coalesce(a.alerts, 0) AS alerts, coalesce(ic.incidents, 0) AS incidents,
+                greatest(a.sev, ic.sev) AS sev, coalesce(a.rules, 0) AS rules, epoch_us(a.last) AS last
+              FROM a FULL JOIN ic ON a.vehicle = ic.vehicle
+              ORDER BY ${TOP_ORDER[q.by]}, vehicle LIMIT ${p.bind(q.limit + 1)})
         SELECT t.*, v.make, v.model, v.year, v.trim, v.region
         FROM t LEFT JOIN vehicles v ON v.tenant = ${p.bind(tid)} AND v.id = t.vehicle
-        ORDER BY ${order}, t.vehicle LIMIT ${p.bind(q.limit + 1)}`;
+        ORDER BY ${TOP_ORDER[q.by]}, t.vehicle`;
       const rows = await this.db.all<Record<string, unknown>>(sql, p.list);
       const items = rows.slice(0, q.limit).map((r): TopVehicle => ({
         vehicle: vehicleValue(r['vehicle'] as bigint),
@@ -159,20 +181,19 @@ export class DuckDBFleetViews implements FleetViews {
 
   topRules(q: TopQuery): Promise<TopResult<TopRule>> {
     return this.db.exclusive(async () => {
-      const tid = await this.tenantId(q.tenant);
+      const tid = await this.prepare(q.tenant, []);
       const p = new Params();
-      const order = q.by === 'alerts' ? 'alerts DESC, incidents DESC' : q.by === 'incidents' ? 'incidents DESC, alerts DESC' : 'sev DESC NULLS LAST, alerts DESC, incidents DESC';
-      const ruleFilter = q.filter.rule?.length ? `WHERE rule IN ${p.in(q.filter.rule)}` : '';
       const sql = `WITH
         a AS (SELECT rule, count(*) AS alerts, count(DISTINCT vehicle) AS vehicles, max(${SEVERITY_RANK('severity')}) AS sev, max(ts) AS last
               FROM alerts WHERE ${alertWhere(p, tid, q.range, q.filter)} GROUP BY rule),
         ir AS (SELECT rule, count(DISTINCT id) AS incidents, max(${SEVERITY_RANK('severity')}) AS sev FROM (
                  SELECT id, severity, unnest(from_json(rules, '["VARCHAR"]')) AS rule
-                 FROM incidents WHERE ${incidentWhere(p, q.tenant, q.range, q.filter)}) ${ruleFilter} GROUP BY rule)
+                 FROM incidents WHERE ${incidentWhere(p, q.tenant, q.range, q.filter)})
+               ${q.filter.rule?.length ? `WHERE rule IN ${p.in(q.filter.rule)}` : ''} GROUP BY rule)
         SELECT coalesce(a.rule, ir.rule) AS rule, coalesce(a.alerts, 0) AS alerts, coalesce(a.vehicles, 0) AS vehicles,
           coalesce(ir.incidents, 0) AS incidents, greatest(a.sev, ir.sev) AS sev, epoch_us(a.last) AS last
         FROM a FULL JOIN ir ON a.rule = ir.rule
-        ORDER BY ${order}, rule LIMIT ${p.bind(q.limit + 1)}`;
+        ORDER BY ${TOP_ORDER[q.by]}, rule LIMIT ${p.bind(q.limit + 1)}`;
       const rows = await this.db.all<Record<string, unknown>>(sql, p.list);
       const items = rows.slice(0, q.limit).map((r): TopRule => ({
         rule: String(r['rule']), alerts: num(r['alerts']), vehicles: num(r['vehicles']), incidents: num(r['incidents']),
@@ -184,43 +205,41 @@ export class DuckDBFleetViews implements FleetViews {
 
   trend(q: TrendQuery): Promise<TrendResult> {
     return this.db.exclusive(async () => {
-      const tid = await this.tenantId(q.tenant);
+      const tid = await this.prepare(q.tenant, q.by);
       const previous = previousPeriod(q.range);
       const whole = { from: previous.from, to: q.range.to };
-      const units = (p: Params): string => q.of === 'alerts'
-        ? `a AS (SELECT vehicle, count_if(ts >= ${p.time(q.range.from, 'from')}) AS now, count_if(ts < ${p.time(q.range.from, 'from')}) AS before
-                 FROM alerts WHERE ${alertWhere(p, tid, whole, q.filter)} GROUP BY vehicle)`
-        : `i AS (SELECT id, first_alert_at >= ${p.time(q.range.from, 'from')} AS is_now FROM incidents WHERE ${incidentWhere(p, q.tenant, whole, q.filter)}),
-           iv AS (SELECT DISTINCT i.id AS incident, i.is_now, x.vehicle FROM i LEFT JOIN (${incidentVehicles(p, q.tenant)}) x ON x.incident = i.id)`;
+      const p = new Params();
+      const vd = fleetDims(p, tid, q.by);
+      const units = q.of === 'alerts'
+        ? `a AS (SELECT vehicle, count_if(ts >= ${p.time(q.range.from, 'from')}) AS now, count(*) AS n
+                 FROM alerts WHERE ${alertWhere(p, tid, whole, q.filter)} GROUP BY vehicle),
+           u AS (SELECT a.vehicle, a.now, a.n - a.now AS before FROM a)`
+        : `i AS (SELECT id, kind, vehicle, first_alert_at >= ${p.time(q.range.from, 'from')} AS is_now FROM incidents WHERE ${incidentWhere(p, q.tenant, whole, q.filter)}),
+           u AS (SELECT iv.incident, iv.vehicle, i.is_now FROM (${incidentVehicles(p, q.tenant)}) iv JOIN i ON i.id = iv.incident)`;
       const measures = q.of === 'alerts'
-        ? 'sum(a.now)::BIGINT AS now, sum(a.before)::BIGINT AS before'
-        : 'count(DISTINCT iv.incident) FILTER (WHERE iv.is_now) AS now, count(DISTINCT iv.incident) FILTER (WHERE NOT iv.is_now) AS before';
-      const unit = q.of === 'alerts' ? 'a' : 'iv';
-
-      const t = new Params();
-      const totalSql = `WITH ${units(t)} SELECT ${measures} FROM ${unit}`;
-      const [tot] = await this.db.all<Record<string, unknown>>(totalSql, t.list);
-      const total = trendRow({}, num(tot?.['now']), num(tot?.['before']));
-
-      let groups: TrendRow[] = [];
-      let truncated = false;
-      if (q.by.length) {
-        const p = new Params();
-        const order = q.sort === 'change' ? 'now - before DESC, now DESC' : 'now DESC, before DESC';
-        const sql = `WITH ${units(p)}, g AS (SELECT ${dimSelect(q.by)}, ${measures}
-            FROM ${unit} LEFT JOIN vehicles v ON v.tenant = ${p.bind(tid)} AND v.id = ${unit}.vehicle GROUP BY ALL)
-          SELECT * FROM g ORDER BY ${order}${dimOrder(q.by)} LIMIT ${p.bind(q.limit + 1)}`;
-        const rows = await this.db.all<Record<string, unknown>>(sql, p.list);
-        groups = rows.slice(0, q.limit).map((r) => trendRow(groupKey(q.by, r), num(r['now']), num(r['before'])));
-        truncated = rows.length > q.limit;
-      }
-      return { previous, total, groups, truncated };
+        ? 'sum(u.now)::BIGINT AS now, sum(u.before)::BIGINT AS before'
+        : 'count(DISTINCT u.incident) FILTER (WHERE u.is_now) AS now, count(DISTINCT u.incident) FILTER (WHERE NOT u.is_now) AS before';
+      const order = q.sort === 'change' ? 'now - before DESC, now DESC' : 'now DESC, before DESC';
+      // The overall row (grouping() not 0) comes from the same scan as the groups.
+      const dims = q.by.map((_, i) => `vd.d${i}`).join(', ');
+      const sql = q.by.length
+        ? `WITH vd AS (${vd}), ${units},
+           g AS (SELECT ${dimCols(q.by, 'vd')}, ${measures}, grouping(${dims}) <> 0 AS overall
+                 FROM u LEFT JOIN vd ON vd.id = u.vehicle GROUP BY GROUPING SETS ((${dims}), ()))
+           SELECT * FROM g ORDER BY overall DESC, ${order}${dimOrder(q.by)} LIMIT ${p.bind(q.limit + 2)}`
+        : `WITH vd AS (${vd}), ${units} SELECT ${measures}, true AS overall FROM u`;
+      const rows = await this.db.all<Record<string, unknown>>(sql, p.list);
+      const [first, ...rest] = rows;
+      const total = first && first['overall'] === true ? trendRow({}, num(first['now']), num(first['before'])) : trendRow({}, 0, 0);
+      const groupRows = q.by.length ? (first && first['overall'] === true ? rest : rows) : [];
+      const groups = groupRows.slice(0, q.limit).map((r) => trendRow(groupKey(q.by, r), num(r['now']), num(r['before'])));
+      return { previous, total, groups, truncated: groupRows.length > q.limit };
     });
   }
 
   commonality(q: CommonalityQuery): Promise<CommonalityResult> {
     return this.db.exclusive(async () => {
-      const tid = await this.tenantId(q.tenant);
+      const tid = await this.prepare(q.tenant, ['software.*']);
       await this.db.run(`CREATE OR REPLACE TEMP TABLE ${SET_TABLE} (vehicle UBIGINT)`);
       try {
         if (q.set.kind === 'alerted') {
@@ -236,31 +255,39 @@ export class DuckDBFleetViews implements FleetViews {
           app.flushSync();
           app.closeSync();
         }
-        const fv = `SELECT v.make, v.model, v.year, v.trim, v.region, v.software, s.vehicle IS NOT NULL AS in_set
-          FROM vehicles v LEFT JOIN ${SET_TABLE} s ON s.vehicle = v.id WHERE v.tenant = ?`;
-        const [sizes] = await this.db.all<Record<string, unknown>>(
-          `WITH fv AS (${fv}) SELECT count(*) AS fleet, count_if(in_set) AS in_set, (SELECT count(*) FROM ${SET_TABLE}) AS set_all FROM fv`, [tid]);
-        const plain = ['make', 'model', 'year', 'trim', 'region']
-          .map((a) => `SELECT '${a}' AS attribute, ${a === 'year' ? 'CAST(year AS VARCHAR)' : a} AS value, in_set FROM fv WHERE ${a} IS NOT NULL`);
-        const software = `SELECT 'software.' || e.key AS attribute, e.value ->> '$' AS value, in_set FROM fv, json_each(fv.software) e
-          WHERE fv.software IS NOT NULL AND json_type(e.value) <> 'NULL'`;
-        const rows = await this.db.all<{ attribute: string; value: string; fleet: bigint; in_set: bigint }>(
-          `WITH fv AS (${fv}), av AS (${[...plain, software].join(' UNION ALL ')})
-           SELECT attribute, value, count(*) AS fleet, count_if(in_set) AS in_set FROM av GROUP BY attribute, value`, [tid]);
-        const values = rows.map((r): AttributeCount => ({
-          attribute: r.attribute, value: r.attribute === 'year' ? Number(r.value) : r.value, setCount: Number(r.in_set), fleetCount: Number(r.fleet),
+        const plain = [...ATTRIBUTES].map((a) => `SELECT '${a}' AS attribute, ${a === 'year' ? 'CAST(year AS VARCHAR)' : a} AS value, in_set FROM fv WHERE ${a} IS NOT NULL`);
+        const software = `SELECT 'software.' || sw.ecu AS attribute, sw.version AS value, fv.in_set FROM ${SOFTWARE_TABLE} sw JOIN fv ON fv.id = sw.id
+          WHERE sw.tenant = ? AND sw.version IS NOT NULL`;
+        // One row per attribute value; every row also carries the sizes (fleet, set in the fleet, whole set).
+        const rows = await this.db.all<{ attribute: string | null; value: string | null; fleet: bigint; in_set: bigint; set_all: bigint }>(
+          `WITH fv AS (SELECT v.id, v.make, v.model, v.year, v.trim, v.region, s.vehicle IS NOT NULL AS in_set
+                       FROM vehicles v LEFT JOIN ${SET_TABLE} s ON s.vehicle = v.id WHERE v.tenant = ?),
+                av AS (${[...plain, software].join(' UNION ALL ')})
+           SELECT attribute, value, count(*) AS fleet, count_if(in_set) AS in_set, NULL AS set_all FROM av GROUP BY attribute, value
+           UNION ALL SELECT NULL, NULL, count(*), count_if(in_set), (SELECT count(*) FROM ${SET_TABLE}) FROM fv`, [tid, tid]);
+        const sizes = rows.find((r) => r.attribute === null);
+        const values = rows.filter((r) => r.attribute !== null).map((r): AttributeCount => ({
+          attribute: r.attribute!, value: r.attribute === 'year' ? Number(r.value) : r.value!, setCount: Number(r.in_set), fleetCount: Number(r.fleet),
         }));
-        const setSize = num(sizes?.['in_set']);
-        return scoreCommonality({ setSize, fleetSize: num(sizes?.['fleet']), unknownVehicles: num(sizes?.['set_all']) - setSize, values }, q.options);
+        const setSize = num(sizes?.in_set);
+        return scoreCommonality({ setSize, fleetSize: num(sizes?.fleet), unknownVehicles: num(sizes?.set_all) - setSize, values }, q.options);
       } finally {
         await this.db.run(`DROP TABLE IF EXISTS ${SET_TABLE}`);
       }
     });
   }
 
-  /** The tenant's id in `alerts` and `vehicles`; 0 (never assigned) when it has written nothing. */
-  private async tenantId(name: string): Promise<number> {
-    const [row] = await this.db.all<{ id: number }>('SELECT id FROM tenants WHERE name = ?', [name]);
-    return row?.id ?? 0;
+  /** The tenant's id in `alerts` and `vehicles` (0, never assigned, when it has written nothing); parsed software brought up to date when `by` needs it. */
+  private async prepare(tenant: string, by: readonly string[]): Promise<number> {
+    const [row] = await this.db.all<{ id: number }>('SELECT id FROM tenants WHERE name = ?', [tenant]);
+    const tid = row?.id ?? 0;
+    if (tid !== 0 && by.some((d) => d.startsWith('software.'))) await this.software.refresh(tid);
+    return tid;
   }
 }
+
+const TOP_ORDER: Record<TopQuery['by'], string> = {
+  alerts: 'alerts DESC, incidents DESC',
+  incidents: 'incidents DESC, alerts DESC',
+  severity: 'sev DESC NULLS LAST, alerts DESC, incidents DESC',
+};
