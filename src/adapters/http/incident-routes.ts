@@ -65,6 +65,8 @@ export const MAX_SUPPRESSION_DAYS = 90;
 /** Alerts shown with an incident's detail. */
 export const INCIDENT_ALERTS_PAGE = 50;
 const DAY_MS = 86_400_000;
+/** Times the store keeps exactly (±9.0e12 ms, src/adapters/duckdb/values.ts). */
+const MAX_TIME_MS = Math.floor(Number.MAX_SAFE_INTEGER / 1000);
 const LINK_RELATIONS = ['related', 'duplicate_of', 'caused_by', 'part_of'] as const;
 
 // ---- schemas -------------------------------------------------------------------------------
@@ -96,8 +98,8 @@ const csvOf = <const T extends readonly [string, ...string[]]>(values: T) =>
 /** Epoch ms or an ISO 8601 time. */
 const TimeQuery = z.string().transform((s, ctx) => {
   const n = /^-?\d+$/.test(s) ? Number(s) : Date.parse(s);
-  if (!Number.isFinite(n)) {
-    ctx.addIssue({ code: 'custom', message: 'epoch milliseconds or an ISO 8601 time' });
+  if (!Number.isFinite(n) || Math.abs(n) > MAX_TIME_MS) {
+    ctx.addIssue({ code: 'custom', message: 'epoch milliseconds or an ISO 8601 time (years 1684 to 2255)' });
     return z.NEVER;
   }
   return n;
@@ -476,7 +478,7 @@ function bodyError(path: string, message: string): ApiError {
 
 function parseTime(v: number | string): number | undefined {
   const n = typeof v === 'number' ? v : /^-?\d+$/.test(v) ? Number(v) : Date.parse(v);
-  return Number.isFinite(n) ? n : undefined;
+  return Number.isFinite(n) && Math.abs(n) <= MAX_TIME_MS ? n : undefined;
 }
 
 function suppressionView(s: Suppression, at: number): z.infer<typeof SuppressionBody> {
