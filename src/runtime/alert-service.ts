@@ -63,6 +63,7 @@ export class AlertService {
   private scheduled = false;
   private lastRefresh = -Infinity;
   private lastClosedCheck = 0;
+  private readonly createdListeners: ((incidents: readonly Incident[]) => void)[] = [];
   /** The last failure, while batches fail. */
   lastError: Error | undefined;
 
@@ -102,6 +103,18 @@ export class AlertService {
   /** Resolves when every alert offered so far is decided and persisted. */
   async idle(): Promise<void> {
     while (this.scheduled) await this.chain;
+  }
+
+  /**
+   * Call `listener` with the incidents each batch created, once they and their alert links are
+   * stored (automatic playbooks start there). Returns a function that removes it.
+   */
+  onIncidentsCreated(listener: (incidents: readonly Incident[]) => void): () => void {
+    this.createdListeners.push(listener);
+    return () => {
+      const i = this.createdListeners.indexOf(listener);
+      if (i >= 0) this.createdListeners.splice(i, 1);
+    };
   }
 
   /** Reload suppressions now (after one was created or expired through the API). */
@@ -167,6 +180,14 @@ export class AlertService {
     metrics.inc('vigil_alert_pipeline_suppressed_total', c.suppressed - before.suppressed);
     metrics.inc('vigil_incidents_opened_total', c.incidentsOpened - before.incidentsOpened);
     await this.persist(r, clock.now());
+    // A listener's failure must not fail the batch that is already stored.
+    for (const listener of r.created.length ? this.createdListeners : []) {
+      try {
+        listener(r.created);
+      } catch (e) {
+        this.lastError = e as Error;
+      }
+    }
     this.opts.evidence?.schedule(r.grouped.map((a) => ({ tenant: a.tenant, id: a.id, time: a.time, rule: a.rule, ...(a.vehicle !== undefined ? { vehicle: a.vehicle } : {}) })));
   }
 
