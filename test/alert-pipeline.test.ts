@@ -11,6 +11,7 @@ import { startVigil, type Vigil } from '../src/api/vigil.js';
 import type { DuckDBStore } from '../src/adapters/duckdb/duckdb-store.js';
 import { ManualClock } from '../src/core/clock.js';
 import type { Alert } from '../src/core/records.js';
+import type { ConfigError } from '../src/core/errors.js';
 import { parseConfig } from '../src/runtime/config.js';
 import type { InputItem } from '../src/runtime/lane.js';
 import { FleetSimulator, type ScenarioLabel } from '../src/sim/index.js';
@@ -216,5 +217,32 @@ describe('alert pipeline in Vigil', () => {
     } finally {
       await a.stop();
     }
+  }, 60_000);
+
+  it('takes its windows and caps from config alerts: a 1 min dedup window splits what 10 min would join; bad keys are listed', async () => {
+    const cfg = parseConfig({
+      store: { path: ':memory:' }, http: { enabled: false }, normalize: { secretEnv: SECRET_ENV },
+      alerts: { dedupWindow: { default: '1m', critical: '5m' }, groupWindow: '30m', maxOpenIncidents: 5, evidence: { before: '10s' } },
+    });
+    expect(cfg.alerts).toMatchObject({ dedupWindow: { info: 60_000, high: 60_000, critical: 300_000 }, groupWindow: 1_800_000, campaignWindow: 86_400_000, maxOpenIncidents: 5, maxDedupKeys: 50_000, evidence: { before: 10_000, after: 60_000 } });
+    let problems: string[] = [];
+    try {
+      parseConfig({ alerts: { dedupWindow: { severe: '1m', high: 'soon' }, maxDedupKeys: 0 } });
+    } catch (e) {
+      problems = (e as ConfigError).problems;
+    }
+    expect(problems.join('\n')).toMatch(/alerts\.dedupWindow.*severe/);
+    expect(problems.join('\n')).toMatch(/alerts\.dedupWindow\.high/);
+    expect(problems.join('\n')).toMatch(/alerts\.maxDedupKeys/);
+
+    const clock = new ManualClock(Date.UTC(2026, 5, 1));
+    const v = (running = await startVigil(cfg, { clock, inline: true }));
+    const t = clock.now();
+    const burst: Alert[] = Array.from({ length: 300 }, (_, i) => ({ id: `b${i}`, tenant: 'demo', vehicle: '00000000000000aa', time: t + i * 1000, detectedAt: t, rule: 'can.flood', title: 'flood', severity: 'high', tags: [], details: {} }));
+    await v.store.insertAlerts(burst);
+    v.alerts.service.offer(burst);
+    await v.alerts.service.idle();
+    // 300 s of one alert a second with a 1 min window: a new first every 60 s, all in one incident (30 min grouping).
+    expect((await v.alerts.service.noise('demo')).rules).toEqual([expect.objectContaining({ rule: 'can.flood', alerts: 300, duplicates: 295, incidentAlerts: 5, incidents: 1 })]);
   }, 60_000);
 });

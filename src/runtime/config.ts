@@ -9,6 +9,8 @@ import { ConfigError } from '../core/errors.js';
 import { unitOf } from '../normalize/units.js';
 import { SEVERITIES, type Severity } from '../core/records.js';
 import { DEFAULT_SLA, type SlaPolicy, type SlaTimes } from '../alerts/workflow.js';
+import { DEFAULT_DEDUP_WINDOW_MS, MAX_DEDUP_KEYS, type DedupWindows } from '../alerts/dedup.js';
+import { DEFAULT_CAMPAIGN_WINDOW_MS, DEFAULT_GROUP_WINDOW_MS, MAX_OPEN_INCIDENTS } from '../alerts/group.js';
 import { duration } from '../detect/rules/schema.js';
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase letters, digits, - and _ (max 63), starting with a letter or digit');
@@ -180,6 +182,8 @@ const canMatch = z
   })
   .partial();
 
+const positiveDuration = duration.refine((ms) => ms > 0, 'must be positive');
+
 /** One severity's SLA: `{ triage: 15m, resolve: 4h }`; triage must not be longer than resolve. */
 const slaTimes = z
   .strictObject({ triage: duration.refine((ms) => ms > 0, 'must be positive'), resolve: duration.refine((ms) => ms > 0, 'must be positive') })
@@ -328,6 +332,24 @@ export const configSchema = z.strictObject({
           adminTokenEnv: z.string().min(1).default('VIGIL_ADMIN_TOKEN'),
         })
         .prefault({}),
+    })
+    .prefault({}),
+  /** The alert pipeline (src/alerts/README.md): dedup and grouping windows, caps, evidence window. */
+  alerts: z
+    .strictObject({
+      /** Dedup window per severity (`default` for those not named), a duration or ms; default 10m. */
+      dedupWindow: z
+        .strictObject(Object.fromEntries(['default', ...SEVERITIES].map((s) => [s, positiveDuration.optional()])) as Record<Severity | 'default', z.ZodOptional<typeof positiveDuration>>)
+        .prefault({})
+        .transform((w) => Object.fromEntries(SEVERITIES.map((s) => [s, w[s] ?? w.default ?? DEFAULT_DEDUP_WINDOW_MS])) as DedupWindows),
+      /** How long after its last alert a vehicle incident takes more. */
+      groupWindow: positiveDuration.default(DEFAULT_GROUP_WINDOW_MS),
+      /** The same for campaign and intel incidents. */
+      campaignWindow: positiveDuration.default(DEFAULT_CAMPAIGN_WINDOW_MS),
+      maxOpenIncidents: z.number().int().min(1).default(MAX_OPEN_INCIDENTS),
+      maxDedupKeys: z.number().int().min(1).default(MAX_DEDUP_KEYS),
+      /** Signals, frames and records captured before and after each grouped alert. */
+      evidence: z.strictObject({ before: duration.default(60_000), after: duration.default(60_000) }).prefault({}),
     })
     .prefault({}),
   /** The analyst workflow (src/alerts/workflow.ts). */
