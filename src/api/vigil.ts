@@ -13,6 +13,8 @@ import { DuckDBStore } from '../adapters/duckdb/duckdb-store.js';
 import { registerIngest } from '../adapters/http/ingest.js';
 import { buildHttpServer } from '../adapters/http/server.js';
 import { registerVehicleRoutes } from '../adapters/http/vehicles.js';
+import { DuckDBFleetViews } from '../adapters/duckdb/fleet-views.js';
+import { registerFleetRoutes } from '../adapters/http/fleet-routes.js';
 import { registerAlertRoutes } from '../adapters/http/alert-routes.js';
 import { DEFAULT_SECURITY_EXTRACT, type SecurityEventDef } from '../normalize/security-extract.js';
 import { mergeExtracts, parseSecurityExtract } from '../normalize/security-extract-file.js';
@@ -78,12 +80,7 @@ export async function startVigil(config: VigilConfig, opts: StartOptions = {}): 
       ...(opts.inline ? { inline: true } : {}),
     });
     await pipeline.start();
-    const { evidence: evidenceWindow, dedupWindow, groupWindow, campaignWindow, maxOpenIncidents, maxDedupKeys } = config.alerts;
-    const alerts = await startAlertPipeline({
-      store, pipeline, catalog, clock, pack: detection.pack,
-      options: { dedupWindows: dedupWindow, groupWindowMs: groupWindow, campaignWindowMs: campaignWindow, maxOpenIncidents, maxDedupKeys, sla: config.incidents.sla },
-      evidence: { beforeMs: evidenceWindow.before, afterMs: evidenceWindow.after },
-    });
+    const alerts = await startAlertPipeline({ store, pipeline, catalog, clock, pack: detection.pack });
     const startedAt = Date.now();
     let http: FastifyInstance | undefined;
     let url: string | undefined;
@@ -94,6 +91,7 @@ export async function startVigil(config: VigilConfig, opts: StartOptions = {}): 
       if (ingest) registerIngest(http, { pipeline, defaultTenant: config.tenant, ...limits });
       registerVehicleRoutes(http, { store, pipeline, defaultTenant: config.tenant });
       // The analyst API (one module per area; each route declares its permission).
+      registerFleetRoutes(http, { views: new DuckDBFleetViews(store.connection), defaultTenant: config.tenant, now: () => clock.now() });
       registerAlertRoutes(http, { queries: alerts.incidents, incidents: alerts.incidents, noise: (t, since) => alerts.service.noise(t, since), defaultTenant: config.tenant });
       url = await http.listen({ host: config.http.host, port: config.http.port });
     }
