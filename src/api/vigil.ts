@@ -80,7 +80,12 @@ export async function startVigil(config: VigilConfig, opts: StartOptions = {}): 
       ...(opts.inline ? { inline: true } : {}),
     });
     await pipeline.start();
-    const alerts = await startAlertPipeline({ store, pipeline, catalog, clock, pack: detection.pack });
+    const { evidence: evidenceWindow, dedupWindow, groupWindow, campaignWindow, maxOpenIncidents, maxDedupKeys } = config.alerts;
+    const alerts = await startAlertPipeline({
+      store, pipeline, catalog, clock, pack: detection.pack,
+      options: { dedupWindows: dedupWindow, groupWindowMs: groupWindow, campaignWindowMs: campaignWindow, maxOpenIncidents, maxDedupKeys, sla: config.incidents.sla },
+      evidence: { beforeMs: evidenceWindow.before, afterMs: evidenceWindow.after },
+    });
     const startedAt = Date.now();
     let http: FastifyInstance | undefined;
     let url: string | undefined;
