@@ -45,6 +45,8 @@ export function recordImportCommands(env: ImportEnv, configOf: ConfigOf): Comman
       const flags = cmd.optsWithGlobals<StoreFlags & { format?: OnboardingFormat }>();
       const format = flags.format ?? formatOfName(file);
       if (!format) throw new ConfigError(`cannot tell the format of ${file}`, ['name it .csv or .jsonl, or pass --format csv|jsonl']);
+      // `import` itself may have taken --format (its choices include candump).
+      if (!(ONBOARDING_FORMATS as readonly string[]).includes(format)) throw new ConfigError(`--format ${format} is not a vehicle file format`, ['csv or jsonl']);
       return run(env, configOf(flags), file, 'vehicles', (deps, req) => importVehicles(deps, { ...req, format }));
     });
   const alerts = withStoreOptions(new Command('alerts'))
