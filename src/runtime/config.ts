@@ -190,6 +190,55 @@ const slaTimes = z
   .refine((t) => t.triage <= t.resolve, 'triage must not be longer than resolve')
   .transform((t): SlaTimes => ({ triageMs: t.triage, resolveMs: t.resolve }));
 
+/** Retries of a webhook or syslog delivery: exponential backoff with jitter (src/alerts/notifier.ts). */
+const retryPolicy = z
+  .strictObject({
+    /** Tries per message, the first included. */
+    maxAttempts: z.number().int().min(1).max(20).default(5),
+    /** Wait before the 2nd attempt; doubles each time, with jitter. */
+    baseDelayMs: z.number().int().min(1).max(600_000).default(500),
+    maxDelayMs: z.number().int().min(1).max(3_600_000).default(30_000),
+  })
+  .prefault({});
+
+/** A signed webhook (src/adapters/notify/webhook.ts): HMAC-SHA256 `X-Vigil-Signature` with the secret in `secretEnv`. */
+const webhookTarget = {
+  url: z.string().regex(/^https?:\/\/[^\s]+$/, 'an http:// or https:// URL'),
+  /** Environment variable holding the HMAC secret; absent: requests go unsigned. */
+  secretEnv: z.string().min(1).optional(),
+  timeoutMs: z.number().int().min(100).max(300_000).default(10_000),
+  retry: retryPolicy,
+};
+
+/** Syslog RFC 5424 over TCP, or TLS (src/adapters/notify/syslog.ts), octet-counted framing. */
+const syslogTarget = {
+  host: z.string().min(1),
+  /** Commonly 601 (syslog over TCP) or 6514 (over TLS). */
+  port: z.number().int().min(1).max(65535),
+  tls: z.boolean().default(false),
+  /** PEM file of the CA that signed the receiver's certificate (with `tls`); absent: the system's roots. */
+  ca: z.string().min(1).optional(),
+  /** RFC 5424 facility 0..23; default 10 (security/authorization). */
+  facility: z.number().int().min(0).max(23).default(10),
+  /** Messages waiting while the receiver is away; past it a message fails (logged). */
+  maxQueue: z.number().int().min(1).max(1_000_000).default(10_000),
+  retry: retryPolicy,
+};
+
+const notifyChannel = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('webhook'), ...webhookTarget }),
+  z.strictObject({ type: z.literal('syslog'), ...syslogTarget }),
+]);
+
+/** A SIEM target: every stored alert at or above `minSeverity` is sent there. */
+const forwardTarget = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('webhook'), name: name.optional(), minSeverity: z.enum(SEVERITIES as [Severity, ...Severity[]]).default('medium'), ...webhookTarget }),
+  z.strictObject({ type: z.literal('syslog'), name: name.optional(), minSeverity: z.enum(SEVERITIES as [Severity, ...Severity[]]).default('medium'), ...syslogTarget }),
+]);
+
+export type NotifyChannelConfig = z.infer<typeof notifyChannel>;
+export type ForwardTargetConfig = z.infer<typeof forwardTarget>;
+
 export const configSchema = z.strictObject({
   /** Tenant used by sources that do not name one. */
   tenant: name.default('demo'),
@@ -366,6 +415,19 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   sources: z.array(sourceSchema).default([]),
+  /** Forward stored alerts to SIEMs: syslog (RFC 5424, TCP/TLS) or signed webhooks. Channel names default to `forward-<index>`. */
+  forward: z.array(forwardTarget).default([]),
+  /** Response playbooks (src/alerts/playbooks.ts) and where their actions go. */
+  playbooks: z
+    .strictObject({
+      /** Folder of playbook YAML/JSON files for every tenant. Absent: the shipped `rules/playbooks` of the package. */
+      dir: z.string().min(1).optional(),
+      /** Named channels that `notify` and `webhook` steps send to. */
+      channels: z.record(name, notifyChannel).default({}),
+      /** The OTA back end: `ota_campaign` requests are POSTed there as signed webhooks. Absent: requests stay `requested` for it to poll. */
+      ota: z.strictObject(webhookTarget).optional(),
+    })
+    .prefault({}),
 }).transform((c) => ({ ...c, normalize: { ...c.normalize, sourceUnits: sourceUnitsOf(c) } }));
 
 /**
@@ -419,6 +481,16 @@ function topologyProblems(c: VigilConfig): string[] {
     const first = seen.get(s.name);
     if (first !== undefined) problems.push(`sources.${i}.name: "${s.name}" is already the name of sources.${first}`);
     else seen.set(s.name, i);
+  });
+  c.forward.forEach((f, i) => {
+    if (f.type === 'syslog' && f.ca !== undefined && !f.tls) problems.push(`forward.${i}.ca: a CA is for TLS; set tls: true`);
+  });
+  for (const [n, ch] of Object.entries(c.playbooks.channels)) {
+    if (ch.type === 'syslog' && ch.ca !== undefined && !ch.tls) problems.push(`playbooks.channels.${n}.ca: a CA is for TLS; set tls: true`);
+  }
+  const forwardNames = c.forward.map((f, i) => f.name ?? `forward-${i}`);
+  forwardNames.forEach((n, i) => {
+    if (forwardNames.indexOf(n) !== i) problems.push(`forward.${i}.name: "${n}" is already the name of forward.${forwardNames.indexOf(n)}`);
   });
   if (c.runtime.workers > c.runtime.partitions) {
     problems.push(`runtime.workers: ${c.runtime.workers} workers but only ${c.runtime.partitions} partitions; some workers would own nothing`);

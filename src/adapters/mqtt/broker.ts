@@ -27,6 +27,8 @@ export interface MqttBrokerSource extends RunningSource {
   /** The port actually listened on (config `port: 0` picks a free one). */
   readonly port: number;
   readonly ingest: MqttIngest;
+  /** Publish from Vigil to the broker's subscribers (QoS 1): commands to vehicles (`vigil/<tenant>/<vehicle>/commands`). */
+  publish(topic: string, payload: Buffer): Promise<void>;
 }
 
 export async function startMqttBrokerSource(config: MqttBrokerConfig, deps: SourceDeps): Promise<MqttBrokerSource> {
@@ -88,6 +90,11 @@ export async function startMqttBrokerSource(config: MqttBrokerConfig, deps: Sour
     name: config.name,
     port,
     ingest,
+    publish: (topic, payload) =>
+      new Promise<void>((resolve, reject) => {
+        // Broker-originated: aedes hands it to subscribers without authorizePublish, so it never reaches the ingest.
+        broker.publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false }, (err) => (err ? reject(err) : resolve()));
+      }),
     describe: () =>
       `MQTT broker "${config.name}" on ${scheme}://${config.host}:${port}${config.tls?.ca ? ' (client certificates required)' : ''}${config.auth ? ' (username/password)' : ''}, topics vigil/<tenant>/<vehicle>/<kind>[.msgpack]`,
     async stop() {
