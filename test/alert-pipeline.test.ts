@@ -225,7 +225,7 @@ describe('alert pipeline in Vigil', () => {
       alerts: { dedupWindow: { default: '1m', critical: '5m' }, groupWindow: '30m', maxOpenIncidents: 5, evidence: { before: '10s' } },
     });
     expect(cfg.alerts).toMatchObject({ dedupWindow: { info: 60_000, high: 60_000, critical: 300_000 }, groupWindow: 1_800_000, campaignWindow: 86_400_000, maxOpenIncidents: 5, maxDedupKeys: 50_000, evidence: { before: 10_000, after: 60_000 } });
-    let problems: string[] = [];
+    let problems: readonly string[] = [];
     try {
       parseConfig({ alerts: { dedupWindow: { severe: '1m', high: 'soon' }, maxDedupKeys: 0 } });
     } catch (e) {
