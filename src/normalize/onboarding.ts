@@ -307,7 +307,8 @@ interface CsvRow {
 /** CSV records with their first line and raw text; a record csv-parse cannot read is `broken` and reading goes on. */
 function readCsv(input: string): { header?: CsvRow; records: CsvRow[]; broken: Omit<RowReject, 'code'>[] } {
   const broken: Omit<RowReject, 'code'>[] = [];
-  const parsed = parse(input, {
+  // One line ending: csv-parse's line count and raw text are off by a line per CRLF record.
+  const parsed = parse(input.replace(/\r\n?/g, '\n'), {
     bom: true,
     info: true,
     raw: true,
@@ -322,7 +323,7 @@ function readCsv(input: string): { header?: CsvRow; records: CsvRow[]; broken: O
   }) as unknown as { record: string[]; info: { lines: number }; raw: string }[];
   const rows = parsed.map((r) => {
     // The raw text of a record carries the blank lines skipped before it and its line end.
-    const rawText = r.raw.replace(/^(\r?\n)+/, '').replace(/\r?\n$/, '');
+    const rawText = r.raw.replace(/^\n+/, '').replace(/\n$/, '');
     // info.lines is the line the record ends on; a quoted field may span lines.
     const line = r.info.lines - (rawText.match(/\n/g)?.length ?? 0);
     return { line, cells: r.record, raw: rawText };
