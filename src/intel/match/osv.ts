@@ -32,16 +32,18 @@ export function evaluateOsv(version: string, ranges: readonly VersionRange[], ex
     return { status: 'affected', reason: `${version} is listed in the record's affected versions` };
   }
   const unknowns: string[] = [];
+  const outside: string[] = [];
   let sawRange = false;
   for (const range of ranges) {
     sawRange = true;
     const r = range.type === 'GIT' ? evaluateGit(version, range.events) : evaluateOrdered(version, range, range.type === 'SEMVER' ? 'semver' : schemeForEcosystem(ecosystem), ecosystem);
     if (r.status === 'affected') return r;
     if (r.status === 'unknown') unknowns.push(r.reason);
+    else outside.push(r.reason);
   }
   if (unknowns.length) return { status: 'unknown', reason: unknowns.join('; ') };
   if (!sawRange && explicitVersions.length === 0) return { status: 'unknown', reason: 'the record gives neither ranges nor versions' };
-  return { status: 'unaffected', reason: `${version} is outside every range${explicitVersions.length ? ' and not listed' : ''}` };
+  return { status: 'unaffected', reason: `${outside.join('; ') || `${version} is outside every range`}${explicitVersions.length ? '; not listed in versions' : ''}` };
 }
 
 type Kind = 'introduced' | 'fixed' | 'last_affected' | 'limit';

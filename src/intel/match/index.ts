@@ -1,0 +1,333 @@
+/**
+ * Matching: which SBOM components a vulnerability applies to, on what basis and how surely.
+ *
+ * `matchComponent` reads every statement of a normalized Vulnerability (CVE 5 CNA and ADP
+ * entries, NVD configurations, OSV packages, CSAF product_status from the context) and
+ * returns one Match per statement that names the component. Each Match carries its basis
+ * and a confidence from BASIS_CONFIDENCE. Version knowledge that cannot be compared (custom
+ * version types, free text, ANY/NA CPE versions, git commits outside the event list, a
+ * component without a version) yields `needs_review` or `unknown`, never `affected`.
+ * VEX decisions (CSAF VEX, CycloneDX VEX, analysts) override per vulnerability and
+ * component identity; the overridden result is kept on the Match.
+ */
+import type { AffectedEntry, CsafDocument, SourceRef, VexStatement, Vulnerability } from '../model.js';
+import type { Sbom, SbomComponent } from '../sbom/types.js';
+import { cpeMatches, cpeText, tryParseCpe } from './cpe.js';
+import { matchCsaf, resolveProduct } from './csaf.js';
+import { evaluateCve5, type Cve5Outcome } from './cve5.js';
+import { evaluateConfiguration, evaluateCpeMatch, nvdConfigurations } from './nvd.js';
+import { evaluateOsv, type OsvOutcome } from './osv.js';
+import { osvPackageAsPurl, parsePurl, samePackage, type PurlParts } from './purl.js';
+
+export type MatchResult = 'affected' | 'not_affected' | 'fixed' | 'needs_review' | 'unknown';
+export type MatchBasis = 'purl+range' | 'cpe+range' | 'adp-cpe' | 'cve5-product' | 'csaf-product' | 'description-only';
+
+/**
+ * How far the identification can be trusted, by basis. A purl names one package in one
+ * ecosystem; a CPE names a product, but CPE dictionaries are loose; an ADP-only CPE is a
+ * third party's reading of the CNA's text; a CNA vendor/product is free text compared by
+ * name; a description mention is a hint. Lowered further where noted in `reason`:
+ * CSAF resolved by name+version 0.6; a CVE 5 product matched by contained words 0.4.
+ */
+export const BASIS_CONFIDENCE: Readonly<Record<MatchBasis, number>> = {
+  'purl+range': 0.95,
+  'csaf-product': 0.9,
+  'cpe+range': 0.8,
+  'cve5-product': 0.6,
+  'adp-cpe': 0.5,
+  'description-only': 0.2,
+};
+
+export interface Match {
+  vulnerabilityId: string;
+  /** The component's bom-ref in its SBOM. */
+  componentRef: string;
+  /** The component's identity across SBOMs (see componentIdentity): the key VEX decisions use. */
+  componentIdentity: string;
+  result: MatchResult;
+  basis: MatchBasis;
+  confidence: number;
+  reason: string;
+  /** The record the statement came from. */
+  source?: SourceRef;
+  /** Set when a VEX decision replaced the computed result. */
+  vex?: { status: VexStatement['status']; statedStatus: string; justification?: string; source: SourceRef; computed: MatchResult };
+}
+
+export interface MatchContext {
+  /** Every CPE of the SBOM and its subject: platform criteria in NVD configurations are tested against these. */
+  sbomCpes?: readonly string[];
+  /** CSAF documents whose product_status may name the component. */
+  csaf?: readonly CsafDocument[];
+  /** VEX decisions (CSAF VEX, CycloneDX VEX, analysts'), applied last. */
+  vex?: readonly VexStatement[];
+}
+
+/** purl (qualifiers dropped), else the first CPE, else `name@version`: the key a VEX decision is stored under. */
+export function componentIdentity(c: Pick<SbomComponent, 'purl' | 'cpes' | 'name' | 'version'>): string {
+  if (c.purl) {
+    const p = parsePurl(c.purl);
+    if (p) return `pkg:${p.type}/${p.namespace ? `${p.namespace}/` : ''}${p.name}${p.version ? `@${p.version}` : ''}`;
+  }
+  if (c.cpes[0]) return c.cpes[0];
+  return `${c.name}@${c.version ?? ''}`;
+}
+
+/** Matches one component against one vulnerability. */
+export function matchComponent(component: SbomComponent, vulnerability: Vulnerability, context: MatchContext = {}): Match[] {
+  const out: Match[] = [];
+  const identity = componentIdentity(component);
+  const push = (m: Omit<Match, 'vulnerabilityId' | 'componentRef' | 'componentIdentity'>): void => {
+    out.push({ vulnerabilityId: vulnerability.id, componentRef: component.bomRef, componentIdentity: identity, ...m });
+  };
+  const cpurl = component.purl ? parsePurl(component.purl) : undefined;
+  const version = componentVersion(component, cpurl);
+
+  const csafDocs = new Set((context.csaf ?? []).map((d) => d.source.document));
+  for (const e of vulnerability.affected) {
+    if (e.nvdConfiguration) continue; // below, as whole configurations
+    if (e.basis === 'csaf-product') {
+      // the document's product tree (context.csaf) resolves better; without it, the entry's names
+      if (!csafDocs.has(e.source.document)) {
+        const m = matchCsafEntry(e, component);
+        if (m) push(m);
+      }
+      continue;
+    }
+    if (e.purl || e.basis === 'osv-package') {
+      const m = matchPackage(e, cpurl, version);
+      if (m) push(m);
+    } else if (e.cpe || e.cpes?.length) {
+      const m = matchCve5Cpe(e, component, version);
+      if (m) push(m);
+    } else {
+      const m = matchCve5Product(e, component, version);
+      if (m) push(m);
+    }
+  }
+
+  for (const config of nvdConfigurations(vulnerability.affected)) {
+    const context2 = [...(context.sbomCpes ?? []), ...component.cpes];
+    const o = evaluateConfiguration(config, componentCpesWithVersion(component), context2);
+    if (o.hits.length === 0) continue;
+    const matched = o.hits.some((h) => h.outcome.match === true);
+    const result: MatchResult = o.value === true && matched ? 'affected' : o.value === false ? (o.hits.some((h) => h.outcome.identity === true) ? 'not_affected' : 'unknown') : 'needs_review';
+    push({ result, basis: 'cpe+range', confidence: BASIS_CONFIDENCE['cpe+range'], reason: `NVD configuration ${config[0]!.nvdConfiguration!.config}: ${o.reasons.join('; ')}`, source: config[0]!.source });
+  }
+
+  const ids = new Set([vulnerability.id, ...vulnerability.aliases]);
+  for (const doc of context.csaf ?? []) {
+    for (const m of matchCsaf(doc, component)) {
+      if (!ids.has(m.vulnerabilityId)) continue;
+      const confidence = m.resolution.via === 'name+version' ? 0.6 : BASIS_CONFIDENCE['csaf-product'];
+      push({ result: m.result, basis: 'csaf-product', confidence, reason: `${doc.trackingId} ${m.category} ${m.productId} (${m.resolution.via}: ${m.resolution.reason})`, source: doc.source });
+    }
+  }
+
+  if (out.length === 0) {
+    const hit = mentions(vulnerability, component.name);
+    if (hit) push({ result: 'needs_review', basis: 'description-only', confidence: BASIS_CONFIDENCE['description-only'], reason: `the description mentions ${JSON.stringify(component.name)}; no structured statement names the component` });
+  }
+
+  if (vulnerability.withdrawn) {
+    for (const m of out) {
+      if (m.result === 'affected' || m.result === 'needs_review') {
+        m.reason = `record withdrawn${vulnerability.withdrawn.at ? ` ${vulnerability.withdrawn.at}` : ''}; was ${m.result}: ${m.reason}`;
+        m.result = 'not_affected';
+      }
+    }
+  }
+  applyVex(out, component, ids, context.vex ?? []);
+  return out;
+}
+
+/** Matches every component (and the subject, as a component) of an SBOM against the vulnerabilities. */
+export function matchSbom(sbom: Sbom, vulnerabilities: readonly Vulnerability[], context: Omit<MatchContext, 'sbomCpes'> = {}): Match[] {
+  const sbomCpes = [...(sbom.subject?.cpes ?? []), ...sbom.components.flatMap((c) => c.cpes)];
+  const components = [...sbom.components];
+  if (sbom.subject?.bomRef) {
+    const s = sbom.subject;
+    components.push({ bomRef: s.bomRef!, name: s.name, cpes: s.cpes, parents: [], ...(s.version ? { version: s.version } : {}), ...(s.purl ? { purl: s.purl } : {}), ...(s.supplier ? { supplier: s.supplier } : {}) });
+  }
+  return vulnerabilities.flatMap((v) => components.flatMap((c) => matchComponent(c, v, { ...context, sbomCpes })));
+}
+
+// ------------------------------------------------------------------ component version
+
+function componentVersion(c: SbomComponent, p: PurlParts | undefined): string | undefined {
+  return c.version ?? p?.version ?? c.cpes.map((x) => tryParseCpe(x)).map((r) => ('wfn' in r ? cpeText(r.wfn.version) : undefined)).find((v) => v !== undefined);
+}
+
+/** The component's CPEs; a CPE with version ANY gets the component's version when it has one (SBOM tools often leave it `*`). */
+function componentCpesWithVersion(c: SbomComponent): string[] {
+  return c.cpes.map((x) => {
+    const r = tryParseCpe(x);
+    if (!('wfn' in r) || r.wfn.version.kind !== 'ANY' || !c.version || !/^[A-Za-z0-9._-]+$/.test(c.version)) return x;
+    const f = x.split(':');
+    f[5] = c.version;
+    return f.join(':');
+  });
+}
+
+// ------------------------------------------------------------------ purl / OSV packages
+
+function matchPackage(e: AffectedEntry, cpurl: PurlParts | undefined, version: string | undefined): Omit<Match, 'vulnerabilityId' | 'componentRef' | 'componentIdentity'> | undefined {
+  if (!cpurl) return undefined;
+  const want = e.purl ? parsePurl(e.purl) : e.ecosystem && e.packageName ? osvPackageAsPurl(e.ecosystem, e.packageName) : undefined;
+  if (!want || !samePackage(want, cpurl)) return undefined;
+  const basis: MatchBasis = 'purl+range';
+  const base = { basis, confidence: BASIS_CONFIDENCE[basis], source: e.source };
+  if (!version) return { ...base, result: 'needs_review', reason: `${e.purl ?? e.packageName}: the component has no version` };
+  if (e.ranges.length || e.explicitVersions?.length) {
+    const ecosystem = e.ecosystem ?? ecosystemForPurlType(cpurl.type);
+    return { ...base, ...fromOsv(evaluateOsv(version, e.ranges, e.explicitVersions ?? [], ecosystem)) };
+  }
+  if (e.versions.length) return { ...base, ...fromCve5(evaluateCve5(version, e.versions, e.defaultStatus), 'purl') };
+  if (want.version) {
+    return want.version === version ? { ...base, result: 'affected', reason: `purl ${e.purl} names this version` } : { ...base, result: 'not_affected', reason: `purl ${e.purl} names another version` };
+  }
+  return { ...base, result: 'needs_review', reason: `${e.purl ?? e.packageName}: the record gives no versions` };
+}
+
+function ecosystemForPurlType(type: string): string | undefined {
+  const map: Record<string, string> = { npm: 'npm', pypi: 'PyPI', maven: 'Maven', golang: 'Go', cargo: 'crates.io', deb: 'Debian', hex: 'Hex', pub: 'Pub' };
+  return map[type];
+}
+
+function fromOsv(o: OsvOutcome): { result: MatchResult; reason: string } {
+  if (o.status === 'affected') return { result: 'affected', reason: o.reason };
+  if (o.status === 'unaffected') return { result: /fixed in/.test(o.reason) ? 'fixed' : 'not_affected', reason: o.reason };
+  return { result: 'needs_review', reason: o.reason };
+}
+
+// ------------------------------------------------------------------ CVE 5 entries
+
+/** CVE 5 outcome -> result. A `custom` exact hit is not an ordered comparison: it needs review. */
+function fromCve5(o: Cve5Outcome, identity: 'purl' | 'cpe' | 'name'): { result: MatchResult; reason: string } {
+  if (!o.determined) {
+    const possible = [...o.possible].sort().join(', ');
+    return { result: o.possible.includes('affected') ? 'needs_review' : 'unknown', reason: `undecidable (could be ${possible}): ${o.reasons.join('; ')}` };
+  }
+  if (o.status === 'affected') {
+    if (o.versionType?.toLowerCase() === 'custom') return { result: 'needs_review', reason: `${o.reason}; custom version type` };
+    return { result: 'affected', reason: `${o.reason} (by ${identity})` };
+  }
+  if (o.status === 'unaffected') return { result: 'not_affected', reason: o.reason };
+  return { result: 'unknown', reason: o.reason };
+}
+
+function matchCve5Cpe(e: AffectedEntry, c: SbomComponent, version: string | undefined): Omit<Match, 'vulnerabilityId' | 'componentRef' | 'componentIdentity'> | undefined {
+  const basis: MatchBasis = e.source.kind === 'cve5-adp' ? 'adp-cpe' : 'cpe+range';
+  const cpes = e.cpes?.length ? e.cpes : [e.cpe!];
+  const named = cpes.map((x) => ({ x, o: evaluateCpeMatch({ ...e, cpe: x }, c.cpes) })).find((r) => r.o.identity === true);
+  if (!named) return undefined;
+  const base = { basis, confidence: BASIS_CONFIDENCE[basis], source: e.source };
+  if (!version) return { ...base, result: 'needs_review', reason: `${named.x} names the component, which has no version` };
+  if (e.versions.length === 0) {
+    return named.o.match === true ? { ...base, result: 'affected', reason: named.o.reason } : { ...base, result: named.o.match === false ? 'not_affected' : 'needs_review', reason: named.o.reason };
+  }
+  const r = fromCve5(evaluateCve5(version, e.versions, e.defaultStatus), 'cpe');
+  return { ...base, ...r, reason: `${named.x}: ${r.reason}` };
+}
+
+const norm = (s: string | undefined): string => (s ?? '').toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim();
+const words = (s: string): Set<string> => new Set(norm(s).split(' ').filter(Boolean));
+const NOT_A_NAME = new Set(['', 'n a', 'na', 'unknown', 'various']);
+
+/**
+ * CNA vendor/product (free text) vs component name and supplier. Equal names are a product
+ * match; a component name whose words (at least two) all occur in the product text is a
+ * weaker one (confidence 0.4, never `affected`). A vendor that shares no word with the
+ * supplier rules the match out.
+ */
+function matchCve5Product(e: AffectedEntry, c: SbomComponent, version: string | undefined): Omit<Match, 'vulnerabilityId' | 'componentRef' | 'componentIdentity'> | undefined {
+  const product = norm(e.product);
+  if (NOT_A_NAME.has(product)) return undefined;
+  const vendor = norm(e.vendor);
+  if (!NOT_A_NAME.has(vendor) && c.supplier) {
+    const sw = words(c.supplier);
+    if (![...words(vendor)].some((w) => sw.has(w))) return undefined;
+  }
+  const cname = norm(c.name);
+  const full = norm(`${vendor} ${c.name}`);
+  let strength: 'name' | 'words' | undefined;
+  if (product === cname || product === full) strength = 'name';
+  else {
+    const cw = [...words(c.name)];
+    const pw = words(e.product!);
+    if (cw.length >= 2 && cw.every((w) => pw.has(w))) strength = 'words';
+  }
+  if (!strength) return undefined;
+  const basis: MatchBasis = 'cve5-product';
+  const confidence = strength === 'name' ? BASIS_CONFIDENCE[basis] : 0.4;
+  const base = { basis, confidence, source: e.source };
+  const label = `${e.vendor ?? '?'} / ${e.product}`;
+  if (e.freeText) return { ...base, result: 'needs_review', reason: `${label}: versions are free text (${(e.rawVersions ?? []).join(' | ')})` };
+  if (!version) return { ...base, result: 'needs_review', reason: `${label}: the component has no version` };
+  const r = fromCve5(evaluateCve5(version, e.versions, e.defaultStatus), 'name');
+  if (strength === 'words' && r.result === 'affected') return { ...base, result: 'needs_review', reason: `${label} contains the component's name: ${r.reason}` };
+  return { ...base, ...r, reason: `${label}: ${r.reason}` };
+}
+
+// ------------------------------------------------------------------ CSAF without its document
+
+/** A CSAF entry as the importer flattened it (vendor, product, one version clause), resolved by name and version. */
+function matchCsafEntry(e: AffectedEntry, c: SbomComponent): Omit<Match, 'vulnerabilityId' | 'componentRef' | 'componentIdentity'> | undefined {
+  const clause = e.versions[0];
+  const product = { productId: e.csafProductId ?? '?', name: e.product ?? '', ...(e.vendor ? { vendor: e.vendor } : {}), ...(e.product ? { productName: e.product } : {}), ...(clause ? { version: clause.version } : {}) };
+  const r = resolveProduct(product, c);
+  if (!r) return undefined;
+  const result: MatchResult = r.level !== 'exact' || !clause ? 'needs_review' : clause.status === 'affected' ? 'affected' : clause.status === 'unaffected' ? 'not_affected' : 'needs_review';
+  return { result, basis: 'csaf-product', confidence: 0.6, reason: `CSAF ${e.source.recordId ?? e.source.document} ${e.csafProductId ?? ''}: ${r.reason} (${clause?.status ?? 'no status'}; resolved by name without the product tree)`, source: e.source };
+}
+
+// ------------------------------------------------------------------ description and VEX
+
+/** The component's name, as a whole word sequence of at least 4 characters, in the description. */
+function mentions(v: Vulnerability, name: string): boolean {
+  const n = norm(name);
+  if (n.length < 4) return false;
+  const texts = [v.description, ...(v.descriptions ?? []).map((d) => d.text)].filter((t): t is string => !!t);
+  return texts.some((t) => ` ${norm(t)} `.includes(` ${n} `));
+}
+
+function vexNames(s: VexStatement, c: SbomComponent): boolean {
+  const p = s.product;
+  if (p?.purl && c.purl) {
+    const a = parsePurl(p.purl);
+    const b = parsePurl(c.purl);
+    if (a && b) return samePackage(a, b) && (!a.version || a.version === b.version);
+  }
+  if (p?.cpe && c.cpes.length) {
+    const a = tryParseCpe(p.cpe);
+    if ('wfn' in a) return c.cpes.some((x) => {
+      const b = tryParseCpe(x);
+      return 'wfn' in b && cpeMatches(a.wfn, b.wfn);
+    });
+  }
+  if (s.productId === c.bomRef) return true;
+  const pname = p && 'productName' in p ? (p.productName ?? p.name) : p?.name;
+  return !!pname && norm(pname) === norm(c.name) && !!p?.version && !!c.version && p.version === c.version;
+}
+
+const VEX_RESULT: Record<VexStatement['status'], MatchResult> = { affected: 'affected', not_affected: 'not_affected', fixed: 'fixed', under_investigation: 'needs_review' };
+
+/** The last decision for (vulnerability, component) wins: decisions are given oldest first. */
+function applyVex(out: Match[], c: SbomComponent, ids: Set<string>, vex: readonly VexStatement[]): void {
+  const decision = [...vex].reverse().find((s) => ids.has(s.vulnerabilityId) && vexNames(s, c));
+  if (!decision) return;
+  const result = VEX_RESULT[decision.status];
+  const vexInfo = (computed: MatchResult): Match['vex'] => ({ status: decision.status, statedStatus: decision.statedStatus, ...(decision.justification ? { justification: decision.justification } : {}), source: decision.source, computed });
+  if (out.length === 0) {
+    // A CSAF statement about a component no other statement named still stands (its product
+    // tree resolved it); other decisions only override what matching found.
+    if (decision.source.kind !== 'csaf') return;
+    out.push({ vulnerabilityId: [...ids][0]!, componentRef: c.bomRef, componentIdentity: componentIdentity(c), result, basis: 'csaf-product', confidence: BASIS_CONFIDENCE['csaf-product'], reason: `VEX ${decision.statedStatus}${decision.justification ? ` (${decision.justification})` : ''}`, source: decision.source, vex: vexInfo('unknown') });
+    return;
+  }
+  for (const m of out) {
+    m.vex = vexInfo(m.result);
+    m.result = result;
+    m.reason = `VEX ${decision.statedStatus}${decision.justification ? ` (${decision.justification})` : ''} overrides: ${m.reason}`;
+  }
+}
