@@ -14,10 +14,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DuckDBStore } from '../src/adapters/duckdb/duckdb-store.js';
 import { DuckDBIncidentStore } from '../src/adapters/duckdb/incident-store.js';
 import type { MqttBrokerSource } from '../src/adapters/mqtt/broker.js';
-import { SHIPPED_PLAYBOOKS_DIR } from '../src/api/response.js';
-import { startVigil, type Vigil } from '../src/api/vigil.js';
+import { loadPlaybooks, SHIPPED_PLAYBOOKS_DIR } from '../src/api/response.js';
+import { checkConfigReferences, startVigil, type Vigil } from '../src/api/vigil.js';
 import type { Incident } from '../src/alerts/model.js';
 import { ManualClock } from '../src/core/clock.js';
+import type { ConfigError } from '../src/core/errors.js';
 import { makeVin } from '../src/normalize/vin.js';
 import { parseConfig } from '../src/runtime/config.js';
 import { apiToken, bearer } from './http-helpers.js';
@@ -152,6 +153,11 @@ describe('playbooks over HTTP', () => {
     expect((await call('DELETE', '/v1/playbooks/page-soc', admin)).status).toBe(204);
     expect((await call('DELETE', '/v1/playbooks/page-soc', admin)).status).toBe(404);
     expect(await auditActions('page-soc')).toEqual(['playbook.put', 'playbook.put', 'playbook.delete']);
+    // The routes are in the OpenAPI document, with their request schemas.
+    const api = (await vigil.http!.inject({ method: 'GET', url: '/openapi.json' })).json() as { paths: Record<string, Record<string, { requestBody?: unknown }>> };
+    for (const path of ['/v1/playbooks', '/v1/playbooks/{id}', '/v1/incidents/{id}/playbooks/{playbook}/run', '/v1/incidents/{id}/actions', '/v1/action-runs', '/v1/deliveries', '/v1/response-requests']) expect(api.paths[path]).toBeDefined();
+    expect(api.paths['/v1/incidents/{id}/actions']!.post!.requestBody).toBeDefined();
+    expect(api.paths['/v1/playbooks/{id}']!.put!.requestBody).toBeDefined();
     // Another tenant sees the shipped ones only.
     expect((await call('GET', '/v1/playbooks', otherAnalyst)).body.items.map((p) => p.id)).not.toContain('page-soc');
   });
@@ -303,5 +309,40 @@ describe('alerts forwarded to the SIEM, and automatic playbooks', () => {
     const inc = runs.body.items[0]!.incident as string;
     await until(() => siem.messages.some((m) => m.message === `new incident ${inc}`));
     expect(await auditActions(inc)).toEqual(expect.arrayContaining(['action.notify', 'playbook.run']));
+  });
+});
+
+describe('response configuration', () => {
+  it('loads the shipped playbooks, and config check reports every problem of playbooks, channels and forward targets', () => {
+    const shipped = loadPlaybooks(parseConfig({}).playbooks);
+    expect(shipped.map((p) => [p.id, p.trigger.type])).toEqual([['ecu-reprogramming', 'automatic'], ['remote-command-abuse', 'automatic']]);
+
+    expect(() => parseConfig({ forward: [{ type: 'syslog', host: 'siem', port: 6514, ca: 'ca.pem' }, { type: 'webhook', url: 'ftp://x' }] })).toThrow(
+      expect.objectContaining({ problems: expect.arrayContaining(['forward.1.url: an http:// or https:// URL']) }),
+    );
+    expect(() => parseConfig({ forward: [{ type: 'syslog', host: 'siem', port: 6514, ca: 'ca.pem' }] })).toThrow(/forward.0.ca: a CA is for TLS; set tls: true/);
+
+    const bad = join(dir, 'bad-playbooks');
+    mkdirSync(bad);
+    writeFileSync(join(bad, 'a.yaml'), 'id: a\ntitle: A\nsteps:\n  - action: notify\n    params: { channel: pager, message: hi }\n');
+    writeFileSync(join(bad, 'b.yaml'), 'id: a\ntitle: B\nsteps: []\n');
+    writeFileSync(join(bad, 'c.yaml'), 'id: [unclosed\n');
+    const config = parseConfig({
+      playbooks: { dir: bad, channels: { soc: { type: 'webhook', url: 'http://127.0.0.1:1/x', secretEnv: 'VIGIL_TEST_NEVER_SET' } } },
+      forward: [{ type: 'syslog', host: '127.0.0.1', port: 6514, tls: true, ca: join(dir, 'missing.pem') }],
+    });
+    let problems: readonly string[] = [];
+    try {
+      checkConfigReferences(config);
+    } catch (e) {
+      problems = (e as ConfigError).problems;
+    }
+    expect(problems).toEqual(expect.arrayContaining([
+      `playbooks: ${join(bad, 'a.yaml')}: steps.0.params.channel: no channel "pager" in the config (playbooks.channels: soc)`,
+      `playbooks: ${join(bad, 'b.yaml')}: steps: Too small: expected array to have >=1 items`,
+      expect.stringMatching(new RegExp(`^playbooks: ${join(bad, 'c.yaml')}: `)),
+      'playbooks.channels.soc.secretEnv: environment variable VIGIL_TEST_NEVER_SET is not set',
+      expect.stringMatching(/^forward\.0\.ca: ENOENT/),
+    ]));
   });
 });
