@@ -10,6 +10,10 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { ConfigError } from '../core/errors.js';
 import type { Store } from '../core/store.js';
 import { DuckDBStore } from '../adapters/duckdb/duckdb-store.js';
+import { DuckDBAuditLog, DuckDBTokenStore } from '../adapters/duckdb/access-store.js';
+import { registerAccessRoutes } from '../adapters/http/access-routes.js';
+import { DuckDBWorkflowStore } from '../adapters/duckdb/workflow-store.js';
+import { registerIncidentRoutes } from '../adapters/http/incident-routes.js';
 import { registerIngest } from '../adapters/http/ingest.js';
 import { buildHttpServer } from '../adapters/http/server.js';
 import { registerVehicleRoutes } from '../adapters/http/vehicles.js';
@@ -30,6 +34,7 @@ import { startSource } from './sources.js';
 import { replayDeadLetters } from './dlq.js';
 import { loadSecret } from './secret.js';
 import { startAlertPipeline, type RunningAlerts } from './alert-pipeline.js';
+import { bootstrapAdminToken } from './admin-token.js';
 
 export const VERSION = '0.1.0';
 
@@ -45,6 +50,10 @@ export interface Vigil {
   readonly secretOrigin: string;
   /** The alert pipeline: stored alerts into incidents, with evidence (src/alerts, src/runtime/alert-service.ts). */
   readonly alerts: RunningAlerts;
+  /** API tokens (hashed at rest); `http.auth` checks requests against them. */
+  readonly tokens: DuckDBTokenStore;
+  /** The hash-chained audit log: every change made through the API appends to it. */
+  readonly audit: DuckDBAuditLog;
   stop(): Promise<void>;
 }
 
@@ -70,12 +79,13 @@ export async function startVigil(config: VigilConfig, opts: StartOptions = {}): 
     await store.saveSignalDictionary(catalog.dictionary());
     const can = loadCanBindings(config.can, catalog);
     const detection = loadDetection(config.detection, catalog);
+    const workflow = new DuckDBWorkflowStore(store.connection);
     const { secret, origin } = loadSecret(config.normalize.secretEnv, memory ? undefined : config.dataDir);
     const { secretEnv: _secretEnv, geoipDatabase: _geoip, ...policy } = config.normalize;
     const pipeline = new Pipeline({
       store, catalog, clock, policy, secret, securityExtract, can, canIds, baseline,
       ...(geoip ? { geoip } : {}),
-      rules: detection.source, ruleTickIntervalMs: config.detection.tickIntervalMs,
+      rules: detection.source, ruleTickIntervalMs: config.detection.tickIntervalMs, ruleTuning: await workflow.listTuning(),
       ...config.runtime,
       ...(opts.inline ? { inline: true } : {}),
     });
@@ -89,8 +99,11 @@ export async function startVigil(config: VigilConfig, opts: StartOptions = {}): 
     const startedAt = Date.now();
     let http: FastifyInstance | undefined;
     let url: string | undefined;
+    const tokens = new DuckDBTokenStore(store.connection, clock);
+    const audit = new DuckDBAuditLog(store.connection, clock);
     if (config.http.enabled) {
-      const auth = { enabled: config.http.auth.enabled, defaultTenant: config.tenant, now: () => clock.now() };
+      const auth = { enabled: config.http.auth.enabled, tokens, defaultTenant: config.tenant, now: () => clock.now() };
+      if (auth.enabled) await bootstrapAdminToken(tokens, audit, { env: config.http.auth.adminTokenEnv, ...(memory ? {} : { dataDir: config.dataDir }) });
       http = await buildHttpServer({ store, pipeline, version: VERSION, startedAt, auth, logger: opts.logger ?? false, replay: (f) => replayDeadLetters(store, pipeline, f) });
       const { enabled: ingest, ...limits } = config.http.ingest;
       if (ingest) registerIngest(http, { pipeline, defaultTenant: config.tenant, ...limits });
@@ -98,11 +111,16 @@ export async function startVigil(config: VigilConfig, opts: StartOptions = {}): 
       // The analyst API (one module per area; each route declares its permission).
       registerFleetRoutes(http, { views: new DuckDBFleetViews(store.connection), defaultTenant: config.tenant, now: () => clock.now() });
       registerAlertRoutes(http, { queries: alerts.incidents, incidents: alerts.incidents, noise: (t, since) => alerts.service.noise(t, since), defaultTenant: config.tenant });
+      registerAccessRoutes(http, { tokens, audit, clock, defaultTenant: config.tenant });
+      registerIncidentRoutes(http, {
+        incidents: alerts.incidents, alerts: alerts.incidents, alertPipeline: alerts.service, workflow, audit, clock, defaultTenant: config.tenant, sla: config.incidents.sla,
+        ...(detection.pack?.rules.length ? { tuner: { check: (r, p) => pipeline.checkRuleTuning(r, p), apply: async (t, r, p) => pipeline.tuneRule(t, r, p) } } : {}),
+      });
       url = await http.listen({ host: config.http.host, port: config.http.port });
     }
     const sources = await Promise.all(config.sources.map((s) => startSource(s, { pipeline, defaultTenant: config.tenant, clock })));
     return {
-      config, store, catalog, pipeline, http, url, sources, secretOrigin: origin, alerts,
+      config, store, catalog, pipeline, http, url, sources, secretOrigin: origin, alerts, tokens, audit,
       async stop() {
         await Promise.all(sources.map((s) => s.stop()));
         await http?.close();
