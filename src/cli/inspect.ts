@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBStore } from '../adapters/duckdb/duckdb-store.js';
 import type { DeadLetter } from '../core/records.js';
-import { authHeaders } from './api-token.js';
+import { ConfigError } from '../core/errors.js';
+import { authHeaders, TOKEN_ENV } from './api-token.js';
 
 /** The parsed JSON at `url`; undefined when no server answers (refused, unreachable, timed out). */
 async function getJson(url: string, dataDir?: string): Promise<unknown | undefined> {
@@ -15,6 +16,7 @@ async function getJson(url: string, dataDir?: string): Promise<unknown | undefin
     unreachable = cause?.code ?? cause?.message ?? (e as Error).message;
     return undefined;
   }
+  if (res.status === 401) throw new ConfigError(`${url} wants an API token`, [`set ${TOKEN_ENV} (vigil token create, or the demo's <dataDir>/admin-token), or run where ./vigil-data/admin-token is`]);
   if (!res.ok) throw new Error(`${url} answered ${res.status}: ${await res.text()}`);
   return res.json();
 }
