@@ -182,7 +182,7 @@ export function parseCsaf(doc: unknown, document: string): FeedResult {
       return;
     }
     const src = source('csaf', document, id, publisher);
-    const vuln: Vulnerability = { id: vulnId, aliases: cve ? [id] : [], sources: [src], cvss: [], ssvc: [], cwes: [], references: [], affected: [] };
+    const vuln: Vulnerability = { id: vulnId, aliases: [], sources: [src], cvss: [], ssvc: [], cwes: [], references: [], affected: [] };
     if (str(v.title)) vuln.title = v.title as string;
     const notes = Array.isArray(v.notes) ? v.notes.filter(isObject) : [];
     const desc = notes.find((n) => n.category === 'description') ?? notes.find((n) => n.category === 'summary');

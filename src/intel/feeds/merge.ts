@@ -1,7 +1,8 @@
 /**
  * Merging: every record about one vulnerability becomes ONE Vulnerability. Records are
- * grouped by id and aliases (a GHSA record aliasing a CVE joins that CVE), and the merged id
- * is the group's CVE id when it has one.
+ * grouped by id and aliases (a GHSA record aliasing a CVE joins that CVE; two different CVE
+ * ids never join), and the merged id is the group's CVE id when it has one. Advisory ids that
+ * cover several CVEs (a CSAF tracking id) are not aliases: they stay in the sources.
  *
  * Rules (nothing is resolved away):
  * - sources, CVSS scores, SSVC decisions, affected entries: all kept, each with its source;
@@ -42,7 +43,8 @@ export function mergeVulnerabilities(records: Vulnerability[]): Vulnerability[] 
   };
   for (const v of records) {
     union(v.id, v.id);
-    for (const a of v.aliases) union(v.id, a);
+    // Two different CVE ids never join: an OSV record aliasing two CVEs is filed under its first.
+    for (const a of v.aliases) if (!(CVE.test(a) && CVE.test(v.id) && a !== v.id)) union(v.id, a);
   }
   const groups = new Map<string, Vulnerability[]>();
   for (const v of records) {
