@@ -9,6 +9,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startAlertPipeline } from '../src/api/alert-pipeline.js';
 import { startVigil, type Vigil } from '../src/api/vigil.js';
 import type { DuckDBStore } from '../src/adapters/duckdb/duckdb-store.js';
+import { DuckDBWorkflowStore } from '../src/adapters/duckdb/workflow-store.js';
+import { makeVin } from '../src/normalize/vin.js';
+import { resolve } from 'node:path';
 import { ManualClock } from '../src/core/clock.js';
 import type { Alert } from '../src/core/records.js';
 import type { ConfigError } from '../src/core/errors.js';
@@ -17,6 +20,7 @@ import type { InputItem } from '../src/runtime/lane.js';
 import { FleetSimulator, type ScenarioLabel } from '../src/sim/index.js';
 
 const SECRET_ENV = 'VIGIL_TEST_ALERTS_SECRET';
+const FIXTURE_RULES = resolve(import.meta.dirname, 'fixtures/detection');
 process.env[SECRET_ENV] = 'alert-pipeline-test-secret-0123456789';
 
 let running: Vigil | undefined;
@@ -244,5 +248,36 @@ describe('alert pipeline in Vigil', () => {
     await v.alerts.service.idle();
     // 300 s of one alert a second with a 1 min window: a new first every 60 s, all in one incident (30 min grouping).
     expect((await v.alerts.service.noise('demo')).rules).toEqual([expect.objectContaining({ rule: 'can.flood', alerts: 300, duplicates: 295, incidentAlerts: 5, incidents: 1 })]);
+  }, 60_000);
+
+  it('forms a campaign incident from fleet correlation and tags and links the vehicle incidents it counted', async () => {
+    const clock = new ManualClock(Date.parse('2026-06-01T10:00:00Z'));
+    const cfg = parseConfig({ store: { path: ':memory:' }, http: { enabled: false }, normalize: { secretEnv: SECRET_ENV }, detection: { rules: [FIXTURE_RULES] } });
+    const v = (running = await startVigil(cfg, { clock, inline: true }));
+    const t = clock.now();
+    const send = async (vin: string, ts: number, km: number): Promise<void> => {
+      clock.set(ts + 100);
+      await v.pipeline.push({ kind: 'signals', tenant: 'demo', source: 'test', receivedAt: ts + 100, payload: JSON.stringify({ vin, ts, signals: { 'Vehicle.TraveledDistance': km } }) });
+      await v.pipeline.drain();
+      await v.alerts.service.idle();
+    };
+    const vins = [makeVin({ wmi: 'YV1', vds: 'MZ79L', year: 2024, plant: '1' }, 1), makeVin({ wmi: 'YV1', vds: 'MZ79L', year: 2024, plant: '1' }, 2)];
+    for (const [i, vin] of vins.entries()) {
+      await send(vin, t + i * 10_000, 90_000);
+      await send(vin, t + i * 10_000 + 1000, 10_000);
+    }
+    const { items } = await v.alerts.incidents.listIncidents({ tenant: 'demo', limit: 10 });
+    const campaign = items.find((i) => i.kind === 'campaign')!;
+    expect(campaign).toMatchObject({ rules: ['t.campaign'], severity: 'critical', vehicleCount: 2, title: expect.stringMatching(/^Campaign: /) });
+    const vehicles = items.filter((i) => i.kind === 'vehicle');
+    expect(vehicles).toHaveLength(2);
+    for (const i of vehicles) {
+      expect(i.tags).toContain(`campaign:${campaign.id}`);
+      expect(i.context['campaign']).toBe(campaign.id);
+    }
+    const workflow = new DuckDBWorkflowStore((v.store as DuckDBStore).connection);
+    expect((await workflow.links('demo', campaign.id)).map((l) => l.relation)).toEqual(['campaign', 'campaign']);
+    expect((await workflow.events('demo', campaign.id)).map((e) => e.kind)).toEqual(['created']);
+    expect((await workflow.events('demo', vehicles[0]!.id)).map((e) => e.kind)).toEqual(expect.arrayContaining(['created', 'link']));
   }, 60_000);
 });

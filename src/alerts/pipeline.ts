@@ -130,6 +130,7 @@ export class AlertPipeline {
     const links: IncidentLink[] = [];
     const grouped: Alert[] = [];
     const tagsOf = new Map<string, Set<string>>();
+    const campaigns: [OpenIncident, Alert][] = [];
 
     for (const alert of ordered) {
       this.counters.alerts++;
@@ -172,8 +173,10 @@ export class AlertPipeline {
       this.counters.grouped++;
       grouped.push(alert);
       decide('incident', open.incident.id);
-      if (this.campaignRules.has(alert.rule)) this.linkCampaign(open, alert, now, touched, events, links);
+      if (this.campaignRules.has(alert.rule)) campaigns.push([open, alert]);
     }
+    // After the whole batch: the vehicle alerts a campaign alert counted often arrive with it.
+    for (const [open, alert] of campaigns) this.linkCampaign(open, alert, now, touched, events, links);
 
     for (const [k, open] of touched) {
       const i = open.incident;
