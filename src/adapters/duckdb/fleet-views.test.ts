@@ -303,5 +303,11 @@ describe('DuckDBFleetViews', () => {
     expect(c).toMatchObject({ setSize: 2, fleetSize: fleet.length + 1 });
     expect(c.items.find((x) => x.value === 'TCU 99.0-ota')).toMatchObject({ setCount: 1, fleetCount: 1 });
     expect(c.items.find((x) => x.value === 'Rivian')).toMatchObject({ attribute: 'make', setCount: 1, fleetCount: 1 });
+    // The fleet's count of the version the updated vehicle left went down by one.
+    const oldTcu = updated.software!['TCU']!;
+    const holder = fleet.find((v) => v.id !== updated.id && v.software?.['TCU'] === oldTcu)!;
+    const d = await views.commonality({ tenant: T, set: { kind: 'vehicles', vehicles: [holder.id] }, options: { ...DEFAULT_COMMONALITY, minCount: 1, minSupport: 0 } });
+    const holders = fleet.filter((v) => v.id !== updated.id && v.software?.['TCU'] === oldTcu).length;
+    expect(d.items.find((x) => x.value === oldTcu)).toMatchObject({ setCount: 1, fleetCount: holders });
   });
 });

@@ -9,7 +9,8 @@
  * — the incident's own vehicle and the vehicles of its linked alerts — and counted distinct, so
  * a campaign over many vehicles counts once in every group it touches; a `vehicle` incident's
  * vehicle is its own (its alerts are that vehicle's), so only other kinds read `incident_alerts`.
- * ECU software comes parsed from fleet-software.ts instead of the JSON of every vehicle. Totals
+ * ECU software comes unpacked from fleet-attributes.ts instead of the JSON of every vehicle, and
+ * commonality's fleet side from the value counts kept there. Totals
  * come from the same statement as the groups. Attribute names reach SQL only from a fixed list;
  * ECU names and every value are bound parameters.
  */
@@ -23,7 +24,7 @@ import {
 import { SEVERITIES, type Severity } from '../../core/records.js';
 import { StoreError } from '../../core/errors.js';
 import type { SerialConnection, SqlParam } from './connection.js';
-import { FleetSoftware, SOFTWARE_TABLE } from './fleet-software.js';
+import { ATTRIBUTE_TABLE, FleetAttributes, UNPACKED_TABLE, VALUE_COUNT_TABLE } from './fleet-attributes.js';
 import { timeParam, vehicleParam, vehicleValue } from './values.js';
 
 /** Severity rank in SQL: 1 (info) .. 5 (critical). */
@@ -51,7 +52,7 @@ const ATTRIBUTES: ReadonlySet<string> = new Set(['make', 'model', 'year', 'trim'
 
 /**
  * The tenant's vehicles with their values of `by` as columns `d0, d1, ...`: `(id, d0, ...)`.
- * Software dimensions join the parsed software (refresh it first).
+ * Software dimensions join the unpacked attributes (refresh them first).
  */
 function fleetDims(p: Params, tid: number, by: readonly Dimension[]): string {
   const cols: string[] = [];
@@ -59,8 +60,8 @@ function fleetDims(p: Params, tid: number, by: readonly Dimension[]): string {
   by.forEach((d, i) => {
     const ecu = ecuOf(d);
     if (ecu !== undefined) {
-      joins.push(`LEFT JOIN ${SOFTWARE_TABLE} s${i} ON s${i}.tenant = v.tenant AND s${i}.id = v.id AND s${i}.ecu = ${p.bind(ecu)}`);
-      cols.push(`s${i}.version AS d${i}`);
+      joins.push(`LEFT JOIN ${ATTRIBUTE_TABLE} s${i} ON s${i}.tenant = v.tenant AND s${i}.id = v.id AND s${i}.attribute = ${p.bind(d)}`);
+      cols.push(`s${i}.value AS d${i}`);
     } else {
       // Spliced only from the fixed list of attribute columns.
       if (!ATTRIBUTES.has(d)) throw new StoreError(`invalid dimension ${JSON.stringify(d)}`);
@@ -118,10 +119,10 @@ function incidentVehicles(p: Params, tenant: string): string {
 
 /** The fleet views on the DuckDB store's connection (`new DuckDBFleetViews(store.connection)`). */
 export class DuckDBFleetViews implements FleetViews {
-  private readonly software: FleetSoftware;
+  private readonly attributes: FleetAttributes;
 
   constructor(private readonly db: SerialConnection) {
-    this.software = new FleetSoftware(db);
+    this.attributes = new FleetAttributes(db);
   }
 
   counts(q: CountsQuery): Promise<CountsResult> {
@@ -255,19 +256,18 @@ export class DuckDBFleetViews implements FleetViews {
           app.flushSync();
           app.closeSync();
         }
-        const plain = [...ATTRIBUTES].map((a) => `SELECT '${a}' AS attribute, ${a === 'year' ? 'CAST(year AS VARCHAR)' : a} AS value, in_set FROM fv WHERE ${a} IS NOT NULL`);
-        const software = `SELECT 'software.' || sw.ecu AS attribute, sw.version AS value, fv.in_set FROM ${SOFTWARE_TABLE} sw JOIN fv ON fv.id = sw.id
-          WHERE sw.tenant = ? AND sw.version IS NOT NULL`;
-        // One row per attribute value; every row also carries the sizes (fleet, set in the fleet, whole set).
-        const rows = await this.db.all<{ attribute: string | null; value: string | null; fleet: bigint; in_set: bigint; set_all: bigint }>(
-          `WITH fv AS (SELECT v.id, v.make, v.model, v.year, v.trim, v.region, s.vehicle IS NOT NULL AS in_set
-                       FROM vehicles v LEFT JOIN ${SET_TABLE} s ON s.vehicle = v.id WHERE v.tenant = ?),
-                av AS (${[...plain, software].join(' UNION ALL ')})
-           SELECT attribute, value, count(*) AS fleet, count_if(in_set) AS in_set, NULL AS set_all FROM av GROUP BY attribute, value
-           UNION ALL SELECT NULL, NULL, count(*), count_if(in_set), (SELECT count(*) FROM ${SET_TABLE}) FROM fv`, [tid, tid]);
-        const sizes = rows.find((r) => r.attribute === null);
-        const values = rows.filter((r) => r.attribute !== null).map((r): AttributeCount => ({
-          attribute: r.attribute!, value: r.attribute === 'year' ? Number(r.value) : r.value!, setCount: Number(r.in_set), fleetCount: Number(r.fleet),
+        // The set's values from the unpacked attributes; the fleet's from the counts kept with them.
+        const rows = await this.db.all<{ attribute: string; value: string; fleet: bigint; in_set: bigint }>(
+          `WITH sc AS (SELECT a.attribute, a.value, count(*) AS k FROM ${ATTRIBUTE_TABLE} a JOIN ${SET_TABLE} s ON s.vehicle = a.id
+                       WHERE a.tenant = ? GROUP BY a.attribute, a.value)
+           SELECT c.attribute, c.value, c.fleet, coalesce(sc.k, 0) AS in_set
+           FROM ${VALUE_COUNT_TABLE} c LEFT JOIN sc ON sc.attribute = c.attribute AND sc.value = c.value WHERE c.tenant = ?`, [tid, tid]);
+        const [sizes] = await this.db.all<{ fleet: bigint; in_set: bigint; set_all: bigint }>(
+          `SELECT (SELECT count(*) FROM ${UNPACKED_TABLE} WHERE tenant = ?) AS fleet,
+             (SELECT count(*) FROM ${SET_TABLE} s JOIN ${UNPACKED_TABLE} u ON u.id = s.vehicle AND u.tenant = ?) AS in_set,
+             (SELECT count(*) FROM ${SET_TABLE}) AS set_all`, [tid, tid]);
+        const values = rows.map((r): AttributeCount => ({
+          attribute: r.attribute, value: r.attribute === 'year' ? Number(r.value) : r.value, setCount: Number(r.in_set), fleetCount: Number(r.fleet),
         }));
         const setSize = num(sizes?.in_set);
         return scoreCommonality({ setSize, fleetSize: num(sizes?.fleet), unknownVehicles: num(sizes?.set_all) - setSize, values }, q.options);
@@ -277,11 +277,11 @@ export class DuckDBFleetViews implements FleetViews {
     });
   }
 
-  /** The tenant's id in `alerts` and `vehicles` (0, never assigned, when it has written nothing); parsed software brought up to date when `by` needs it. */
+  /** The tenant's id in `alerts` and `vehicles` (0, never assigned, when it has written nothing); the unpacked attributes brought up to date when `by` needs them. */
   private async prepare(tenant: string, by: readonly string[]): Promise<number> {
     const [row] = await this.db.all<{ id: number }>('SELECT id FROM tenants WHERE name = ?', [tenant]);
     const tid = row?.id ?? 0;
-    if (tid !== 0 && by.some((d) => d.startsWith('software.'))) await this.software.refresh(tid);
+    if (by.some((d) => d.startsWith('software.'))) await this.attributes.refresh(tid);
     return tid;
   }
 }
