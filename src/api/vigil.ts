@@ -33,6 +33,7 @@ import { loadDetection } from './detection.js';
 import { startSource } from './sources.js';
 import { replayDeadLetters } from './dlq.js';
 import { loadSecret } from './secret.js';
+import { registerOnboarding } from './onboarding.js';
 import { startAlertPipeline, type RunningAlerts } from './alert-pipeline.js';
 import { bootstrapAdminToken } from './admin-token.js';
 
@@ -116,6 +117,7 @@ export async function startVigil(config: VigilConfig, opts: StartOptions = {}): 
         incidents: alerts.incidents, alerts: alerts.incidents, alertPipeline: alerts.service, workflow, audit, clock, defaultTenant: config.tenant, sla: config.incidents.sla,
         ...(detection.pack?.rules.length ? { tuner: { check: (r, p) => pipeline.checkRuleTuning(r, p), apply: async (t, r, p) => pipeline.tuneRule(t, r, p) } } : {}),
       });
+      registerOnboarding(http, { store, pipeline, secret, checkDigit: config.normalize.vinCheckDigit, now: () => clock.now(), audit, incidents: alerts.incidents, triage: { service: alerts.service, queries: alerts.incidents }, defaultTenant: config.tenant });
       url = await http.listen({ host: config.http.host, port: config.http.port });
     }
     const sources = await Promise.all(config.sources.map((s) => startSource(s, { pipeline, defaultTenant: config.tenant, clock })));
