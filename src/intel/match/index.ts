@@ -112,7 +112,9 @@ export function matchComponent(component: SbomComponent, vulnerability: Vulnerab
     if (o.hits.length === 0) continue;
     const matched = o.hits.some((h) => h.outcome.match === true);
     const result: MatchResult = o.value === true && matched ? 'affected' : o.value === false ? (o.hits.some((h) => h.outcome.identity === true) ? 'not_affected' : 'unknown') : 'needs_review';
-    push({ result, basis: 'cpe+range', confidence: BASIS_CONFIDENCE['cpe+range'], reason: `NVD configuration ${config[0]!.nvdConfiguration!.config}: ${o.reasons.join('; ')}`, source: config[0]!.source });
+    // an affected result is explained by the criteria that matched, not by every range it missed
+    const why = result === 'affected' ? o.hits.filter((h) => h.outcome.match === true).map((h) => h.outcome.reason) : o.reasons;
+    push({ result, basis: 'cpe+range', confidence: BASIS_CONFIDENCE['cpe+range'], reason: `NVD configuration ${config[0]!.nvdConfiguration!.config}: ${why.join('; ')}`, source: config[0]!.source });
   }
 
   const ids = new Set([vulnerability.id, ...vulnerability.aliases]);
