@@ -166,21 +166,31 @@ async function bPathOf(path: string): Promise<string | undefined> {
   return filled.join('/');
 }
 
-/** Everything that would show B's data leaked: its ids, vehicle keys and token ids, found by the operator. */
-async function bMarkers(): Promise<string[]> {
-  const markers = new Set<string>(['"tenant":"b"']);
+/** The ids and vehicle keys the operator lists for tenant `t`. */
+async function listedIds(t: Tenant): Promise<Set<string>> {
+  const ids = new Set<string>();
   for (const r of await routes()) {
     if (r.method !== 'GET' || r.path.includes('{')) continue;
-    const res = await call('GET', `${r.path}?tenant=b&limit=100`, { token: operator });
+    const res = await call('GET', `${r.path}?tenant=${t}&limit=100`, { token: operator });
     if (res.status !== 200) continue;
     const body = JSON.parse(res.text) as { items?: Record<string, unknown>[] };
     for (const it of body.items ?? []) {
       for (const k of ['id', 'vehicle', 'incidentId', 'alertId']) {
         const v = it[k];
-        if (typeof v === 'string' && v.length >= 8) markers.add(v);
+        if (typeof v === 'string' && v.length >= 8) ids.add(v);
       }
     }
   }
+  return ids;
+}
+
+/**
+ * Everything that would show B's data leaked: its ids, vehicle keys and token ids, found by the
+ * operator. An id A lists as its own too (a shipped playbook every tenant has) shows nothing of B.
+ */
+async function bMarkers(): Promise<string[]> {
+  const own = await listedIds('a');
+  const markers = new Set<string>(['"tenant":"b"', ...[...(await listedIds('b'))].filter((id) => !own.has(id))]);
   for (const t of await vigil.tokens.list({ tenant: 'b' })) markers.add(t.id);
   return [...markers];
 }
