@@ -44,8 +44,9 @@ export function parseEpss(text: string, document: string): FeedResult {
       out.report.push(problems.done(false));
       continue;
     }
-    const score = Number(cols[si]);
-    const percentile = pi !== undefined && pi >= 0 ? Number(cols[pi]) : NaN;
+    const num = (c: string | undefined): number => (c === undefined || c === '' ? NaN : Number(c));
+    const score = num(cols[si]);
+    const percentile = pi !== undefined && pi >= 0 ? num(cols[pi]) : NaN;
     if (!Number.isFinite(score) || score < 0 || score > 1) {
       problems.add(`line ${n + 1}: epss '${cols[si] ?? ''}' is not a probability in [0, 1]`);
       out.report.push(problems.done(false));
