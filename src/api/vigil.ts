@@ -36,6 +36,7 @@ import { loadSecret } from './secret.js';
 import { registerOnboarding } from './onboarding.js';
 import { startAlertPipeline, type RunningAlerts } from './alert-pipeline.js';
 import { bootstrapAdminToken } from './admin-token.js';
+import { checkResponseConfig, startResponse, type RunningResponse } from './response.js';
 
 export const VERSION = '0.1.0';
 
@@ -55,6 +56,8 @@ export interface Vigil {
   readonly tokens: DuckDBTokenStore;
   /** The hash-chained audit log: every change made through the API appends to it. */
   readonly audit: DuckDBAuditLog;
+  /** Playbooks, response actions and SIEM forwarding (src/api/response.ts). */
+  readonly response: RunningResponse;
   stop(): Promise<void>;
 }
 
@@ -102,6 +105,7 @@ export async function startVigil(config: VigilConfig, opts: StartOptions = {}): 
     let url: string | undefined;
     const tokens = new DuckDBTokenStore(store.connection, clock);
     const audit = new DuckDBAuditLog(store.connection, clock);
+    const response = startResponse(config, { connection: store.connection, store, pipeline, incidents: alerts.incidents, workflow, audit, tokens, onIncidentsCreated: (l) => alerts.service.onIncidentsCreated(l), clock });
     if (config.http.enabled) {
       const auth = { enabled: config.http.auth.enabled, tokens, defaultTenant: config.tenant, now: () => clock.now() };
       if (auth.enabled) await bootstrapAdminToken(tokens, audit, { env: config.http.auth.adminTokenEnv, ...(memory ? {} : { dataDir: config.dataDir }) });
@@ -118,17 +122,20 @@ export async function startVigil(config: VigilConfig, opts: StartOptions = {}): 
         ...(detection.pack?.rules.length ? { tuner: { check: (r, p) => pipeline.checkRuleTuning(r, p), apply: async (t, r, p) => pipeline.tuneRule(t, r, p) } } : {}),
       });
       registerOnboarding(http, { store, pipeline, secret, checkDigit: config.normalize.vinCheckDigit, now: () => clock.now(), audit, incidents: alerts.incidents, triage: { service: alerts.service, queries: alerts.incidents }, defaultTenant: config.tenant });
+      response.register(http, config.tenant);
       url = await http.listen({ host: config.http.host, port: config.http.port });
     }
     const sources = await Promise.all(config.sources.map((s) => startSource(s, { pipeline, defaultTenant: config.tenant, clock })));
+    response.attachSources(sources);
     return {
-      config, store, catalog, pipeline, http, url, sources, secretOrigin: origin, alerts, tokens, audit,
+      config, store, catalog, pipeline, http, url, sources, secretOrigin: origin, alerts, tokens, audit, response,
       async stop() {
         await Promise.all(sources.map((s) => s.stop()));
         await http?.close();
         // Alerts stored by the drain are decided and their evidence captured while the lanes still answer twin requests.
         await pipeline.drain();
         await alerts.stop();
+        await response.stop();
         await pipeline.stop();
         await store.close();
       },
@@ -176,6 +183,7 @@ export function checkConfigReferences(config: VigilConfig): void {
   const catalog = new SignalCatalog([...DEFAULT_SIGNALS, ...vss]);
   collect(() => void loadCanBindings(config.can, catalog));
   collect(() => void loadDetection(config.detection, catalog));
+  collect(() => checkResponseConfig(config));
   if (problems.length) throw new ConfigError('invalid configuration', problems);
 }
 
