@@ -4,8 +4,7 @@
  * HTTP. Each change is checked in the answer, in the incident's history and in the audit log.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DuckDBStore } from '../src/adapters/duckdb/duckdb-store.js';
-import { DuckDBIncidentStore } from '../src/adapters/duckdb/incident-store.js';
+import type { DuckDBIncidentStore } from '../src/adapters/duckdb/incident-store.js';
 import { startVigil, type Vigil } from '../src/api/vigil.js';
 import { ManualClock } from '../src/core/clock.js';
 import type { Severity } from '../src/core/records.js';
@@ -87,7 +86,7 @@ beforeAll(async () => {
     runtime: { workers: 1 }, detection: { rules: [] },
     incidents: { sla: { critical: { triage: '5m', resolve: '2h' } } },
   }), { inline: true, clock });
-  incidents = new DuckDBIncidentStore((vigil.store as DuckDBStore).connection);
+  incidents = vigil.alerts.incidents;
   analyst = await apiToken(vigil, 'analyst', 'acme', 'ana');
   viewer = await apiToken(vigil, 'viewer', 'acme');
   otherTenant = await apiToken(vigil, 'analyst', 'globex');
