@@ -78,6 +78,20 @@ describe('matchComponent', () => {
     expect(matchComponent(openssl, vuln([debRange]), { vex: [decision, later] })[0]).toMatchObject({ result: 'affected', vex: { statedStatus: 'exploitable' } });
   });
 
+  it('an SBOM CPE left at version ANY takes the component version for NVD bounds', () => {
+    const nvd = entry({ basis: 'cpe', source: src('nvd'), cpe: 'cpe:2.3:o:linux:linux_kernel:*:*:*:*:*:*:*:*', vulnerable: true, versionStartIncluding: '4.5', versionEndExcluding: '4.9.50', nvdConfiguration: { config: 0, node: 0, operator: 'OR', negate: false } });
+    const k = comp({ name: 'linux-kernel', version: '4.9.30', cpes: ['cpe:2.3:o:linux:linux_kernel:*:*:*:*:*:*:*:*'] });
+    expect(matchComponent(k, vuln([nvd]))).toMatchObject([{ result: 'affected', basis: 'cpe+range' }]);
+    expect(matchComponent({ ...k, version: undefined }, vuln([nvd]))).toMatchObject([{ result: 'needs_review', reason: expect.stringContaining('ANY') }]);
+  });
+
+  it('an analyst decision stored under the component identity applies; a bare bom-ref of another BOM does not', () => {
+    const byIdentity: VexStatement = { vulnerabilityId: 'CVE-2099-0001', productId: 'pkg:deb/debian/openssl@1.1.1n-0+deb11u4', status: 'fixed', statedStatus: 'resolved', source: src('cyclonedx-vex') };
+    expect(matchComponent(openssl, vuln([debRange]), { vex: [byIdentity] })[0]).toMatchObject({ result: 'fixed' });
+    const byRef: VexStatement = { ...byIdentity, productId: 'openssl' };
+    expect(matchComponent(openssl, vuln([debRange]), { vex: [byRef] })[0]).toMatchObject({ result: 'affected' });
+  });
+
   it('component identity: purl without qualifiers, else CPE, else name@version', () => {
     expect(componentIdentity(openssl)).toBe('pkg:deb/debian/openssl@1.1.1n-0+deb11u4');
     expect(componentIdentity(comp({ name: 'k', cpes: ['cpe:2.3:o:linux:linux_kernel:4.9.30:*:*:*:*:*:*:*'] }))).toBe('cpe:2.3:o:linux:linux_kernel:4.9.30:*:*:*:*:*:*:*');

@@ -12,7 +12,7 @@
  */
 import type { AffectedEntry, CsafDocument, SourceRef, VexStatement, Vulnerability } from '../model.js';
 import type { Sbom, SbomComponent } from '../sbom/types.js';
-import { cpeMatches, cpeText, tryParseCpe } from './cpe.js';
+import { cpeMatches, cpeText, formatCpe, tryParseCpe } from './cpe.js';
 import { matchCsaf, resolveProduct } from './csaf.js';
 import { evaluateCve5, type Cve5Outcome } from './cve5.js';
 import { evaluateConfiguration, evaluateCpeMatch, nvdConfigurations } from './nvd.js';
@@ -165,9 +165,7 @@ function componentCpesWithVersion(c: SbomComponent): string[] {
   return c.cpes.map((x) => {
     const r = tryParseCpe(x);
     if (!('wfn' in r) || r.wfn.version.kind !== 'ANY' || !c.version || !/^[A-Za-z0-9._-]+$/.test(c.version)) return x;
-    const f = x.split(':');
-    f[5] = c.version;
-    return f.join(':');
+    return formatCpe({ ...r.wfn, version: { kind: 'value', value: c.version.toLowerCase().replace(/([.-])/g, '\\$1') } });
   });
 }
 
@@ -307,7 +305,8 @@ function vexNames(s: VexStatement, c: SbomComponent): boolean {
       return 'wfn' in b && cpeMatches(a.wfn, b.wfn);
     });
   }
-  if (s.productId === c.bomRef) return true;
+  // an analyst decision is stored under the component identity; a bare bom-ref names a component only inside its own BOM, so it is not used
+  if (s.productId === componentIdentity(c)) return true;
   const pname = p && 'productName' in p ? (p.productName ?? p.name) : p?.name;
   return !!pname && norm(pname) === norm(c.name) && !!p?.version && !!c.version && p.version === c.version;
 }
