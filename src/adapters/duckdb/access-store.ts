@@ -38,6 +38,22 @@ export const MIN_SECRET_LENGTH = 24;
 /** `last_used_at` is written at most this often per token, so authenticating stays a read. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 
+/**
+ * Verified tokens are remembered this long, so a request does not wait for a turn on the
+ * connection behind the store writer. Safe because every revocation goes through a token store
+ * on the same connection (one process holds the database), which drops the entry at once.
+ */
+const CACHE_MS = 30_000;
+/** Most tokens remembered; past it the cache starts over. */
+const CACHE_MAX = 10_000;
+
+interface Cached {
+  readonly token: ApiToken;
+  readonly at: number;
+}
+/** One cache per connection, shared by every token store on it, so a revoke through any of them is seen by all. */
+const caches = new WeakMap<SerialConnection, Map<string, Cached>>();
+
 const TOKEN_COLUMNS = `id, name, role, tenant, created_by, epoch_us(created_at) AS created_at, epoch_us(expires_at) AS expires_at,
   epoch_us(revoked_at) AS revoked_at, epoch_us(last_used_at) AS last_used_at`;
 
@@ -72,11 +88,17 @@ type NewToken = Parameters<TokenStore['create']>[0];
 export class DuckDBTokenStore implements TokenStore {
   /** When this process last wrote each token's last_used_at. */
   private readonly lastUseWritten = new Map<string, number>();
+  /** Verified tokens by secret hash (see CACHE_MS). */
+  private readonly cache: Map<string, Cached>;
 
   constructor(
     private readonly db: SerialConnection,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    let c = caches.get(db);
+    if (!c) caches.set(db, (c = new Map()));
+    this.cache = c;
+  }
 
   create(t: NewToken): Promise<{ token: ApiToken; secret: string }> {
     return this.insert(t, newTokenSecret());
@@ -114,23 +136,33 @@ export class DuckDBTokenStore implements TokenStore {
     });
   }
 
-  verify(secret: string, now: number): Promise<ApiToken | undefined> {
-    if (typeof secret !== 'string' || secret.length === 0 || secret.length > 512) return Promise.resolve(undefined);
+  async verify(secret: string, now: number): Promise<ApiToken | undefined> {
+    if (typeof secret !== 'string' || secret.length === 0 || secret.length > 512) return undefined;
     const hash = tokenHash(secret);
-    return this.db.exclusive(async () => {
-      const [row] = await this.db.all<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE hash = ?`, [hash]);
+    const hit = this.cache.get(hash);
+    let token: ApiToken;
+    let cachedAt = now;
+    if (hit && now >= hit.at && now - hit.at < CACHE_MS) {
+      token = hit.token;
+      cachedAt = hit.at;
+    } else {
+      const [row] = await this.db.exclusive(() => this.db.all<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE hash = ?`, [hash]));
       if (!row) return undefined;
-      const token = tokenOf(row);
-      if (token.revokedAt !== undefined && token.revokedAt <= now) return undefined;
-      if (token.expiresAt !== undefined && token.expiresAt <= now) return undefined;
-      const written = Math.max(this.lastUseWritten.get(token.id) ?? -Infinity, token.lastUsedAt ?? -Infinity);
-      if (now - written >= LAST_USED_RESOLUTION_MS || now < written) {
-        await this.db.run('UPDATE api_tokens SET last_used_at = ? WHERE id = ?', [timeParam(Math.floor(now), 'lastUsedAt'), token.id]);
-        this.lastUseWritten.set(token.id, now);
-        return { ...token, lastUsedAt: Math.floor(now) };
-      }
-      return token;
-    });
+      token = tokenOf(row);
+      if (this.cache.size >= CACHE_MAX) this.cache.clear();
+      this.cache.set(hash, { token, at: now });
+    }
+    if (token.revokedAt !== undefined && token.revokedAt <= now) return undefined;
+    if (token.expiresAt !== undefined && token.expiresAt <= now) return undefined;
+    const written = Math.max(this.lastUseWritten.get(token.id) ?? -Infinity, token.lastUsedAt ?? -Infinity);
+    if (now - written >= LAST_USED_RESOLUTION_MS || now < written) {
+      this.lastUseWritten.set(token.id, now);
+      await this.db.exclusive(() => this.db.run('UPDATE api_tokens SET last_used_at = ? WHERE id = ?', [timeParam(Math.floor(now), 'lastUsedAt'), token.id]));
+      const used = { ...token, lastUsedAt: Math.floor(now) };
+      if (this.cache.get(hash)?.token.id === token.id) this.cache.set(hash, { token: used, at: cachedAt });
+      return used;
+    }
+    return token;
   }
 
   list(q: { tenant?: string }): Promise<ApiToken[]> {
@@ -145,8 +177,16 @@ export class DuckDBTokenStore implements TokenStore {
     });
   }
 
-  revoke(id: string, at: number): Promise<boolean> {
-    return this.db.exclusive(async () => (await this.db.run('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', [timeParam(Math.floor(at), 'revokedAt'), id])) > 0);
+  async revoke(id: string, at: number): Promise<boolean> {
+    this.forget(id);
+    const changed = await this.db.exclusive(() => this.db.run('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', [timeParam(Math.floor(at), 'revokedAt'), id]));
+    // Again: a verify that read the row before the update may have cached it meanwhile.
+    this.forget(id);
+    return changed > 0;
+  }
+
+  private forget(id: string): void {
+    for (const [hash, c] of this.cache) if (c.token.id === id) this.cache.delete(hash);
   }
 
   count(): Promise<number> {
