@@ -62,6 +62,14 @@ describe('matchComponent', () => {
     expect(m).toMatchObject({ result: 'not_affected', reason: expect.stringContaining('withdrawn') });
   });
 
+  it('a statement from a withdrawn record (e.g. a GHSA) retracts only that statement', () => {
+    const withdrawnGhsa = { ...debRange, withdrawn: true };
+    const cna = entry({ basis: 'purl', source: src('cve5-cna'), purl: 'pkg:deb/debian/openssl', versions: [{ version: '0', lessThan: '1.1.1n-0+deb11u5', status: 'affected', versionType: 'deb' }] });
+    const ms = matchComponent(openssl, vuln([withdrawnGhsa, cna]));
+    expect(ms.map((m) => m.result)).toEqual(['not_affected', 'affected']);
+    expect(ms[0]!.reason).toContain('withdrawn');
+  });
+
   it('a VEX decision overrides per vulnerability (or alias) and component identity, and keeps the computed result', () => {
     const decision: VexStatement = {
       vulnerabilityId: 'GHSA-xxxx-yyyy-zzzz', productId: 'x', product: { purl: 'pkg:deb/debian/openssl@1.1.1n-0+deb11u4' },

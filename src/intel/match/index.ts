@@ -84,26 +84,23 @@ export function matchComponent(component: SbomComponent, vulnerability: Vulnerab
   const version = componentVersion(component, cpurl);
 
   const csafDocs = new Set((context.csaf ?? []).map((d) => d.source.document));
+  const pushEntry = (e: AffectedEntry, m: Omit<Match, 'vulnerabilityId' | 'componentRef' | 'componentIdentity'> | undefined): void => {
+    if (!m) return;
+    if (e.withdrawn && (m.result === 'affected' || m.result === 'needs_review')) {
+      // the record behind this statement was withdrawn (e.g. a GHSA), while the CVE stands
+      push({ ...m, result: 'not_affected', reason: `the record behind this statement was withdrawn; was ${m.result}: ${m.reason}` });
+    } else push(m);
+  };
   for (const e of vulnerability.affected) {
     if (e.nvdConfiguration) continue; // below, as whole configurations
     if (e.basis === 'csaf-product') {
       // the document's product tree (context.csaf) resolves better; without it, the entry's names
-      if (!csafDocs.has(e.source.document)) {
-        const m = matchCsafEntry(e, component);
-        if (m) push(m);
-      }
+      if (!csafDocs.has(e.source.document)) pushEntry(e, matchCsafEntry(e, component));
       continue;
     }
-    if (e.purl || e.basis === 'osv-package') {
-      const m = matchPackage(e, cpurl, version);
-      if (m) push(m);
-    } else if (e.cpe || e.cpes?.length) {
-      const m = matchCve5Cpe(e, component, version);
-      if (m) push(m);
-    } else {
-      const m = matchCve5Product(e, component, version);
-      if (m) push(m);
-    }
+    if (e.purl || e.basis === 'osv-package') pushEntry(e, matchPackage(e, cpurl, version));
+    else if (e.cpe || e.cpes?.length) pushEntry(e, matchCve5Cpe(e, component, version));
+    else pushEntry(e, matchCve5Product(e, component, version));
   }
 
   for (const config of nvdConfigurations(vulnerability.affected)) {
