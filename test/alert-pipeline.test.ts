@@ -8,7 +8,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startAlertPipeline } from '../src/api/alert-pipeline.js';
 import { startVigil, type Vigil } from '../src/api/vigil.js';
-import type { DuckDBStore } from '../src/adapters/duckdb/duckdb-store.js';
+import { DuckDBStore } from '../src/adapters/duckdb/duckdb-store.js';
+import { DuckDBIncidentStore } from '../src/adapters/duckdb/incident-store.js';
+import type { WorkflowStore } from '../src/alerts/ports.js';
+import { AlertService } from '../src/runtime/alert-service.js';
+import { Metrics } from '../src/runtime/metrics.js';
 import { DuckDBWorkflowStore } from '../src/adapters/duckdb/workflow-store.js';
 import { makeVin } from '../src/normalize/vin.js';
 import { resolve } from 'node:path';
@@ -279,5 +283,49 @@ describe('alert pipeline in Vigil', () => {
     expect((await workflow.links('demo', campaign.id)).map((l) => l.relation)).toEqual(['campaign', 'campaign']);
     expect((await workflow.events('demo', campaign.id)).map((e) => e.kind)).toEqual(['created']);
     expect((await workflow.events('demo', vehicles[0]!.id)).map((e) => e.kind)).toEqual(expect.arrayContaining(['created', 'link']));
+  }, 60_000);
+
+  it('retries a failing persist step from where it failed, and leaves the alerts pending when it keeps failing', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 5, 1));
+    const store = await DuckDBStore.open({ path: ':memory:' });
+    try {
+      const incidents = new DuckDBIncidentStore(store.connection);
+      const real = new DuckDBWorkflowStore(store.connection);
+      let failures = 2;
+      // The real workflow store, failing its next `failures` appends as a lost connection would.
+      const workflow: WorkflowStore = Object.assign(Object.create(real) as WorkflowStore, {
+        appendEvents: async (events: Parameters<WorkflowStore['appendEvents']>[0]) => {
+          if (failures-- > 0) throw new Error('connection lost');
+          return real.appendEvents(events);
+        },
+      });
+      const metrics = new Metrics(() => clock.now());
+      const service = new AlertService({ clock, metrics, store, incidents, queries: incidents, workflow });
+      await service.start();
+      await incidents.insertSuppression({ tenant: 'demo', id: 's1', rule: 'r.hidden', match: {}, reason: 'r', createdBy: 't', createdAt: clock.now(), expiresAt: clock.now() + 60_000, hits: 0 });
+      await service.refreshSuppressions();
+      const t = clock.now();
+      const mk = (id: string, rule: string, vehicle: string): Alert => ({ id, tenant: 'demo', vehicle, time: t, detectedAt: t, rule, title: rule, severity: 'high', tags: [], details: {} });
+      const batch = [mk('a1', 'r.shown', '00000000000000aa'), mk('a2', 'r.hidden', '00000000000000aa')];
+      await store.insertAlerts(batch);
+      service.offer(batch);
+      await service.idle();
+      expect(metrics.get('vigil_alert_pipeline_errors_total')).toBe(0);
+      const [inc] = (await incidents.listIncidents({ tenant: 'demo', limit: 10 })).items;
+      expect((await real.events('demo', inc!.id)).map((e) => e.kind)).toEqual(['created']);
+      expect((await incidents.listSuppressions({ tenant: 'demo', limit: 10 })).items[0]!.hits).toBe(1);
+      expect((await incidents.listAlerts({ tenant: 'demo', outcome: 'pending', limit: 10 })).total).toBe(0);
+
+      failures = 100;
+      const next = [mk('a3', 'r.other', '00000000000000bb')];
+      await store.insertAlerts(next);
+      service.offer(next);
+      await service.idle();
+      expect(metrics.get('vigil_alert_pipeline_errors_total')).toBe(1);
+      expect(service.lastError?.message).toBe('connection lost');
+      expect((await incidents.listAlerts({ tenant: 'demo', outcome: 'pending', limit: 10 })).items.map((a) => a.id)).toEqual(['a3']);
+    } finally {
+      await store.close();
+    }
   }, 60_000);
 });

@@ -37,6 +37,7 @@ export type IncidentPatch = Partial<Pick<Incident,
 };
 
 export interface IncidentStore {
+  /** An id already stored is skipped (the first write wins): a retried write is safe. */
   insertIncidents(incidents: readonly Incident[]): Promise<void>;
   updateIncident(tenant: string, id: string, patch: IncidentPatch, at: number): Promise<Incident | undefined>;
   getIncident(tenant: string, id: string): Promise<Incident | undefined>;

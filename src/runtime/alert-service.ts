@@ -7,9 +7,9 @@
  *
  * One batch is decided at a time (a promise chain), in arrival order. The queue of alerts
  * waiting is bounded (MAX_QUEUED_ALERTS): past it alerts stay stored but undecided (outcome
- * `pending` in the API), counted in vigil_alert_pipeline_backlog_skipped_total. A batch whose
- * results fail to persist is counted in vigil_alert_pipeline_errors_total; its alerts without
- * a recorded outcome stay `pending`.
+ * `pending` in the API), counted in vigil_alert_pipeline_backlog_skipped_total. Persisting is
+ * retried step by step (PERSIST_ATTEMPTS); a batch that still fails is counted in
+ * vigil_alert_pipeline_errors_total and its alerts stay `pending`.
  *
  * At start the open-incident index is rebuilt from the store and the active suppressions are
  * loaded; suppressions are reloaded and incidents closed by analysts dropped from the index
@@ -33,6 +33,8 @@ export const MAX_QUEUED_ALERTS = 100_000;
 export const MAX_BATCH_ALERTS = 5000;
 /** How often suppressions are reloaded and closed incidents dropped from the index, at most. */
 export const REFRESH_MS = 5000;
+/** Tries per persist step before the batch is given up (its alerts stay `pending`). */
+export const PERSIST_ATTEMPTS = 4;
 /** Context keys the alert pipeline owns; every other key (set by the workflow) is kept on update. */
 const PIPELINE_CONTEXT = ['identity', 'spread', 'score', 'intel', 'campaign'];
 
@@ -222,21 +224,38 @@ export class AlertService {
     this.lastClosedCheck = now;
   }
 
+  /**
+   * Store a batch's results, step by step; a failed step is retried (PERSIST_ATTEMPTS, with
+   * backoff) from where it failed, so a step that succeeded is not repeated (hits stay exact).
+   */
   private async persist(r: AlertPipelineResult, now: number): Promise<void> {
     const { incidents, workflow } = this.opts;
-    if (r.created.length) await incidents.insertIncidents(r.created);
-    for (const i of r.updated) {
-      const stored = await incidents.getIncident(i.tenant, i.id);
-      if (!stored) continue;
-      const saved = await incidents.updateIncident(i.tenant, i.id, mergePatch(stored, i, this.opts.pipeline?.sla ?? DEFAULT_SLA), now);
-      if (saved) this.pipeline.refresh(saved);
+    const steps: (() => Promise<unknown>)[] = [
+      () => (r.created.length ? incidents.insertIncidents(r.created) : Promise.resolve()),
+      ...r.updated.map((i) => async () => {
+        const stored = await incidents.getIncident(i.tenant, i.id);
+        if (!stored) return;
+        const saved = await incidents.updateIncident(i.tenant, i.id, mergePatch(stored, i, this.opts.pipeline?.sla ?? DEFAULT_SLA), now);
+        if (saved) this.pipeline.refresh(saved);
+      }),
+      ...r.attach.map((a) => () => incidents.attachAlerts(a.tenant, a.incident, a.alerts, now)),
+      () => (r.events.length ? workflow.appendEvents(r.events) : Promise.resolve()),
+      ...r.links.map((l) => () => workflow.insertLink(l)),
+      ...[...r.hits].map(([tenant, hits]) => () => incidents.addSuppressionHits(tenant, hits)),
+      // Last: an alert counts as decided only once everything it caused is stored.
+      () => incidents.recordOutcomes(r.outcomes),
+    ];
+    for (const step of steps) {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await step();
+          break;
+        } catch (e) {
+          if (attempt >= PERSIST_ATTEMPTS) throw e;
+          await new Promise((resolve) => setTimeout(resolve, 50 * 4 ** attempt));
+        }
+      }
     }
-    for (const a of r.attach) await incidents.attachAlerts(a.tenant, a.incident, a.alerts, now);
-    if (r.events.length) await workflow.appendEvents(r.events);
-    for (const l of r.links) await workflow.insertLink(l);
-    for (const [tenant, hits] of r.hits) await incidents.addSuppressionHits(tenant, hits);
-    // Last: an alert counts as decided only once everything it caused is stored.
-    await incidents.recordOutcomes(r.outcomes);
   }
 }
 

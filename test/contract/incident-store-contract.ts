@@ -79,6 +79,9 @@ export function runIncidentStoreContract(name: string, make: () => Promise<Incid
       expect(await s.getIncident(ACME, 'inc-1')).toEqual(full);
       expect(await s.getIncident(ACME, 'inc-2')).toEqual(bare);
       expect(await s.getIncident(GLOBEX, 'inc-1')).toBeUndefined();
+      // A retried write of the same id changes nothing: the first write wins.
+      await s.insertIncidents([{ ...full, title: 'again' }]);
+      expect((await s.getIncident(ACME, 'inc-1'))!.title).toBe('incident 1');
 
       const updated = await s.updateIncident(ACME, 'inc-1', { state: 'investigating', assignee: null, risk: 88, alertCount: 9, lastAlertAt: T0 + 20_000, slaDueAt: null, tags: ['x'] }, T0 + 30_000);
       expect(updated).toEqual({

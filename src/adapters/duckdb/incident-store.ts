@@ -76,10 +76,11 @@ const CLOSED_STATES = `('resolved', 'false_positive')`;
 export class DuckDBIncidentStore implements IncidentStore, AlertQueries {
   constructor(private readonly db: SerialConnection) {}
 
+  /** An incident id already stored is skipped (the first write wins), so a retried write is safe. */
   insertIncidents(incidents: readonly Incident[]): Promise<void> {
     const rows = incidents.map(incidentParams);
     return this.db.exclusive(async () => {
-      if (rows.length) await this.db.transaction(() => insertRows(this.db, 'incidents', INCIDENT_COLUMNS, rows));
+      if (rows.length) await this.db.transaction(() => insertRows(this.db, 'incidents', INCIDENT_COLUMNS, rows, 'ON CONFLICT DO NOTHING'));
     });
   }
 
