@@ -30,6 +30,13 @@ const baitIncident: FixtureIncident = {
   firstAlertAt: RANGE.from, lastAlertAt: RANGE.from + 49_000, alerts: baitAlerts.map((a) => ({ id: a.id, vehicle: twinKey })),
 };
 
+// A fleet-level incident whose only alert has no vehicle: it counts in the all-null group.
+const orphan: FixtureIncident = {
+  tenant: T, id: 'inc-orphan', kind: 'campaign', severity: 'medium', rules: ['fleet-correlation'],
+  firstAlertAt: RANGE.from + 5000, lastAlertAt: RANGE.from + 5000, alerts: [{ id: 'orphan-alert' }],
+};
+const incidents = [...fx.incidents, orphan];
+
 let store: DuckDBStore;
 let views: DuckDBFleetViews;
 
@@ -37,7 +44,7 @@ beforeAll(async () => {
   store = await DuckDBStore.open({ path: ':memory:' });
   await store.upsertVehicles([...fx.vehicles, bait]);
   await store.insertAlerts([...fx.alerts, ...baitAlerts]);
-  await insertIncidents(store.connection, [...fx.incidents, baitIncident]);
+  await insertIncidents(store.connection, [...incidents, baitIncident]);
   views = new DuckDBFleetViews(store.connection);
 });
 afterAll(async () => store?.close());
@@ -51,7 +58,7 @@ const inRange = (t: number, r: TimeRange): boolean => t >= r.from && t < r.to;
 const passes = (x: { severity: Severity }, rules: readonly string[], f: AlertFilter): boolean =>
   (!f.severity?.length || f.severity.includes(x.severity)) && (!f.rule?.length || rules.some((r) => f.rule!.includes(r)));
 const alertsOf = (r: TimeRange, f: AlertFilter = {}): Alert[] => fx.alerts.filter((a) => a.tenant === T && inRange(a.time, r) && passes(a, [a.rule], f));
-const incidentsOf = (r: TimeRange, f: AlertFilter = {}): FixtureIncident[] => fx.incidents.filter((i) => i.tenant === T && inRange(i.firstAlertAt, r) && passes(i, i.rules, f));
+const incidentsOf = (r: TimeRange, f: AlertFilter = {}): FixtureIncident[] => incidents.filter((i) => i.tenant === T && inRange(i.firstAlertAt, r) && passes(i, i.rules, f));
 const vehiclesOfIncident = (i: FixtureIncident): (string | undefined)[] => {
   const s = new Set<string>();
   if (i.vehicle) s.add(i.vehicle);
@@ -135,6 +142,8 @@ describe('DuckDBFleetViews', () => {
     for (const by of [['make'], ['model', 'software.TCU']] as Dimension[][]) {
       const r = await views.counts({ tenant: T, of: 'incidents', by, range: RANGE, filter: {}, limit: 1000 });
       expect(sortByKey(r.groups)).toEqual(sortByKey(expectedCounts('incidents', by, RANGE)));
+      // The orphan (no vehicle at all) is among them: in the all-null group and in the total.
+      expect(r.total.count).toBe(incidentsOf(RANGE).length);
     }
     const filter: AlertFilter = { rule: [EXPLOIT_RULE] };
     const r = await views.counts({ tenant: T, of: 'incidents', by: ['make'], range: WHOLE, filter, limit: 1000 });
