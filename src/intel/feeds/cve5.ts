@@ -58,23 +58,16 @@ const cnaPublished = z.object({
 const cnaRejected = z.object({ providerMetadata, rejectedReasons: z.array(description).min(1) });
 const adp = z.object({ providerMetadata, affected: z.array(affected).optional(), references: z.array(reference).optional() });
 
-/** CVE JSON 5.1 record: required fields and types (see the file comment for what is not checked). */
-export const Cve5RecordSchema = z.discriminatedUnion('state', [
+const record = (state: 'PUBLISHED' | 'REJECTED', cna: z.ZodType) =>
   z.object({
-    state: z.literal('PUBLISHED'),
     dataType: z.literal('CVE_RECORD'),
     dataVersion: z.string().regex(/^5\.\d+(\.\d+)?$/),
-    cveMetadata: z.object({ cveId: z.string().regex(CVE_ID), assignerOrgId: z.string(), state: z.literal('PUBLISHED') }),
-    containers: z.object({ cna: cnaPublished, adp: z.array(adp).min(1).optional() }),
-  }),
-  z.object({
-    state: z.literal('REJECTED'),
-    dataType: z.literal('CVE_RECORD'),
-    dataVersion: z.string().regex(/^5\.\d+(\.\d+)?$/),
-    cveMetadata: z.object({ cveId: z.string().regex(CVE_ID), assignerOrgId: z.string(), state: z.literal('REJECTED') }),
-    containers: z.object({ cna: cnaRejected }),
-  }),
-]);
+    cveMetadata: z.object({ cveId: z.string().regex(CVE_ID), assignerOrgId: z.string(), state: z.literal(state) }),
+    containers: z.object({ cna, ...(state === 'PUBLISHED' ? { adp: z.array(adp).min(1).optional() } : {}) }),
+  });
+
+/** CVE JSON 5.1 records, by cveMetadata.state: required fields and types (see the file comment for what is not checked). */
+export const Cve5RecordSchemas = { PUBLISHED: record('PUBLISHED', cnaPublished), REJECTED: record('REJECTED', cnaRejected) } as const;
 
 const STATUSES = new Set(['affected', 'unaffected', 'unknown']);
 function readStatus(v: unknown, problems: RecordProblems, where: string): VersionStatus {
@@ -210,7 +203,10 @@ export function parseCve5(doc: unknown, document: string): FeedResult {
     return out;
   }
   const state = typeof meta?.state === 'string' ? meta.state : undefined;
-  const check = Cve5RecordSchema.safeParse({ ...doc, state });
+  if (state !== 'PUBLISHED' && state !== 'REJECTED') {
+    problems.add(`cveMetadata.state ${JSON.stringify(state)} is not PUBLISHED or REJECTED: checked as PUBLISHED`);
+  }
+  const check = Cve5RecordSchemas[state === 'REJECTED' ? 'REJECTED' : 'PUBLISHED'].safeParse(doc);
   if (!check.success) problems.addIssues(check.error.issues);
 
   const containers = isObject(doc.containers) ? doc.containers : {};
