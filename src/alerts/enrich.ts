@@ -36,6 +36,9 @@ export interface Enrichment {
 
 export const NO_ENRICHMENT: Enrichment = { vehicles: new Map(), fleet: new Map(), intel: new Map() };
 
+/** Vehicles looked up at once. */
+export const ENRICH_CONCURRENCY = 4;
+
 /** The VSS path whose last value says whether a vehicle moves. */
 export const SPEED_PATH = 'Vehicle.Speed';
 
@@ -67,11 +70,15 @@ export async function gatherEnrichment(alerts: readonly Alert[], sources: Enrich
   const intel = new Map<string, readonly IntelMatch[]>();
   const pairs = new Map<string, [string, string]>();
   for (const a of alerts) if (a.vehicle !== undefined) pairs.set(vehicleKey(a.tenant, a.vehicle), [a.tenant, a.vehicle]);
-  await Promise.all([...pairs].map(async ([key, [tenant, vehicle]]) => {
-    const [stored, live] = await Promise.all([sources.storedVehicle(tenant, vehicle), sources.liveTwin?.(tenant, vehicle)]);
-    const facts = vehicleFacts(stored, live);
-    if (facts) vehicles.set(key, facts);
-  }));
+  // A few at a time: each asks the store and a worker, and a burst must not flood either.
+  const list = [...pairs];
+  for (let i = 0; i < list.length; i += ENRICH_CONCURRENCY) {
+    await Promise.all(list.slice(i, i + ENRICH_CONCURRENCY).map(async ([key, [tenant, vehicle]]) => {
+      const [stored, live] = await Promise.all([sources.storedVehicle(tenant, vehicle), sources.liveTwin?.(tenant, vehicle)]);
+      const facts = vehicleFacts(stored, live);
+      if (facts) vehicles.set(key, facts);
+    }));
+  }
   for (const tenant of new Set(alerts.map((a) => a.tenant))) fleet.set(tenant, await sources.fleetSize(tenant));
   if (sources.intel) {
     for (const a of alerts) {
