@@ -10,68 +10,19 @@
  * VEX decisions (CSAF VEX, CycloneDX VEX, analysts) override per vulnerability and
  * component identity; the overridden result is kept on the Match.
  */
-import type { AffectedEntry, CsafDocument, SourceRef, VexStatement, Vulnerability } from '../model.js';
+import type { AffectedEntry, Vulnerability } from '../model.js';
 import type { Sbom, SbomComponent } from '../sbom/types.js';
-import { cpeMatches, cpeText, formatCpe, tryParseCpe } from './cpe.js';
+import { cpeText, formatCpe, tryParseCpe } from './cpe.js';
 import { matchCsaf, resolveProduct } from './csaf.js';
 import { evaluateCve5, type Cve5Outcome } from './cve5.js';
 import { evaluateConfiguration, evaluateCpeMatch, nvdConfigurations } from './nvd.js';
 import { evaluateOsv, type OsvOutcome } from './osv.js';
 import { osvPackageAsPurl, parsePurl, samePackage, type PurlParts } from './purl.js';
+import { BASIS_CONFIDENCE, type Match, type MatchBasis, type MatchContext, type MatchResult } from './types.js';
+import { applyVex, componentIdentity, norm } from './vex.js';
 
-export type MatchResult = 'affected' | 'not_affected' | 'fixed' | 'needs_review' | 'unknown';
-export type MatchBasis = 'purl+range' | 'cpe+range' | 'adp-cpe' | 'cve5-product' | 'csaf-product' | 'description-only';
-
-/**
- * How far the identification can be trusted, by basis. A purl names one package in one
- * ecosystem; a CPE names a product, but CPE dictionaries are loose; an ADP-only CPE is a
- * third party's reading of the CNA's text; a CNA vendor/product is free text compared by
- * name; a description mention is a hint. Lowered further where noted in `reason`:
- * CSAF resolved by name+version 0.6; a CVE 5 product matched by contained words 0.4.
- */
-export const BASIS_CONFIDENCE: Readonly<Record<MatchBasis, number>> = {
-  'purl+range': 0.95,
-  'csaf-product': 0.9,
-  'cpe+range': 0.8,
-  'cve5-product': 0.6,
-  'adp-cpe': 0.5,
-  'description-only': 0.2,
-};
-
-export interface Match {
-  vulnerabilityId: string;
-  /** The component's bom-ref in its SBOM. */
-  componentRef: string;
-  /** The component's identity across SBOMs (see componentIdentity): the key VEX decisions use. */
-  componentIdentity: string;
-  result: MatchResult;
-  basis: MatchBasis;
-  confidence: number;
-  reason: string;
-  /** The record the statement came from. */
-  source?: SourceRef;
-  /** Set when a VEX decision replaced the computed result. */
-  vex?: { status: VexStatement['status']; statedStatus: string; justification?: string; source: SourceRef; computed: MatchResult };
-}
-
-export interface MatchContext {
-  /** Every CPE of the SBOM and its subject: platform criteria in NVD configurations are tested against these. */
-  sbomCpes?: readonly string[];
-  /** CSAF documents whose product_status may name the component. */
-  csaf?: readonly CsafDocument[];
-  /** VEX decisions (CSAF VEX, CycloneDX VEX, analysts'), applied last. */
-  vex?: readonly VexStatement[];
-}
-
-/** purl (qualifiers dropped), else the first CPE, else `name@version`: the key a VEX decision is stored under. */
-export function componentIdentity(c: Pick<SbomComponent, 'purl' | 'cpes' | 'name' | 'version'>): string {
-  if (c.purl) {
-    const p = parsePurl(c.purl);
-    if (p) return `pkg:${p.type}/${p.namespace ? `${p.namespace}/` : ''}${p.name}${p.version ? `@${p.version}` : ''}`;
-  }
-  if (c.cpes[0]) return c.cpes[0];
-  return `${c.name}@${c.version ?? ''}`;
-}
+export { BASIS_CONFIDENCE, type Match, type MatchBasis, type MatchContext, type MatchResult } from './types.js';
+export { componentIdentity } from './vex.js';
 
 /** Matches one component against one vulnerability. */
 export function matchComponent(component: SbomComponent, vulnerability: Vulnerability, context: MatchContext = {}): Match[] {
@@ -227,7 +178,6 @@ function matchCve5Cpe(e: AffectedEntry, c: SbomComponent, version: string | unde
   return { ...base, ...r, reason: `${named.x}: ${r.reason}` };
 }
 
-const norm = (s: string | undefined): string => (s ?? '').toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim();
 const words = (s: string): Set<string> => new Set(norm(s).split(' ').filter(Boolean));
 const NOT_A_NAME = new Set(['', 'n a', 'na', 'unknown', 'various']);
 
@@ -278,7 +228,7 @@ function matchCsafEntry(e: AffectedEntry, c: SbomComponent): Omit<Match, 'vulner
   return { result, basis: 'csaf-product', confidence: 0.6, reason: `CSAF ${e.source.recordId ?? e.source.document} ${e.csafProductId ?? ''}: ${r.reason} (${clause?.status ?? 'no status'}; resolved by name without the product tree)`, source: e.source };
 }
 
-// ------------------------------------------------------------------ description and VEX
+// ------------------------------------------------------------------ description
 
 /** The component's name, as a whole word sequence of at least 4 characters, in the description. */
 function mentions(v: Vulnerability, name: string): boolean {
@@ -286,46 +236,4 @@ function mentions(v: Vulnerability, name: string): boolean {
   if (n.length < 4) return false;
   const texts = [v.description, ...(v.descriptions ?? []).map((d) => d.text)].filter((t): t is string => !!t);
   return texts.some((t) => ` ${norm(t)} `.includes(` ${n} `));
-}
-
-function vexNames(s: VexStatement, c: SbomComponent): boolean {
-  const p = s.product;
-  if (p?.purl && c.purl) {
-    const a = parsePurl(p.purl);
-    const b = parsePurl(c.purl);
-    if (a && b) return samePackage(a, b) && (!a.version || a.version === b.version);
-  }
-  if (p?.cpe && c.cpes.length) {
-    const a = tryParseCpe(p.cpe);
-    if ('wfn' in a) return c.cpes.some((x) => {
-      const b = tryParseCpe(x);
-      return 'wfn' in b && cpeMatches(a.wfn, b.wfn);
-    });
-  }
-  // an analyst decision is stored under the component identity; a bare bom-ref names a component only inside its own BOM, so it is not used
-  if (s.productId === componentIdentity(c)) return true;
-  const pname = p && 'productName' in p ? (p.productName ?? p.name) : p?.name;
-  return !!pname && norm(pname) === norm(c.name) && !!p?.version && !!c.version && p.version === c.version;
-}
-
-const VEX_RESULT: Record<VexStatement['status'], MatchResult> = { affected: 'affected', not_affected: 'not_affected', fixed: 'fixed', under_investigation: 'needs_review' };
-
-/** The last decision for (vulnerability, component) wins: decisions are given oldest first. */
-function applyVex(out: Match[], c: SbomComponent, ids: Set<string>, vex: readonly VexStatement[]): void {
-  const decision = [...vex].reverse().find((s) => ids.has(s.vulnerabilityId) && vexNames(s, c));
-  if (!decision) return;
-  const result = VEX_RESULT[decision.status];
-  const vexInfo = (computed: MatchResult): Match['vex'] => ({ status: decision.status, statedStatus: decision.statedStatus, ...(decision.justification ? { justification: decision.justification } : {}), source: decision.source, computed });
-  if (out.length === 0) {
-    // A CSAF statement about a component no other statement named still stands (its product
-    // tree resolved it); other decisions only override what matching found.
-    if (decision.source.kind !== 'csaf') return;
-    out.push({ vulnerabilityId: [...ids][0]!, componentRef: c.bomRef, componentIdentity: componentIdentity(c), result, basis: 'csaf-product', confidence: BASIS_CONFIDENCE['csaf-product'], reason: `VEX ${decision.statedStatus}${decision.justification ? ` (${decision.justification})` : ''}`, source: decision.source, vex: vexInfo('unknown') });
-    return;
-  }
-  for (const m of out) {
-    m.vex = vexInfo(m.result);
-    m.result = result;
-    m.reason = `VEX ${decision.statedStatus}${decision.justification ? ` (${decision.justification})` : ''} overrides: ${m.reason}`;
-  }
 }
