@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { VersionClause } from '../model.js';
+import { dataset } from '../../../test/datasets.js';
+import { parseCve5 } from '../feeds/cve5.js';
+import type { VersionClause, Vulnerability } from '../model.js';
 import { evaluateCve5 } from './cve5.js';
 
 const status = (o: ReturnType<typeof evaluateCve5>): string => (o.determined ? o.status : `undetermined:${[...o.possible].sort().join('|')}`);
@@ -86,5 +89,25 @@ describe('CVE 5 version semantics', () => {
     expect(status(evaluateCve5('4b6346dc1edfa11', git, 'unaffected'))).toBe('affected');
     expect(status(evaluateCve5('61ac7284346c', git, 'unaffected'))).toBe('unaffected');
     expect(status(evaluateCve5('0123456789ab', git, 'unaffected'))).toBe('undetermined:affected|unaffected');
+  });
+});
+
+const cve5Dir = dataset('intel/cve5', 'cve5 match test');
+const record = (id: string): Vulnerability => parseCve5(JSON.parse(readFileSync(`${cve5Dir.path}/${id}.json`, 'utf8')), `cve5/${id}.json`).vulnerabilities[0]!;
+
+describe.skipIf(cve5Dir.skip)('CVE 5 records of the shared datasets', () => {
+  it('CVE-2024-26925 (Linux): the git product cannot place a release; the version product lists 6.5 exactly and custom ranges otherwise', () => {
+    const [git, rel] = record('CVE-2024-26925').affected;
+    expect(status(evaluateCve5('6.5', git!.versions, git!.defaultStatus))).toBe('undetermined:affected|unaffected');
+    expect(evaluateCve5('6.5', rel!.versions, rel!.defaultStatus)).toMatchObject({ determined: true, status: 'affected', via: 'exact', clause: 0 });
+    // 6.6.30 could be in the custom 6.6.26..6.6.* (unaffected) or fall to defaultStatus affected
+    expect(status(evaluateCve5('6.6.30', rel!.versions, rel!.defaultStatus))).toBe('undetermined:affected|unaffected');
+    // the fixing commit of a stable branch is outside its git range
+    expect(evaluateCve5('61ac7284346c', git!.versions.slice(0, 1), git!.defaultStatus)).toMatchObject({ determined: true, status: 'unaffected', via: 'default' });
+  });
+
+  it('CVE-2023-28902 (MIB3): custom 0..0304 with defaultStatus unaffected stays undetermined for any version', () => {
+    const [e] = record('CVE-2023-28902').affected;
+    for (const v of ['0100', '0304', '0400']) expect(evaluateCve5(v, e!.versions, e!.defaultStatus).determined).toBe(false);
   });
 });
