@@ -36,6 +36,10 @@ describe('matchComponent', () => {
     expect(matchComponent(bosch, vuln([custom]))[0]).toMatchObject({ result: 'needs_review', reason: expect.stringContaining('custom') });
     // a vendor that is not the supplier rules the entry out
     expect(matchComponent({ ...bosch, supplier: 'Harman' }, vuln([plain]))).toEqual([]);
+    // sharing only a legal form is not sharing a vendor
+    const gmbh = { ...plain, vendor: 'Robert Bosch GmbH' };
+    expect(matchComponent({ ...bosch, supplier: 'Vector Informatik GmbH' }, vuln([gmbh]))).toEqual([]);
+    expect(matchComponent(bosch, vuln([gmbh]))).toHaveLength(1);
   });
 
   it('CVE 5 product named only by contained words is never affected on its own', () => {

@@ -180,6 +180,8 @@ function matchCve5Cpe(e: AffectedEntry, c: SbomComponent, version: string | unde
 
 const words = (s: string): Set<string> => new Set(norm(s).split(' ').filter(Boolean));
 const NOT_A_NAME = new Set(['', 'n a', 'na', 'unknown', 'various']);
+/** Legal forms and filler: two companies sharing only `GmbH` are not the same vendor. */
+const NOT_A_VENDOR_WORD = new Set(['gmbh', 'ag', 'inc', 'ltd', 'llc', 'corp', 'corporation', 'co', 'kg', 'se', 'sa', 'bv', 'nv', 'plc', 'limited', 'company', 'the', 'and', 'of', 'group']);
 
 /**
  * CNA vendor/product (free text) vs component name and supplier. Equal names are a product
@@ -193,7 +195,7 @@ function matchCve5Product(e: AffectedEntry, c: SbomComponent, version: string | 
   const vendor = norm(e.vendor);
   if (!NOT_A_NAME.has(vendor) && c.supplier) {
     const sw = words(c.supplier);
-    if (![...words(vendor)].some((w) => sw.has(w))) return undefined;
+    if (![...words(vendor)].some((w) => sw.has(w) && !NOT_A_VENDOR_WORD.has(w))) return undefined;
   }
   const cname = norm(c.name);
   const full = norm(`${vendor} ${c.name}`);
