@@ -241,6 +241,17 @@ describe('single actions over HTTP', () => {
     expect(await auditActions('inc-retry')).toEqual(['action.notify']);
   });
 
+  it('posts the incident to a webhook channel; a syslog channel is no webhook', async () => {
+    await incident('inc-hook');
+    const before = soc.messages.length;
+    const r = await call('POST', '/v1/incidents/inc-hook/actions', analyst, { action: 'webhook', params: { channel: 'soc', event: 'soar.case', data: { priority: 1 } } });
+    expect(r.body).toMatchObject({ status: 'succeeded', result: { channel: 'soc', attempts: 1 } });
+    await until(() => soc.messages.length === before + 1);
+    expect(soc.messages.at(-1)).toMatchObject({ event: 'soar.case', severity: 'high', message: 'incident inc-hook (inc-hook)', fields: { incident: 'inc-hook', priority: '1', state: 'new', vehicle: VEH } });
+    const wrong = await call('POST', '/v1/incidents/inc-hook/actions', analyst, { action: 'webhook', params: { channel: 'siem' } });
+    expect(wrong.body).toMatchObject({ status: 'failed', result: { error: 'channel siem is syslog, not a webhook' } });
+  });
+
   it('requests an OTA campaign: stored, sent signed to the OTA back end', async () => {
     await incident('inc-ota', { severity: 'critical' });
     const other = 'ffeeddccbbaa0099';
