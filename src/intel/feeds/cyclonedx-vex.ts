@@ -4,10 +4,12 @@
  * BOM's metadata.component and components (recursively) for name, version, purl and CPE.
  * Ratings with a CVSS vector are scored like every other source.
  *
- * Validation here is of what this reader needs (id, analysis.state from the CycloneDX
- * impactAnalysisState enumeration, affects refs that resolve). Whole-document schema
- * validation against the CycloneDX JSON schemas is the SBOM importer's (src/intel/sbom), which
- * reads the components of the same documents.
+ * Validation: when a CycloneDX schema validator is handed in (src/intel/sbom/schema.ts builds
+ * one with ajv from the JSON schemas @cyclonedx/cyclonedx-library ships), the whole document is
+ * validated and each problem is reported on the vulnerability it concerns (instance path
+ * `/vulnerabilities/N`), the rest on a `(document)` line. Without one, only what this reader
+ * needs is checked: an id, analysis.state from the impactAnalysisState enumeration, affects
+ * refs that resolve to bom-refs.
  */
 import type { VexStatement, VexStatus, Vulnerability } from '../model.js';
 import { scoreCvss } from './cvss.js';
@@ -43,28 +45,35 @@ function components(doc: Record<string, unknown>): Map<string, Component> {
 }
 
 /** Parse the VEX part of a CycloneDX document. A BOM without vulnerabilities yields one `ok` line with a note. */
-export function parseCycloneDxVex(doc: unknown, document: string): FeedResult {
+export function parseCycloneDxVex(doc: unknown, document: string, validate?: (doc: unknown) => string[]): FeedResult {
   const out = emptyResult();
   if (!isObject(doc) || doc.bomFormat !== 'CycloneDX') {
     out.report.push(rejected(document, 'cyclonedx-vex', '(document)', 'not a CycloneDX document'));
     return out;
   }
   const serial = str(doc.serialNumber) ?? document;
+  const perVuln = new Map<number, string[]>();
+  if (validate) {
+    const docProblems: string[] = [];
+    for (const p of validate(doc)) {
+      const m = /\/vulnerabilities\/(\d+)/.exec(p);
+      if (m) perVuln.set(Number(m[1]), [...(perVuln.get(Number(m[1])) ?? []), p]);
+      else docProblems.push(p);
+    }
+    if (docProblems.length) out.report.push({ document, format: 'cyclonedx-vex', recordId: `${serial} (document)`, status: 'partial', problems: docProblems });
+  }
   if (!Array.isArray(doc.vulnerabilities) || doc.vulnerabilities.length === 0) {
-    out.report.push({
-      document,
-      format: 'cyclonedx-vex',
-      recordId: serial,
-      status: 'ok',
-      problems: [],
-      notes: ['CycloneDX BOM without vulnerabilities: no VEX statements; its components are for the SBOM importer'],
-    });
+    const line = out.report.find((l) => l.recordId === `${serial} (document)`);
+    const note = 'CycloneDX BOM without vulnerabilities: no VEX statements; its components are for the SBOM importer';
+    if (line) line.notes = [note];
+    else out.report.push({ document, format: 'cyclonedx-vex', recordId: serial, status: 'ok', problems: [], notes: [note] });
     return out;
   }
   const comps = components(doc);
   doc.vulnerabilities.forEach((v, i) => {
     const id = isObject(v) ? str(v.id) : undefined;
     const problems = new RecordProblems(document, 'cyclonedx-vex', id ?? `(vulnerability ${i}: no id)`);
+    for (const p of perVuln.get(i) ?? []) problems.add(p);
     if (!isObject(v) || !id) {
       problems.add('vulnerability without an id');
       out.report.push(problems.done(false));

@@ -33,8 +33,16 @@ export { scoreCvss } from './cvss.js';
 export type { FeedResult } from './common.js';
 export { parseCve5, parseNvd, parseCsaf, parseOsv, parseKev, parseEpss, parseStix, parseCycloneDxVex };
 
+export interface ImportOptions {
+  /**
+   * Validates a CycloneDX document against the CycloneDX JSON schemas, returning its problems
+   * (`cycloneDxValidator` in src/intel/sbom/schema.ts; the schemas are read by the caller).
+   */
+  cycloneDxValidator?: (doc: unknown) => string[];
+}
+
 /** Import a set of feed documents of any supported format, merged across sources. */
-export function importFeedDocuments(docs: readonly FeedDocument[]): IntelImport {
+export function importFeedDocuments(docs: readonly FeedDocument[], options: ImportOptions = {}): IntelImport {
   const parsed = docs.map((d) => {
     const looksJson = /^\s*[[{]/.test(d.text.replace(/^\uFEFF/, ''));
     if (!looksJson && detectText(d.text) === 'epss') return { doc: d, format: 'epss' as const };
@@ -82,7 +90,7 @@ export function importFeedDocuments(docs: readonly FeedDocument[]): IntelImport 
         results.push(parseStix(p.value, name));
         break;
       case 'cyclonedx-vex':
-        results.push(parseCycloneDxVex(p.value, name));
+        results.push(parseCycloneDxVex(p.value, name, options.cycloneDxValidator));
         break;
     }
   }
