@@ -45,27 +45,27 @@ export class FleetAttributes {
     // Vehicles that are new or changed (h: the new hash), or gone (h NULL).
     await this.db.run(`CREATE OR REPLACE TEMP TABLE ${DELTA} AS
       SELECT coalesce(c.id, o.id) AS id, c.h AS h
-      FROM (SELECT id, hash(make, model, year, trim, region, software) AS h FROM vehicles WHERE tenant = ?) c
-      FULL JOIN (SELECT id, h FROM ${UNPACKED_TABLE} WHERE tenant = ?) o ON c.id = o.id
+      FROM (SELECT id, hash(make, model, year, trim, region, software) AS h FROM vehicles WHERE tenant = ?::USMALLINT) c
+      FULL JOIN (SELECT id, h FROM ${UNPACKED_TABLE} WHERE tenant = ?::USMALLINT) o ON c.id = o.id
       WHERE c.h IS DISTINCT FROM o.h`, [tid, tid]);
     const [row] = await this.db.all<{ n: bigint }>(`SELECT count(*) AS n FROM ${DELTA}`);
     const n = Number(row?.n ?? 0);
     if (n > 0) {
       const adjust = (sign: string): string => `INSERT INTO ${VALUE_COUNT_TABLE}
         SELECT tenant, attribute, value, ${sign}count(*) FROM ${ATTRIBUTE_TABLE}
-        WHERE tenant = ? AND id IN (SELECT id FROM ${DELTA}) GROUP BY tenant, attribute, value
+        WHERE tenant = ?::USMALLINT AND id IN (SELECT id FROM ${DELTA}) GROUP BY tenant, attribute, value
         ON CONFLICT DO UPDATE SET fleet = fleet + excluded.fleet`;
       await this.db.transaction(async () => {
         await this.db.run(adjust('-'), [tid]);
-        await this.db.run(`DELETE FROM ${ATTRIBUTE_TABLE} WHERE tenant = ? AND id IN (SELECT id FROM ${DELTA})`, [tid]);
-        await this.db.run(`DELETE FROM ${UNPACKED_TABLE} WHERE tenant = ? AND id IN (SELECT id FROM ${DELTA})`, [tid]);
+        await this.db.run(`DELETE FROM ${ATTRIBUTE_TABLE} WHERE tenant = ?::USMALLINT AND id IN (SELECT id FROM ${DELTA})`, [tid]);
+        await this.db.run(`DELETE FROM ${UNPACKED_TABLE} WHERE tenant = ?::USMALLINT AND id IN (SELECT id FROM ${DELTA})`, [tid]);
         await this.db.run(`INSERT INTO ${ATTRIBUTE_TABLE}
-          WITH v AS (SELECT v.* FROM vehicles v JOIN ${DELTA} d ON d.id = v.id AND d.h IS NOT NULL WHERE v.tenant = ?)
+          WITH v AS (SELECT v.* FROM vehicles v JOIN ${DELTA} d ON d.id = v.id AND d.h IS NOT NULL WHERE v.tenant = ?::USMALLINT)
           ${PLAIN.map(([a, sql]) => `SELECT v.tenant, v.id, '${a}', ${sql} FROM v WHERE ${sql} IS NOT NULL`).join(' UNION ALL ')}
           UNION ALL SELECT v.tenant, v.id, 'software.' || e.key, e.value ->> '$' FROM v, json_each(v.software) e
             WHERE v.software IS NOT NULL AND json_type(e.value) <> 'NULL'`, [tid]);
         await this.db.run(adjust(''), [tid]);
-        await this.db.run(`DELETE FROM ${VALUE_COUNT_TABLE} WHERE tenant = ? AND fleet = 0`, [tid]);
+        await this.db.run(`DELETE FROM ${VALUE_COUNT_TABLE} WHERE tenant = ?::USMALLINT AND fleet = 0`, [tid]);
         await this.db.run(`INSERT INTO ${UNPACKED_TABLE} SELECT ?, id, h FROM ${DELTA} WHERE h IS NOT NULL`, [tid]);
       });
     }
