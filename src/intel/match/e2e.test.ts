@@ -67,6 +67,11 @@ describe.skipIf(intel.skip)('fixture SBOMs against the shared intel records', ()
     expect(ms.find((m) => m.basis === 'cpe+range')!.reason).toContain('NA');
   });
 
+  it('TCU Qualcomm MDM9628 modem: named in the chipset list of CVE-2020-11292, which is no version: needs review', () => {
+    const ms = find(matchSbom(tcu, imp.vulnerabilities, { csaf: imp.csaf }), 'CVE-2020-11292', 'modem');
+    expect(ms).toMatchObject([{ result: 'needs_review', basis: 'cve5-product', confidence: 0.4, reason: expect.stringContaining('chipset') }]);
+  });
+
   it('QNX SDP 6.5.0 SP1: the NVD CPE names it exactly (affected); the CNA text "6.5.0 SP1 and earlier" needs review', () => {
     const ms = find(matchSbom(hu, imp.vulnerabilities, { csaf: imp.csaf }), 'CVE-2021-22156', 'SPDXRef-qnx-sdp');
     expect(ms.find((m) => m.basis === 'cpe+range')).toMatchObject({ result: 'affected', reason: expect.stringContaining(':6.5.0:sp1:') });

@@ -186,8 +186,9 @@ const NOT_A_VENDOR_WORD = new Set(['gmbh', 'ag', 'inc', 'ltd', 'llc', 'corp', 'c
 /**
  * CNA vendor/product (free text) vs component name and supplier. Equal names are a product
  * match; a component name whose words (at least two) all occur in the product text is a
- * weaker one (confidence 0.4, never `affected`). A vendor that shares no word with the
- * supplier rules the match out.
+ * weaker one (confidence 0.4, never `affected`), and so is the component's name as an item of
+ * a free-text version list (chipsets). A vendor that shares no word (other than a legal form)
+ * with the supplier rules the match out.
  */
 function matchCve5Product(e: AffectedEntry, c: SbomComponent, version: string | undefined): Omit<Match, 'vulnerabilityId' | 'componentRef' | 'componentIdentity'> | undefined {
   const product = norm(e.product);
@@ -199,23 +200,37 @@ function matchCve5Product(e: AffectedEntry, c: SbomComponent, version: string | 
   }
   const cname = norm(c.name);
   const full = norm(`${vendor} ${c.name}`);
-  let strength: 'name' | 'words' | undefined;
+  let strength: 'name' | 'words' | 'listed' | undefined;
   if (product === cname || product === full) strength = 'name';
   else {
     const cw = [...words(c.name)];
     const pw = words(e.product!);
     if (cw.length >= 2 && cw.every((w) => pw.has(w))) strength = 'words';
+    else if (inVersionList(e, c, vendor)) strength = 'listed';
   }
   if (!strength) return undefined;
   const basis: MatchBasis = 'cve5-product';
   const confidence = strength === 'name' ? BASIS_CONFIDENCE[basis] : 0.4;
   const base = { basis, confidence, source: e.source };
   const label = `${e.vendor ?? '?'} / ${e.product}`;
+  if (strength === 'listed') return { ...base, result: 'needs_review', reason: `${label}: ${JSON.stringify(c.name)} is named in the version text (a chipset or model list), not as a version` };
   if (e.freeText) return { ...base, result: 'needs_review', reason: `${label}: versions are free text (${(e.rawVersions ?? []).join(' | ')})` };
   if (!version) return { ...base, result: 'needs_review', reason: `${label}: the component has no version` };
   const r = fromCve5(evaluateCve5(version, e.versions, e.defaultStatus), 'name');
   if (strength === 'words' && r.result === 'affected') return { ...base, result: 'needs_review', reason: `${label} contains the component's name: ${r.reason}` };
   return { ...base, ...r, reason: `${label}: ${r.reason}` };
+}
+
+/**
+ * Chipset and model lists in CVE 5 version fields (`APQ8009, APQ8017, MDM9628, ...`): the
+ * component's name as one item of such a list, from a supplier sharing a word with the vendor
+ * (required here: part numbers are short).
+ */
+function inVersionList(e: AffectedEntry, c: SbomComponent, vendor: string): boolean {
+  if (!e.freeText || NOT_A_NAME.has(vendor) || !c.supplier) return false;
+  const cname = norm(c.name);
+  if (cname.length < 3) return false;
+  return (e.rawVersions ?? []).some((t) => t.split(/[,;/]|\band\b/).some((item) => norm(item) === cname));
 }
 
 // ------------------------------------------------------------------ CSAF without its document

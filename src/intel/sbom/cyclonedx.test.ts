@@ -45,7 +45,7 @@ describe('CycloneDX 1.6 fixtures', () => {
     const sbom = r.sbom!;
     expect(sbom).toMatchObject({ specVersion: '1.6', serial: 'urn:uuid:6f1c2a8e-0b1d-4c55-9d51-3f0c6d2b7a10' });
     expect(sbom.subject).toEqual({ name: 'TCU firmware', version: '4.2.1', bomRef: 'tcu-fw', cpes: [], type: 'firmware', supplier: 'Example Telematics GmbH', vehicleModel: 'EV-7', ecu: 'TCU', softwareVersion: '4.2.1' });
-    expect(sbom.components.map((c) => c.bomRef)).toEqual(['linux-kernel', 'openssl', 'libssl1.1', 'busybox', 'bluez', 'i18next', 'baseband']);
+    expect(sbom.components.map((c) => c.bomRef)).toEqual(['linux-kernel', 'openssl', 'libssl1.1', 'busybox', 'bluez', 'i18next', 'modem', 'baseband']);
     const byRef = new Map(sbom.components.map((c) => [c.bomRef, c]));
     expect(byRef.get('openssl')).toMatchObject({ purl: 'pkg:deb/debian/openssl@1.1.1n-0+deb11u4?arch=armhf&distro=debian-11', cpes: ['cpe:2.3:a:openssl:openssl:1.1.1n:*:*:*:*:*:*:*'], supplier: 'Debian' });
     expect(byRef.get('libssl1.1')!.parents).toEqual(['openssl']);
