@@ -50,8 +50,13 @@ const MAX_PARAM_CHARS = 2048;
 /** Longest MSG kept, in characters. */
 const MAX_MSG_CHARS = 8192;
 
+/** Messages written together in one write (in order) when several wait. */
+const MAX_BATCH = 512;
+
 interface Queued {
   readonly frame: Buffer;
+  /** Attempts made so far. */
+  attempts: number;
   readonly onAttempt: ((a: DeliveryAttempt) => void) | undefined;
   readonly resolve: (a: DeliveryAttempt) => void;
 }
@@ -96,7 +101,7 @@ export class SyslogNotifier implements Notifier {
     }
     const frame = frameOctetCounted(formatRfc5424(n, { facility: this.opts.facility ?? 10, hostname: this.opts.hostname ?? hostname(), appName: this.opts.appName ?? 'vigil', procId: String(process.pid) }));
     return new Promise((resolve) => {
-      this.queue.push({ frame, onAttempt, resolve });
+      this.queue.push({ frame, attempts: 0, onAttempt, resolve });
       if (!this.running) {
         this.running = true;
         this.draining = this.drain();
@@ -112,34 +117,43 @@ export class SyslogNotifier implements Notifier {
   }
 
   /** Writes queued messages in order, one at a time, each with its retries. */
+  /**
+   * Writes the queue in order: the messages waiting (up to MAX_BATCH) go out in one write and
+   * share its outcome; after a failure, those that have attempts left are retried after the backoff.
+   */
   private async drain(): Promise<void> {
-    for (let item = this.queue[0]; item; item = this.queue[0]) {
-      await this.send(item);
-    }
-    this.running = false;
-  }
-
-  /** One message with its retries; always settles it. */
-  private async send(item: Queued): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
+    while (this.queue.length) {
+      const batch = this.queue.slice(0, MAX_BATCH);
       let error: string | undefined;
       try {
-        await this.write(item.frame);
+        await this.write(batch.length === 1 ? batch[0]!.frame : Buffer.concat(batch.map((q) => q.frame)));
       } catch (e) {
         error = (e as Error).message;
         this.socket?.destroy();
         this.socket = undefined;
       }
-      const last = error === undefined || attempt >= this.retry.maxAttempts;
-      const a: DeliveryAttempt = { attempt, status: error === undefined ? 'delivered' : last ? 'failed' : 'retrying', at: this.now(), ...(error !== undefined ? { error } : {}) };
-      report(item.onAttempt, a);
-      if (last) {
-        this.queue.shift();
-        item.resolve(a);
-        return;
+      const at = this.now();
+      const settled = new Set<Queued>();
+      let retryAfter = 0;
+      for (const item of batch) {
+        const attempt = ++item.attempts;
+        const last = error === undefined || attempt >= this.retry.maxAttempts;
+        const a: DeliveryAttempt = { attempt, status: error === undefined ? 'delivered' : last ? 'failed' : 'retrying', at, ...(error !== undefined ? { error } : {}) };
+        report(item.onAttempt, a);
+        if (last) {
+          item.resolve(a);
+          settled.add(item);
+        } else retryAfter = Math.max(retryAfter, attempt);
       }
-      await new Promise((r) => setTimeout(r, backoffDelay(attempt, this.retry, this.random)));
+      // Settled messages leave the queue; those still retrying keep their place, in order.
+      if (settled.size === batch.length) this.queue.splice(0, batch.length);
+      else {
+        const rest = this.queue.filter((q) => !settled.has(q));
+        this.queue.splice(0, this.queue.length, ...rest);
+      }
+      if (retryAfter) await new Promise((r) => setTimeout(r, backoffDelay(retryAfter, this.retry, this.random)));
     }
+    this.running = false;
   }
 
   private async write(frame: Buffer): Promise<void> {
