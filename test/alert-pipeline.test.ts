@@ -22,6 +22,7 @@ import type { ConfigError } from '../src/core/errors.js';
 import { parseConfig } from '../src/runtime/config.js';
 import type { InputItem } from '../src/runtime/lane.js';
 import { FleetSimulator, type ScenarioLabel } from '../src/sim/index.js';
+import { apiToken, bearer } from './http-helpers.js';
 
 const SECRET_ENV = 'VIGIL_TEST_ALERTS_SECRET';
 const FIXTURE_RULES = resolve(import.meta.dirname, 'fixtures/detection');
@@ -33,8 +34,10 @@ afterEach(async () => {
   running = undefined;
 });
 
-async function get<T = Record<string, unknown>>(v: Vigil, url: string): Promise<{ status: number; body: T }> {
-  const res = await v.http!.inject({ method: 'GET', url });
+/** The token the HTTP calls of a test present (set once Vigil is started). */
+let token = '';
+async function get<T = Record<string, unknown>>(v: Vigil, url: string, secret = token): Promise<{ status: number; body: T }> {
+  const res = await v.http!.inject({ method: 'GET', url, headers: bearer(secret) });
   return { status: res.statusCode, body: res.json() as T };
 }
 
@@ -48,10 +51,12 @@ describe('alert pipeline in Vigil', () => {
     const tenant = sim.options.tenants[0]!;
     const clock = new ManualClock(start);
     const config = parseConfig({
-      tenant, store: { path: ':memory:' }, http: { port: 0, auth: { enabled: false } }, normalize: { secretEnv: SECRET_ENV },
+      tenant, store: { path: ':memory:' }, http: { port: 0 }, normalize: { secretEnv: SECRET_ENV },
       detection: { tickIntervalMs: 3_600_000 },
     });
     const v = (running = await startVigil(config, { clock, inline: true }));
+    // A viewer of the tenant: the alert routes need `read` only.
+    token = await apiToken(v, 'viewer', tenant);
     // As the simulator source does: the fleet's identities first (make, model, year, ECU software).
     await v.pipeline.registerVehicles(tenant, sim.fleet.identities());
     const labels: ScenarioLabel[] = [];
@@ -137,6 +142,12 @@ describe('alert pipeline in Vigil', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.fields.map((f) => f.path).sort()).toEqual(['/severity/0', '/since']);
     expect((await get(v, '/v1/alerts/nope')).status).toBe(404);
+    // Another tenant's token sees none of these alerts; no token at all is a 401.
+    const other = await apiToken(v, 'admin', 'other');
+    expect((await get<{ total: number }>(v, '/v1/alerts', other)).body.total).toBe(0);
+    expect((await get(v, `/v1/alerts/${encodeURIComponent(vehicleAlert.id)}`, other)).status).toBe(404);
+    expect((await get<{ totals: { alerts: number } }>(v, '/v1/alerts/noise', other)).body.totals.alerts).toBe(0);
+    expect((await v.http!.inject({ method: 'GET', url: '/v1/alerts' })).statusCode).toBe(401);
     const filtered = await get<{ items: AlertView[]; total: number }>(v, `/v1/alerts?rule=${vehicleAlert.rule}&vehicle=${vehicleAlert.vehicle}&outcome=incident`);
     expect(filtered.body.items.every((a) => a.rule === vehicleAlert.rule && a.vehicle === vehicleAlert.vehicle)).toBe(true);
     expect(filtered.body.total).toBeGreaterThanOrEqual(1);
