@@ -51,12 +51,12 @@ describe('merging records about one vulnerability', () => {
 
   it('a record with only an advisory id joins the CVE through a shared alias; two CVE ids never join', () => {
     const merged = mergeVulnerabilities([
-      vuln('GHSA-xxxx-yyyy-zzzz', ref('osv')),
-      vuln('CVE-2024-0002', ref('osv'), { aliases: ['GHSA-xxxx-yyyy-zzzz', 'CVE-2024-0003'] }),
+      vuln('GHSA-xxxx-yyyy-zzzz', { ...ref('osv'), recordId: 'GHSA-xxxx-yyyy-zzzz' }),
+      vuln('CVE-2024-0002', { ...ref('osv'), recordId: 'OSV-2024-0002' }, { aliases: ['GHSA-xxxx-yyyy-zzzz', 'CVE-2024-0003'] }),
       vuln('CVE-2024-0003', ref('nvd')),
     ]);
     expect(merged.map((v) => [v.id, v.sources.length])).toEqual([
-      ['CVE-2024-0002', 1],
+      ['CVE-2024-0002', 2],
       ['CVE-2024-0003', 1],
     ]);
     expect(merged[0]!.affected).toHaveLength(2);
@@ -67,6 +67,13 @@ describe('merging records about one vulnerability', () => {
     const [m] = mergeVulnerabilities([vuln('CVE-2024-0004', cna, { withdrawn: { reason: 'duplicate', source: cna } }), vuln('CVE-2024-0004', ref('nvd'))]);
     expect(m!.withdrawn?.reason).toBe('duplicate');
     expect(m!.disagreements).toEqual(['withdrawn by cve5-cna but not by nvd']);
+  });
+
+  it('the same document imported twice gives the same vulnerability, not doubled statements', () => {
+    const nvd = ref('nvd');
+    const one = vuln('CVE-2024-0006', nvd, { cvss: [scoreCvss({ vector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H' }, nvd)] });
+    const [m] = mergeVulnerabilities([one, structuredClone(one)]);
+    expect([m!.sources.length, m!.cvss.length, m!.affected.length]).toEqual([1, 1, 1]);
   });
 
   it('KEV and EPSS enrich the CVE record imported from other feeds', () => {

@@ -5,7 +5,8 @@
  * cover several CVEs (a CSAF tracking id) are not aliases: they stay in the sources.
  *
  * Rules (nothing is resolved away):
- * - sources, CVSS scores, SSVC decisions, affected entries: all kept, each with its source;
+ * - sources, CVSS scores, SSVC decisions, affected entries: all kept, each with its source
+ *   (an identical statement from the same document, e.g. a file imported twice, once);
  *   CWEs and references are de-duplicated (same CWE from the same feed kind; same URL, tags
  *   united).
  * - title, description, published: the first source in the order CNA, NVD, OSV, CSAF, ADP,
@@ -23,6 +24,7 @@ import type { FeedKind, Vulnerability } from '../model.js';
 const PRIORITY: FeedKind[] = ['cve5-cna', 'nvd', 'osv', 'csaf', 'cve5-adp', 'stix', 'cyclonedx-vex', 'kev', 'epss'];
 const rank = (v: Vulnerability): number => Math.min(...v.sources.map((s) => PRIORITY.indexOf(s.kind)).filter((i) => i >= 0), PRIORITY.length);
 const CVE = /^CVE-\d{4}-\d{4,}$/;
+const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
 const authoritative = (v: Vulnerability): boolean => v.sources.some((s) => s.kind === 'cve5-cna' || s.kind === 'cve5-adp' || s.kind === 'nvd');
 
 /** Merge unmerged per-record Vulnerabilities into one per vulnerability, in first-seen order. */
@@ -91,10 +93,11 @@ function mergeGroup(group: Vulnerability[]): Vulnerability {
         merged.sources.push(s);
       }
     }
-    merged.cvss.push(...v.cvss);
-    merged.ssvc.push(...v.ssvc);
+    // The same statement from the same record (a document imported twice) is kept once.
+    for (const c of v.cvss) if (!merged.cvss.some((x) => same(x, c))) merged.cvss.push(c);
+    for (const c of v.ssvc) if (!merged.ssvc.some((x) => same(x, c))) merged.ssvc.push(c);
     const entryWithdrawn = v.withdrawn && !merged.withdrawn;
-    merged.affected.push(...v.affected.map((e) => (entryWithdrawn ? { ...e, withdrawn: true } : e)));
+    for (const e of v.affected.map((x) => (entryWithdrawn ? { ...x, withdrawn: true } : x))) if (!merged.affected.some((x) => same(x, e))) merged.affected.push(e);
     for (const w of v.cwes) if (!merged.cwes.some((x) => x.cwe === w.cwe && x.source.kind === w.source.kind)) merged.cwes.push(w);
     for (const r of v.references) {
       const have = merged.references.find((x) => x.url === r.url);

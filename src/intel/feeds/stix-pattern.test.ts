@@ -53,6 +53,9 @@ describe('STIX patterns to OR-of-AND observables', () => {
     expect(() => parseStixPattern("[ipv4-addr:value == '10.0.0.1']")).toThrow(/expected a literal/);
     expect(() => parseStixPattern("[ipv4-addr:value = 'open")).toThrow(/unterminated string/);
     expect(() => parseStixPattern("[value = '1']")).toThrow(/object path/);
+    expect(() => parseStixPattern("[url:value = 'x'] WITHIN ten SECONDS")).toThrow(/malformed WITHIN qualifier/);
+    expect(() => parseStixPattern("[url:value = 'x'] START t'2024-01-01T00:00:00Z' STOP")).toThrow(/malformed START qualifier/);
+    expect(parseStixPattern("[url:value = 'x'] START t'2024-01-01T00:00:00Z' STOP t'2024-02-01T00:00:00Z'").unsupported).toEqual(['START/STOP qualifier not applied']);
   });
 
   it('refuses a pattern whose expansion would explode', () => {

@@ -166,17 +166,26 @@ class Parser {
     } else throw new Error(`expected '[' or '(' at token ${this.i}`);
     for (;;) {
       if (this.word('WITHIN')) {
-        this.i += 3; // WITHIN n SECONDS
+        this.qualifier(['WITHIN', '#', 'SECONDS']);
         this.unsupported.push('WITHIN qualifier not applied');
       } else if (this.word('REPEATS')) {
-        this.i += 3; // REPEATS n TIMES
+        this.qualifier(['REPEATS', '#', 'TIMES']);
         this.unsupported.push('REPEATS qualifier not applied');
       } else if (this.word('START')) {
-        this.i += 4; // START t'..' STOP t'..'
+        this.qualifier(['START', "'", 'STOP', "'"]);
         this.unsupported.push('START/STOP qualifier not applied');
       } else break;
     }
     return d;
+  }
+  /** Consume a qualifier: keywords, `#` a number, `'` a quoted literal. */
+  qualifier(shape: string[]): void {
+    for (const want of shape) {
+      const t = this.toks[this.i++];
+      const ok =
+        want === '#' ? t?.t === 'word' && /^\d+(\.\d+)?$/.test(t.v) : want === "'" ? t?.t === 'lit' : t?.t === 'word' && t.v.toUpperCase() === want;
+      if (!ok) throw new Error(`malformed ${shape[0]} qualifier at token ${this.i - 1}`);
+    }
   }
   // comparison level: OR < AND
   cmpOr(): Dnf {
