@@ -34,7 +34,7 @@ describe('documents that cannot be read at all', () => {
     expect(r.vulnerabilities.map((v) => v.id)).toEqual(['CVE-2024-0001']);
   });
 
-  it('a real CVE 5 record cut in half is rejected with the JSON error', () => {
+  it.skipIf(intel.skip)('a real CVE 5 record cut in half is rejected with the JSON error', () => {
     const text = read('cve5/CVE-2024-26925.json');
     const r = importFeedDocuments([{ name: 'cut.json', text: text.slice(0, text.length / 2) }]);
     expect(r.report).toHaveLength(1);
