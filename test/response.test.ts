@@ -320,6 +320,13 @@ describe('alerts forwarded to the SIEM, and automatic playbooks', () => {
     const inc = runs.body.items[0]!.incident as string;
     await until(() => siem.messages.some((m) => m.message === `new incident ${inc}`));
     expect(await auditActions(inc)).toEqual(expect.arrayContaining(['action.notify', 'playbook.run']));
+
+    // Incidents of old alerts (an import of history) start no automatic playbook.
+    const old = await incident('inc-history', { lastAlertAt: clock.now() - 2 * 86_400_000, firstAlertAt: clock.now() - 2 * 86_400_000 });
+    const fresh = await incident('inc-fresh');
+    const started = await vigil.response.responder.incidentsCreated([old, fresh]);
+    expect(started.map((r) => [r.incident, r.playbook])).toEqual([['inc-fresh', 'auto-notify'], ['inc-fresh', 'remote-command-abuse']]);
+    expect(vigil.response.responder.automaticSkipped).toBe(1);
   });
 });
 

@@ -71,8 +71,13 @@ export interface PlaybookEntry {
   readonly updatedAt?: number;
 }
 
-/** Steps of playbooks run on newly created incidents, at most this many incidents per call. */
+/** Automatic playbooks run on at most this many new incidents per call. */
 const MAX_AUTOMATIC_INCIDENTS = 1000;
+/**
+ * Automatic playbooks answer what is happening now: an incident whose newest alert is older than
+ * this (historical alerts imported and triaged) starts none; it can still be run by hand.
+ */
+export const AUTOMATIC_MAX_AGE_MS = 24 * 3600_000;
 /** Vehicles read per page for a filter. */
 const VEHICLE_PAGE = 5000;
 
@@ -81,6 +86,8 @@ export class Responder {
   private readonly newId: () => string;
   /** The last failure of an automatic run (they have no caller to tell). */
   lastError: Error | undefined;
+  /** New incidents too old for automatic playbooks (AUTOMATIC_MAX_AGE_MS), and those past MAX_AUTOMATIC_INCIDENTS. */
+  automaticSkipped = 0;
 
   constructor(private readonly deps: ResponderDeps) {
     this.deliveries = new DeliveryLog(deps.store);
@@ -163,7 +170,12 @@ export class Responder {
   async incidentsCreated(incidents: readonly Incident[]): Promise<PlaybookRun[]> {
     const out: PlaybookRun[] = [];
     const byTenant = new Map<string, PlaybookEntry[]>();
+    this.automaticSkipped += Math.max(0, incidents.length - MAX_AUTOMATIC_INCIDENTS);
     for (const incident of incidents.slice(0, MAX_AUTOMATIC_INCIDENTS)) {
+      if (this.deps.clock.now() - incident.lastAlertAt > AUTOMATIC_MAX_AGE_MS) {
+        this.automaticSkipped++;
+        continue;
+      }
       try {
         let entries = byTenant.get(incident.tenant);
         if (!entries) byTenant.set(incident.tenant, (entries = await this.playbooks(incident.tenant)));
