@@ -312,6 +312,13 @@ describe('alerts forwarded to the SIEM, and automatic playbooks', () => {
     expect(forwardHook.requests.every((q) => q.signatureValid)).toBe(true);
     const log = await call('GET', '/v1/deliveries?channel=siem-all&event=alert', viewer);
     expect(log.body.total).toBe(stored.length);
+    await incident('inc-fw');
+    expect((await call('POST', '/v1/incidents/inc-fw/actions', analyst, { action: 'notify', params: { channel: 'down', message: 'x' } })).body.status).toBe('failed');
+    const metrics = (await vigil.http!.inject({ method: 'GET', url: '/metrics' })).body;
+    const metric = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1]);
+    expect(metric('vigil_deliveries_delivered_total')).toBeGreaterThanOrEqual(stored.length + high.length);
+    expect(metric('vigil_deliveries_failed_total')).toBeGreaterThanOrEqual(1);
+    expect(metric('vigil_delivery_attempts_total')).toBeGreaterThan(metric('vigil_deliveries_delivered_total'));
 
     // The alert opened an incident; the automatic playbook told the SIEM channel, as Vigil itself.
     const runs = await call('GET', '/v1/action-runs?playbook=auto-notify', viewer);

@@ -19,9 +19,14 @@ export class DeliveryLog {
   dropped = 0;
   lastError: Error | undefined;
 
-  constructor(private readonly store: Pick<ResponseStore, 'recordDeliveries'>) {}
+  constructor(
+    private readonly store: Pick<ResponseStore, 'recordDeliveries'>,
+    /** Told of every attempt as it is recorded (metrics). */
+    private readonly onAttempt?: (row: DeliveryRecord) => void,
+  ) {}
 
   record(row: DeliveryRecord): void {
+    this.onAttempt?.(row);
     this.buffer.push(row);
     if (this.buffer.length > MAX_BUFFERED) {
       const over = this.buffer.length - MAX_BUFFERED;

@@ -31,7 +31,7 @@ export function alertNotification(alert: Alert, channel: string): Notification {
 }
 
 export class AlertForwarder {
-  private readonly pending = new Set<Promise<unknown>>();
+  private readonly inFlight = new Set<Promise<unknown>>();
   /** Messages handed to a notifier, and those that ended failed. */
   offered = 0;
   failed = 0;
@@ -40,6 +40,11 @@ export class AlertForwarder {
     private readonly targets: readonly ForwardTarget[],
     private readonly log: DeliveryLog,
   ) {}
+
+  /** Messages being delivered now. */
+  get pending(): number {
+    return this.inFlight.size;
+  }
 
   /** Forward stored alerts; returns at once. */
   offer(alerts: readonly Alert[]): void {
@@ -51,15 +56,15 @@ export class AlertForwarder {
         const p = this.log.deliver(t.notifier, alertNotification(a, t.notifier.channel)).then((last) => {
           if (last.status !== 'delivered') this.failed++;
         });
-        this.pending.add(p);
-        void p.finally(() => this.pending.delete(p));
+        this.inFlight.add(p);
+        void p.finally(() => this.inFlight.delete(p));
       }
     }
   }
 
   /** Resolves when every alert offered so far is delivered or failed, and logged. */
   async idle(): Promise<void> {
-    while (this.pending.size) await Promise.allSettled([...this.pending]);
+    while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
     await this.log.flush();
   }
 

@@ -27,7 +27,7 @@ import {
   type ActionParams, type Playbook, type RunContext, type VehicleSetSpec,
 } from './playbooks.js';
 import type { IncidentStore, WorkflowStore } from './ports.js';
-import type { ActionKind, ActionRun, ResponseStore, RunStatus } from './response.js';
+import type { ActionKind, ActionRun, DeliveryRecord, ResponseStore, RunStatus } from './response.js';
 
 /** Sends a command to one vehicle (the embedded MQTT broker); false when it could not. */
 export interface CommandPublisher {
@@ -51,6 +51,8 @@ export interface ResponderDeps {
   readonly shipped?: readonly Playbook[];
   readonly clock: Clock;
   readonly newId?: () => string;
+  /** Told of every delivery attempt (metrics). */
+  readonly onDeliveryAttempt?: (row: DeliveryRecord) => void;
 }
 
 /** One run of a playbook on an incident. */
@@ -90,7 +92,7 @@ export class Responder {
   automaticSkipped = 0;
 
   constructor(private readonly deps: ResponderDeps) {
-    this.deliveries = new DeliveryLog(deps.store);
+    this.deliveries = new DeliveryLog(deps.store, deps.onDeliveryAttempt);
     this.newId = deps.newId ?? (() => crypto.randomUUID());
   }
 

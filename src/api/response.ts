@@ -144,7 +144,7 @@ export function checkResponseConfig(config: VigilConfig): void {
 export interface ResponseWiring {
   readonly connection: SerialConnection;
   readonly store: Store;
-  readonly pipeline: Pick<Pipeline, 'onAlertsStored'>;
+  readonly pipeline: Pick<Pipeline, 'onAlertsStored' | 'metrics'>;
   readonly incidents: Pick<IncidentStore, 'getIncident'>;
   readonly workflow: Pick<WorkflowStore, 'appendEvents'>;
   readonly audit: AuditLog;
@@ -184,11 +184,22 @@ export function startResponse(config: VigilConfig, w: ResponseWiring): RunningRe
       return true;
     },
   };
+  const m = w.pipeline.metrics;
+  m.counter('vigil_delivery_attempts_total', 'Webhook and syslog delivery attempts (response actions and SIEM forwarding)');
+  m.counter('vigil_deliveries_delivered_total', 'Messages delivered');
+  m.counter('vigil_deliveries_failed_total', 'Messages given up on after their attempts, or refused by a full queue (each in GET /v1/deliveries)');
   const responder = new Responder({
+    onDeliveryAttempt: (row) => {
+      m.inc('vigil_delivery_attempts_total');
+      if (row.status === 'delivered') m.inc('vigil_deliveries_delivered_total');
+      else if (row.status === 'failed') m.inc('vigil_deliveries_failed_total');
+    },
     store, incidents: w.incidents, workflow: w.workflow, audit: w.audit, vehicles: w.store, channels, commands, shipped, clock: w.clock,
     ...(ota ? { ota } : {}), ...(w.tokens ? { tokens: w.tokens } : {}),
   });
   const forwarder = new AlertForwarder(forward, responder.deliveries);
+  m.gauge('vigil_alerts_forward_pending', 'Alerts being forwarded to SIEM targets', () => forwarder.pending);
+  m.gauge('vigil_delivery_log_dropped', 'Delivery attempts the log could not keep while the store failed', () => responder.deliveries.dropped);
   const unsubscribe = forward.length ? w.pipeline.onAlertsStored((alerts) => forwarder.offer(alerts)) : () => undefined;
   // Automatic playbooks run one batch of new incidents after another, off the alert pipeline's path.
   let automatic: Promise<unknown> = Promise.resolve();
