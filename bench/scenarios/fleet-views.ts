@@ -77,8 +77,15 @@ async function main(): Promise<void> {
       [`commonality: a list of ${sample.length.toLocaleString()} vehicles`, () => views.commonality({ tenant: TENANT, set: { kind: 'vehicles', vehicles: sample }, options: DEFAULT_COMMONALITY })],
     ];
     const results: Record<string, { median_ms: number; max_ms: number; cpu_ms: number }> = {};
+    let coldMs = 0;
     for (const [name, run] of cases) {
+      const f0 = performance.now();
       const first = await run();
+      // The first view that needs software unpacks the whole fleet's attributes (fleet-attributes.ts).
+      if (name.startsWith('counts alerts by software')) {
+        coldMs = performance.now() - f0;
+        say(`first answer needing software (unpacks 100% of the fleet): ${coldMs.toFixed(1)} ms`);
+      }
       const times: number[] = [];
       const c0 = process.cpuUsage();
       for (let r = 0; r < rounds; r++) {
@@ -100,10 +107,11 @@ async function main(): Promise<void> {
       }
     }
     const worst = Math.max(...Object.values(results).map((r) => r.max_ms));
+    const slowestMedian = Math.max(...Object.values(results).map((r) => r.median_ms));
     const load = loadavg()[0]!;
-    say(`worst ${worst.toFixed(1)} ms (load average ${load.toFixed(1)} on ${cpus().length} cores); target: well under 1,000 ms: ${worst < 500 ? 'met' : 'MISSED'}`);
+    say(`slowest median ${slowestMedian.toFixed(1)} ms, worst ${worst.toFixed(1)} ms (load average ${load.toFixed(1)} on ${cpus().length} cores); target: every median well under 1,000 ms (< 500): ${slowestMedian < 500 ? 'met' : 'MISSED'}`);
     if (args.json) {
-      process.stdout.write(`${JSON.stringify({ name: 'fleet-views', ...counts, load_average: Math.round(load * 10) / 10, results })}\n`);
+      process.stdout.write(`${JSON.stringify({ name: 'fleet-views', ...counts, load_average: Math.round(load * 10) / 10, cold_ms: Math.round(coldMs), results })}\n`);
     }
   } finally {
     await store.close();
