@@ -63,13 +63,62 @@ export function vehicleFacts(stored: VehicleRecord | undefined, live: TwinView |
   });
 }
 
-/** Gather the enrichment of a batch: each distinct vehicle and tenant once. */
-export async function gatherEnrichment(alerts: readonly Alert[], sources: EnrichmentSources): Promise<Enrichment> {
+/** Vehicle facts and fleet sizes remembered across batches. */
+export const ENRICH_CACHE_TTL_MS = 60_000;
+export const MAX_ENRICH_CACHE = 10_000;
+
+/**
+ * What gatherEnrichment looked up, kept for ENRICH_CACHE_TTL_MS (by `now`) and at most
+ * MAX_ENRICH_CACHE vehicles (the oldest entry leaves first): a vehicle alerting again within a
+ * minute costs no store read and no worker round trip.
+ */
+export class EnrichmentCache {
+  private readonly vehicles = new Map<string, { facts: VehicleFacts | undefined; at: number }>();
+  private readonly fleet = new Map<string, { size: number; at: number }>();
+
+  constructor(private readonly ttlMs = ENRICH_CACHE_TTL_MS, private readonly max = MAX_ENRICH_CACHE) {}
+
+  get size(): number {
+    return this.vehicles.size;
+  }
+
+  vehicle(key: string, now: number): { facts: VehicleFacts | undefined } | undefined {
+    const hit = this.vehicles.get(key);
+    if (!hit || now - hit.at >= this.ttlMs || now < hit.at) return undefined;
+    return hit;
+  }
+
+  setVehicle(key: string, facts: VehicleFacts | undefined, now: number): void {
+    this.vehicles.delete(key);
+    if (this.vehicles.size >= this.max) this.vehicles.delete(this.vehicles.keys().next().value!);
+    this.vehicles.set(key, { facts, at: now });
+  }
+
+  fleetSize(tenant: string, now: number): number | undefined {
+    const hit = this.fleet.get(tenant);
+    return hit && now - hit.at < this.ttlMs && now >= hit.at ? hit.size : undefined;
+  }
+
+  setFleetSize(tenant: string, size: number, now: number): void {
+    if (this.fleet.size >= this.max) this.fleet.delete(this.fleet.keys().next().value!);
+    this.fleet.set(tenant, { size, at: now });
+  }
+}
+
+/** Gather the enrichment of a batch: each distinct vehicle and tenant once (or from `cache`). */
+export async function gatherEnrichment(alerts: readonly Alert[], sources: EnrichmentSources, cache?: { readonly store: EnrichmentCache; readonly now: number }): Promise<Enrichment> {
   const vehicles = new Map<string, VehicleFacts>();
   const fleet = new Map<string, number>();
   const intel = new Map<string, readonly IntelMatch[]>();
   const pairs = new Map<string, [string, string]>();
-  for (const a of alerts) if (a.vehicle !== undefined) pairs.set(vehicleKey(a.tenant, a.vehicle), [a.tenant, a.vehicle]);
+  for (const a of alerts) {
+    if (a.vehicle === undefined) continue;
+    const key = vehicleKey(a.tenant, a.vehicle);
+    const hit = cache?.store.vehicle(key, cache.now);
+    if (hit) {
+      if (hit.facts) vehicles.set(key, hit.facts);
+    } else pairs.set(key, [a.tenant, a.vehicle]);
+  }
   // A few at a time: each asks the store and a worker, and a burst must not flood either.
   const list = [...pairs];
   for (let i = 0; i < list.length; i += ENRICH_CONCURRENCY) {
@@ -77,9 +126,17 @@ export async function gatherEnrichment(alerts: readonly Alert[], sources: Enrich
       const [stored, live] = await Promise.all([sources.storedVehicle(tenant, vehicle), sources.liveTwin?.(tenant, vehicle)]);
       const facts = vehicleFacts(stored, live);
       if (facts) vehicles.set(key, facts);
+      cache?.store.setVehicle(key, facts, cache.now);
     }));
   }
-  for (const tenant of new Set(alerts.map((a) => a.tenant))) fleet.set(tenant, await sources.fleetSize(tenant));
+  for (const tenant of new Set(alerts.map((a) => a.tenant))) {
+    let size = cache?.store.fleetSize(tenant, cache.now);
+    if (size === undefined) {
+      size = await sources.fleetSize(tenant);
+      cache?.store.setFleetSize(tenant, size, cache.now);
+    }
+    fleet.set(tenant, size);
+  }
   if (sources.intel) {
     for (const a of alerts) {
       const m = await sources.intel(a);

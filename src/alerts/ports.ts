@@ -40,12 +40,19 @@ export interface IncidentStore {
   /** An id already stored is skipped (the first write wins): a retried write is safe. */
   insertIncidents(incidents: readonly Incident[]): Promise<void>;
   updateIncident(tenant: string, id: string, patch: IncidentPatch, at: number): Promise<Incident | undefined>;
+  /**
+   * Read each incident that exists, apply the patch `merge` returns for it (none: unchanged),
+   * with no other change between read and write; returns the changed incidents as stored.
+   */
+  updateIncidents(keys: readonly { tenant: string; id: string }[], merge: (stored: Incident) => IncidentPatch | undefined, at: number): Promise<Incident[]>;
   getIncident(tenant: string, id: string): Promise<Incident | undefined>;
   listIncidents(q: IncidentQuery): Promise<{ items: Incident[]; total: number }>;
   /** Open (not resolved, not false positive) incidents, for the alert pipeline to rebuild its index at start. */
   openIncidents(tenant?: string): Promise<Incident[]>;
   /** Link alerts to an incident; returns links actually added (an alert already linked is skipped). */
   attachAlerts(tenant: string, incident: string, alerts: readonly { id: string; vehicle?: string }[], at: number): Promise<number>;
+  /** attachAlerts for several incidents in one write. */
+  attachAlertsMany(links: readonly { tenant: string; incident: string; alerts: readonly { id: string; vehicle?: string }[] }[], at: number): Promise<number>;
   /** Ids of the alerts of an incident, newest first. */
   incidentAlertIds(tenant: string, incident: string, page: { limit: number; offset?: number }): Promise<string[]>;
 

@@ -18,7 +18,7 @@
 import type { Clock } from '../core/clock.js';
 import type { Alert } from '../core/records.js';
 import type { Store } from '../core/store.js';
-import { gatherEnrichment, type IntelMatch } from '../alerts/enrich.js';
+import { EnrichmentCache, gatherEnrichment, type IntelMatch } from '../alerts/enrich.js';
 import type { Incident } from '../alerts/model.js';
 import { AlertPipeline, type AlertPipelineOptions, type AlertPipelineResult } from '../alerts/pipeline.js';
 import type { AlertQueries, IncidentStore, NoiseRow, WorkflowStore } from '../alerts/ports.js';
@@ -65,6 +65,7 @@ export class AlertService {
   private scheduled = false;
   private lastRefresh = -Infinity;
   private lastClosedCheck = 0;
+  private readonly enrichCache = new EnrichmentCache();
   private readonly createdListeners: ((incidents: readonly Incident[]) => void)[] = [];
   /** The last failure, while batches fail. */
   lastError: Error | undefined;
@@ -173,7 +174,7 @@ export class AlertService {
       ...(this.opts.twin ? { liveTwin: this.opts.twin } : {}),
       fleetSize: (t) => queries.fleetSize(t),
       ...(this.opts.intel ? { intel: this.opts.intel } : {}),
-    });
+    }, { store: this.enrichCache, now: clock.now() });
     const before = { ...this.pipeline.counters };
     const r = this.pipeline.process(fresh, enrichment);
     const c = this.pipeline.counters;
@@ -232,13 +233,14 @@ export class AlertService {
     const { incidents, workflow } = this.opts;
     const steps: (() => Promise<unknown>)[] = [
       () => (r.created.length ? incidents.insertIncidents(r.created) : Promise.resolve()),
-      ...r.updated.map((i) => async () => {
-        const stored = await incidents.getIncident(i.tenant, i.id);
-        if (!stored) return;
-        const saved = await incidents.updateIncident(i.tenant, i.id, mergePatch(stored, i, this.opts.pipeline?.sla ?? DEFAULT_SLA), now);
-        if (saved) this.pipeline.refresh(saved);
-      }),
-      ...r.attach.map((a) => () => incidents.attachAlerts(a.tenant, a.incident, a.alerts, now)),
+      async () => {
+        if (!r.updated.length) return;
+        const next = new Map(r.updated.map((i) => [`${i.tenant}\u0000${i.id}`, i]));
+        const sla = this.opts.pipeline?.sla ?? DEFAULT_SLA;
+        const saved = await incidents.updateIncidents(r.updated, (stored) => mergePatch(stored, next.get(`${stored.tenant}\u0000${stored.id}`)!, sla), now);
+        for (const i of saved) this.pipeline.refresh(i);
+      },
+      () => incidents.attachAlertsMany(r.attach, now),
       () => (r.events.length ? workflow.appendEvents(r.events) : Promise.resolve()),
       ...r.links.map((l) => () => workflow.insertLink(l)),
       ...[...r.hits].map(([tenant, hits]) => () => incidents.addSuppressionHits(tenant, hits)),

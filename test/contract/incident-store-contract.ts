@@ -125,6 +125,32 @@ export function runIncidentStoreContract(name: string, make: () => Promise<Incid
       expect((await s.openIncidents()).map((i) => i.id).sort()).toEqual(['inc-1', 'inc-2', 'inc-4', 'inc-5']);
     });
 
+    it('updates several incidents from what each one stores now, in its tenant only', async () => {
+      await s.insertIncidents([incident(1, { tags: ['analyst'] }), incident(2), incident(3, { tenant: GLOBEX })]);
+      const seen: string[] = [];
+      const saved = await s.updateIncidents(
+        [{ tenant: ACME, id: 'inc-1' }, { tenant: ACME, id: 'inc-2' }, { tenant: ACME, id: 'inc-3' }, { tenant: ACME, id: 'nope' }],
+        (stored) => {
+          seen.push(stored.id);
+          return stored.id === 'inc-2' ? undefined : { alertCount: stored.alertCount + 4, tags: [...stored.tags, 'campaign:c1'] };
+        },
+        T0 + 50_000,
+      );
+      expect(seen.sort()).toEqual(['inc-1', 'inc-2']);
+      expect(saved).toEqual([{ ...incident(1, { tags: ['analyst'] }), alertCount: 5, tags: ['analyst', 'campaign:c1'], updatedAt: T0 + 50_000 }]);
+      expect(await s.getIncident(ACME, 'inc-2')).toEqual(incident(2));
+      expect(await s.getIncident(GLOBEX, 'inc-3')).toEqual(incident(3, { tenant: GLOBEX }));
+    });
+
+    it('links alerts of several incidents in one write, each once', async () => {
+      await s.insertIncidents([incident(1), incident(2)]);
+      const links = [{ tenant: ACME, incident: 'inc-1', alerts: [{ id: 'a1', vehicle: V.a }, { id: 'a2' }] }, { tenant: ACME, incident: 'inc-2', alerts: [{ id: 'a3' }] }];
+      expect(await s.attachAlertsMany(links, T0)).toBe(3);
+      expect(await s.attachAlertsMany([...links, { tenant: GLOBEX, incident: 'inc-1', alerts: [{ id: 'a1' }] }], T0)).toBe(1);
+      expect(await s.incidentAlertIds(ACME, 'inc-1', { limit: 10 })).toEqual(['a2', 'a1']);
+      expect(await s.incidentAlertIds(GLOBEX, 'inc-1', { limit: 10 })).toEqual(['a1']);
+    });
+
     it('links alerts once and lists them newest first, per tenant', async () => {
       await s.insertIncidents([incident(1)]);
       expect(await s.attachAlerts(ACME, 'inc-1', [{ id: 'al-1', vehicle: V.a }, { id: 'al-2' }], T0)).toBe(2);

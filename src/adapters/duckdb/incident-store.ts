@@ -85,33 +85,35 @@ export class DuckDBIncidentStore implements IncidentStore, AlertQueries {
   }
 
   updateIncident(tenant: string, id: string, patch: IncidentPatch, at: number): Promise<Incident | undefined> {
-    const sets: string[] = ['updated_at = ?'];
-    const params: SqlParam[] = [timeParam(at, 'at')];
-    const set = (column: string, value: SqlParam): void => {
-      sets.push(`${column} = ?`);
-      params.push(value);
-    };
-    const time = (v: number | null, field: string): SqlParam => (v === null ? null : timeParam(v, field));
-    for (const [field, value] of Object.entries(patch) as [keyof IncidentPatch, unknown][]) {
-      if (value === undefined) continue;
-      switch (field) {
-        case 'title': case 'state': case 'severity': set(field, value as string); break;
-        case 'risk': set('risk', checkNumber(value, 'risk')); break;
-        case 'assignee': set('assignee', value as string | null); break;
-        case 'tags': case 'rules': case 'context': set(field, jsonParam(value)); break;
-        case 'vehicleCount': set('vehicle_count', checkNumber(value, 'vehicleCount')); break;
-        case 'alertCount': set('alert_count', checkNumber(value, 'alertCount')); break;
-        case 'lastAlertAt': set('last_alert_at', timeParam(value as number, 'lastAlertAt')); break;
-        case 'slaDueAt': set('sla_due_at', time(value as number | null, 'slaDueAt')); break;
-        case 'closedAt': set('closed_at', time(value as number | null, 'closedAt')); break;
-        default: throw new StoreError(`incident field ${String(field)} cannot be changed`);
-      }
-    }
+    const { sql, params } = patchSql(patch, at);
     return this.db.exclusive(async () => {
-      const changed = await this.db.run(`UPDATE incidents SET ${sets.join(', ')} WHERE tenant = ? AND id = ?`, [...params, tenant, id]);
+      const changed = await this.db.run(`UPDATE incidents SET ${sql} WHERE tenant = ? AND id = ?`, [...params, tenant, id]);
       if (changed === 0) return undefined;
       return this.readIncident(tenant, id);
     });
+  }
+
+  /**
+   * Read each incident, ask `merge` for its patch, write it: all in one turn of the connection
+   * and one transaction, so no other change lands between the read and the write.
+   */
+  updateIncidents(
+    keys: readonly { tenant: string; id: string }[],
+    merge: (stored: Incident) => IncidentPatch | undefined,
+    at: number,
+  ): Promise<Incident[]> {
+    return this.db.exclusive(() => this.db.transaction(async () => {
+      const stored = await this.readMany(keys);
+      const changed: { tenant: string; id: string }[] = [];
+      for (const incident of stored) {
+        const patch = merge(incident);
+        if (!patch) continue;
+        const { sql, params } = patchSql(patch, at);
+        await this.db.run(`UPDATE incidents SET ${sql} WHERE tenant = ? AND id = ?`, [...params, incident.tenant, incident.id]);
+        changed.push(incident);
+      }
+      return this.readMany(changed);
+    }));
   }
 
   getIncident(tenant: string, id: string): Promise<Incident | undefined> {
@@ -184,6 +186,17 @@ export class DuckDBIncidentStore implements IncidentStore, AlertQueries {
 
   attachAlerts(tenant: string, incident: string, list: readonly { id: string; vehicle?: string }[], at: number): Promise<number> {
     const rows = list.map((a) => [tenant, incident, a.id, optionalVehicleParam(a.vehicle), timeParam(at, 'at')]);
+    return this.db.exclusive(async () => {
+      if (!rows.length) return 0;
+      return this.db.transaction(() =>
+        insertRows(this.db, 'incident_alerts', ['tenant', 'incident', 'alert', 'vehicle', 'added_at'], rows, 'ON CONFLICT DO NOTHING'),
+      );
+    });
+  }
+
+  attachAlertsMany(links: readonly { tenant: string; incident: string; alerts: readonly { id: string; vehicle?: string }[] }[], at: number): Promise<number> {
+    const t = timeParam(at, 'at');
+    const rows = links.flatMap((l) => l.alerts.map((a) => [l.tenant, l.incident, a.id, optionalVehicleParam(a.vehicle), t]));
     return this.db.exclusive(async () => {
       if (!rows.length) return 0;
       return this.db.transaction(() =>
@@ -436,10 +449,51 @@ export class DuckDBIncidentStore implements IncidentStore, AlertQueries {
     });
   }
 
+  /** The incidents of `keys` that exist, in one query per IDS_PER_QUERY keys. */
+  private async readMany(keys: readonly { tenant: string; id: string }[]): Promise<Incident[]> {
+    const out: Incident[] = [];
+    for (let i = 0; i < keys.length; i += IDS_PER_QUERY) {
+      const part = keys.slice(i, i + IDS_PER_QUERY);
+      const rows = await this.db.all<IncidentRow>(
+        `SELECT ${INCIDENT_SELECT} FROM incidents WHERE ${part.map(() => '(tenant = ? AND id = ?)').join(' OR ')}`,
+        part.flatMap((k) => [k.tenant, k.id]),
+      );
+      out.push(...rows.map(readIncident));
+    }
+    return out;
+  }
+
   private async readIncident(tenant: string, id: string): Promise<Incident | undefined> {
     const [row] = await this.db.all<IncidentRow>(`SELECT ${INCIDENT_SELECT} FROM incidents WHERE tenant = ? AND id = ?`, [tenant, id]);
     return row && readIncident(row);
   }
+}
+
+/** `SET` clause and parameters of a patch; `updated_at` always. */
+function patchSql(patch: IncidentPatch, at: number): { sql: string; params: SqlParam[] } {
+  const sets: string[] = ['updated_at = ?'];
+  const params: SqlParam[] = [timeParam(at, 'at')];
+  const set = (column: string, value: SqlParam): void => {
+    sets.push(`${column} = ?`);
+    params.push(value);
+  };
+  const time = (v: number | null, field: string): SqlParam => (v === null ? null : timeParam(v, field));
+  for (const [field, value] of Object.entries(patch) as [keyof IncidentPatch, unknown][]) {
+    if (value === undefined) continue;
+    switch (field) {
+      case 'title': case 'state': case 'severity': set(field, value as string); break;
+      case 'risk': set('risk', checkNumber(value, 'risk')); break;
+      case 'assignee': set('assignee', value as string | null); break;
+      case 'tags': case 'rules': case 'context': set(field, jsonParam(value)); break;
+      case 'vehicleCount': set('vehicle_count', checkNumber(value, 'vehicleCount')); break;
+      case 'alertCount': set('alert_count', checkNumber(value, 'alertCount')); break;
+      case 'lastAlertAt': set('last_alert_at', timeParam(value as number, 'lastAlertAt')); break;
+      case 'slaDueAt': set('sla_due_at', time(value as number | null, 'slaDueAt')); break;
+      case 'closedAt': set('closed_at', time(value as number | null, 'closedAt')); break;
+      default: throw new StoreError(`incident field ${String(field)} cannot be changed`);
+    }
+  }
+  return { sql: sets.join(', '), params };
 }
 
 function incidentParams(i: Incident): SqlParam[] {
