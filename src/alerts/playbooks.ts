@@ -23,7 +23,7 @@ import { z } from 'zod';
 import { SEVERITIES, type Severity } from '../core/records.js';
 import type { ActionKind } from './response.js';
 
-const severity = z.enum(SEVERITIES as [Severity, ...Severity[]]);
+const severity = z.enum(SEVERITIES);
 const ident = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'lowercase letters, digits, ., - and _ (max 63), starting with a letter or digit');
 const channelName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'a channel name from the config (playbooks.channels)');
 const vehicleKey = z.string().regex(/^[0-9a-f]{16}$/, 'a vehicle key (16 lowercase hex digits)');

@@ -3,8 +3,8 @@
  * log line per many thousand signals), so they travel as plain objects.
  */
 
-export type Severity = 'info' | 'low' | 'medium' | 'high' | 'critical';
-export const SEVERITIES: readonly Severity[] = ['info', 'low', 'medium', 'high', 'critical'];
+export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
 
 /** What kind of input a record is; also the MQTT topic suffix and the HTTP ingest path. */
 export type RecordKind = 'signals' | 'security' | 'log';

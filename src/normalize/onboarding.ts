@@ -10,7 +10,7 @@
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
-import { SEVERITIES, type Severity } from '../core/records.js';
+import { SEVERITIES, type Alert } from '../core/records.js';
 import { isVehicleKey } from '../core/vehicle-key.js';
 import { isValidVin } from './vin.js';
 
@@ -41,18 +41,7 @@ export interface VehicleRegistration {
 }
 
 /** A historical alert as imported: `vin` (pseudonymized by the caller) or `vehicle` (a key), or neither for a fleet alert. */
-export interface ImportedAlert {
-  readonly id: string;
-  readonly vin?: string;
-  readonly vehicle?: string;
-  readonly time: number;
-  readonly detectedAt: number;
-  readonly rule: string;
-  readonly title: string;
-  readonly severity: Severity;
-  readonly tags: readonly string[];
-  readonly details: Readonly<Record<string, unknown>>;
-}
+export type ImportedAlert = Omit<Alert, 'tenant'> & { readonly vin?: string };
 
 /** A refused row: 1-based line of the file where it starts, why, and its raw text. */
 export interface RowReject {
@@ -221,7 +210,7 @@ const AlertLine = z.strictObject({
   detectedAt: epochOrIso.optional(),
   rule: z.string().trim().min(1, 'rule is empty').max(200),
   title: z.string().trim().min(1, 'title is empty').max(500).optional(),
-  severity: z.enum(SEVERITIES as unknown as [Severity, ...Severity[]]),
+  severity: z.enum(SEVERITIES),
   tags: z.array(z.string().min(1).max(200)).max(100).optional(),
   details: z.record(z.string(), z.unknown()).optional(),
 });

@@ -232,8 +232,8 @@ const notifyChannel = z.discriminatedUnion('type', [
 
 /** A SIEM target: every stored alert at or above `minSeverity` is sent there. */
 const forwardTarget = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('webhook'), name: name.optional(), minSeverity: z.enum(SEVERITIES as [Severity, ...Severity[]]).default('medium'), ...webhookTarget }),
-  z.strictObject({ type: z.literal('syslog'), name: name.optional(), minSeverity: z.enum(SEVERITIES as [Severity, ...Severity[]]).default('medium'), ...syslogTarget }),
+  z.strictObject({ type: z.literal('webhook'), name: name.optional(), minSeverity: z.enum(SEVERITIES).default('medium'), ...webhookTarget }),
+  z.strictObject({ type: z.literal('syslog'), name: name.optional(), minSeverity: z.enum(SEVERITIES).default('medium'), ...syslogTarget }),
 ]);
 
 export type NotifyChannelConfig = z.infer<typeof notifyChannel>;

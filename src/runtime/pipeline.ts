@@ -15,6 +15,7 @@ import { candumpText, canTransferables, type CanFrameBatch } from '../core/can.j
 import type { Alert, DeadLetter, VehicleRecord } from '../core/records.js';
 import type { Store } from '../core/store.js';
 import type { NormalizePolicy } from '../normalize/policy.js';
+import type { VehicleRegistration } from '../normalize/onboarding.js';
 import type { SecurityEventDef } from '../normalize/security-extract.js';
 import type { BaselineParams } from '../detect/baseline.js';
 import type { CanIdsEntry } from '../detect/can/vehicles.js';
@@ -39,15 +40,7 @@ const REGISTER_CHUNK = 10_000;
 export const DEFAULT_CHECKPOINT_INTERVAL_MS = 5 * 60_000;
 
 /** What registration takes: an identity by VIN (the VIN never reaches the store). */
-export interface VehicleIdentityInput {
-  readonly vin: string;
-  readonly make?: string;
-  readonly model?: string;
-  readonly year?: number;
-  readonly trim?: string;
-  readonly region?: string;
-  readonly software?: Readonly<Record<string, string>>;
-}
+export type VehicleIdentityInput = VehicleRegistration;
 
 export interface PipelineOptions {
   readonly store: Store;

@@ -15,7 +15,7 @@ import { SEVERITIES } from '../../core/records.js';
 import { ALERT_OUTCOMES } from '../../alerts/model.js';
 import type { AlertQueries, AlertQuery, AlertWithOutcome, IncidentStore } from '../../alerts/ports.js';
 import type { NoiseReport } from '../../runtime/alert-service.js';
-import { ErrorBody, PageQuery, Paged, requestTenant } from './api.js';
+import { CsvOf, ErrorBody, PageQuery, Paged, TimeQuery, requestTenant } from './api.js';
 
 export interface AlertRouteDeps {
   readonly queries: AlertQueries;
@@ -25,7 +25,7 @@ export interface AlertRouteDeps {
 }
 
 const Time = z.number().describe('epoch milliseconds');
-const Severity = z.enum(SEVERITIES as unknown as [string, ...string[]]);
+const Severity = z.enum(SEVERITIES);
 const OutcomeBody = z.object({ kind: z.enum(ALERT_OUTCOMES), ref: z.string().describe('the incident joined, the alert duplicated, or the suppression that hid it'), at: Time });
 const AlertBody = z.object({
   id: z.string(), tenant: z.string(), vehicle: z.string().optional(), time: Time, detectedAt: Time, rule: z.string(), title: z.string(),
@@ -43,16 +43,7 @@ const NoiseBody = z.object({
   totals: z.object(NoiseCounts),
 });
 
-/** Epoch ms or an ISO 8601 time. */
-const TimeQuery = z.string().transform((s, ctx) => {
-  const n = /^-?\d+$/.test(s) ? Number(s) : Date.parse(s);
-  if (!Number.isFinite(n)) {
-    ctx.addIssue({ code: 'custom', message: 'epoch milliseconds or an ISO 8601 time' });
-    return z.NEVER;
-  }
-  return n;
-});
-const Severities = z.preprocess((v) => (typeof v === 'string' ? v.split(',').filter(Boolean) : v), z.array(Severity).min(1));
+const Severities = CsvOf(SEVERITIES);
 
 const ListQuery = PageQuery.extend({
   rule: z.string().min(1).max(200).optional(),

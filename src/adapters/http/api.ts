@@ -153,6 +153,32 @@ export function principalOf(req: FastifyRequest): Principal {
   return req.principal;
 }
 
+/** Epoch ms whose microseconds the store keeps exactly (about the years 1684 to 2255). */
+const MAX_ABS_TIME_MS = Math.floor(Number.MAX_SAFE_INTEGER / 1000);
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2}))?$/;
+/** How a time may be written in a query or body. */
+export const TIME_HELP = 'ISO 8601 with a zone (2026-11-01T00:00:00Z), a date (UTC midnight) or epoch ms';
+
+/** An ISO 8601 time with a zone, a date (UTC midnight) or epoch ms, as epoch ms; undefined when it is none. */
+export function parseTime(s: string | number): number | undefined {
+  const ms = typeof s === 'number' ? s : /^-?\d{1,16}$/.test(s) ? Number(s) : ISO_TIME.test(s) ? Date.parse(s) : Number.NaN;
+  return Number.isFinite(ms) && Number.isInteger(ms) && Math.abs(ms) <= MAX_ABS_TIME_MS ? ms : undefined;
+}
+
+/** A time in a query string or body (see TIME_HELP), as epoch ms; anything else is a field error. */
+export const TimeQuery = z.union([z.string(), z.number()]).describe(TIME_HELP).transform((s, ctx) => {
+  const ms = parseTime(s);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(String(s).slice(0, 40))} is not a time: ${TIME_HELP}` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+/** `a,b` or repeated `?x=a&x=b`, each among `values`. */
+export const CsvOf = <const T extends readonly [string, ...string[]]>(values: T) =>
+  z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter(Boolean) : v), z.array(z.enum(values)).min(1));
+
 /** Largest page any list route returns. */
 export const MAX_PAGE_SIZE = 1000;
 

@@ -10,11 +10,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { SEVERITIES, type Severity } from '../../core/records.js';
+import { SEVERITIES } from '../../core/records.js';
 import { EXPORT_FORMATS, incidentsToCsv, incidentsToJson, incidentsToStix } from '../../alerts/export.js';
 import { INCIDENT_STATES, type Incident } from '../../alerts/model.js';
 import type { IncidentQuery, IncidentStore } from '../../alerts/ports.js';
-import { ErrorBody, requestTenant } from './api.js';
+import { CsvOf, ErrorBody, TimeQuery, requestTenant } from './api.js';
 
 /** Incidents one export holds at most. */
 export const MAX_EXPORT = 10_000;
@@ -26,23 +26,10 @@ export interface ExportRouteDeps {
   readonly defaultTenant: string;
 }
 
-/** `a,b` or repeated `?x=a&x=b`, each among `values` (as the incident list reads them). */
-const listOf = <const T extends readonly [string, ...string[]]>(values: T) =>
-  z.preprocess((v) => (typeof v === 'string' ? v.split(',').filter(Boolean) : v), z.array(z.enum(values)).min(1));
-/** Epoch ms or an ISO 8601 time. */
-const TimeQuery = z.string().transform((s, ctx) => {
-  const n = /^-?\d+$/.test(s) ? Number(s) : Date.parse(s);
-  if (!Number.isFinite(n)) {
-    ctx.addIssue({ code: 'custom', message: 'epoch milliseconds or an ISO 8601 time' });
-    return z.NEVER;
-  }
-  return n;
-});
-
 const ExportQuery = z.object({
   format: z.enum(EXPORT_FORMATS).default('json').describe('json (the incidents as the API gives them), csv, or stix (a STIX 2.1 bundle)'),
-  state: listOf(INCIDENT_STATES).optional(),
-  severity: listOf(SEVERITIES as unknown as [Severity, ...Severity[]]).optional(),
+  state: CsvOf(INCIDENT_STATES).optional(),
+  severity: CsvOf(SEVERITIES).optional(),
   since: TimeQuery.optional().describe('last alert at or after: epoch ms or ISO 8601'),
   until: TimeQuery.optional().describe('last alert before: epoch ms or ISO 8601'),
   tenant: z.string().optional().describe('operator tokens: the tenant to act on'),

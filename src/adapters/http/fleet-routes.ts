@@ -22,7 +22,7 @@ import {
 } from '../../alerts/fleet.js';
 import { SEVERITIES, type Severity } from '../../core/records.js';
 import { isVehicleKey } from '../../core/vehicle-key.js';
-import { ApiError, ErrorBody, requestTenant } from './api.js';
+import { ApiError, ErrorBody, TIME_HELP, TimeQuery as Time, requestTenant } from './api.js';
 
 export interface FleetRouteDeps {
   readonly views: FleetViews;
@@ -38,27 +38,6 @@ export const MAX_QUERY_VEHICLES = 500;
 /** Most vehicle keys in a POST commonality body. */
 export const MAX_BODY_VEHICLES = 100_000;
 const MAX_RULES = 50;
-/** Epoch ms whose microseconds stay exact in the store (about 1684..2255). */
-const MAX_ABS_TIME_MS = Math.floor(Number.MAX_SAFE_INTEGER / 1000);
-
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2}))?$/;
-
-/** An ISO 8601 time with a zone, a date (UTC midnight) or epoch ms, as epoch ms; undefined when it is none. */
-export function parseTime(s: string | number): number | undefined {
-  const ms = typeof s === 'number' ? s : /^-?\d{1,16}$/.test(s) ? Number(s) : ISO_TIME.test(s) ? Date.parse(s) : NaN;
-  return Number.isFinite(ms) && Number.isInteger(ms) && Math.abs(ms) <= MAX_ABS_TIME_MS ? ms : undefined;
-}
-
-const TIME_HELP = 'ISO 8601 with a zone (2026-11-01T00:00:00Z), a date (UTC midnight) or epoch ms';
-const Time = z.union([z.string(), z.number()]).describe(TIME_HELP).transform((s, ctx) => {
-  const ms = parseTime(s);
-  if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(String(s).slice(0, 40))} is not a time: ${TIME_HELP}` });
-    return z.NEVER;
-  }
-  return ms;
-});
-
 const split = (s: string): string[] => s.split(',').map((x) => x.trim()).filter((x) => x !== '');
 
 const SeverityList = z.string().describe(`comma list of ${SEVERITIES.join(', ')}`).transform((s, ctx) => {

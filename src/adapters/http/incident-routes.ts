@@ -28,7 +28,7 @@ import { INCIDENT_KINDS, INCIDENT_STATES, type Incident, type IncidentState, typ
 import type { IncidentEvent, IncidentPatch, IncidentQuery, IncidentStore, WorkflowStore } from '../../alerts/ports.js';
 import { suppressionMatchProblems } from '../../alerts/suppress.js';
 import { DEFAULT_SLA, isClosed, slaBreached, transition, type SlaPolicy } from '../../alerts/workflow.js';
-import { ApiError, ErrorBody, PageQuery, Paged, SortQuery, parseSort, principalOf, requestTenant, type FieldError } from './api.js';
+import { ApiError, CsvOf, ErrorBody, PageQuery, Paged, SortQuery, TimeQuery, parseSort, parseTime, principalOf, requestTenant, type FieldError } from './api.js';
 
 /** Applies per-tenant rule tuning to the running detection (Pipeline.tuneRule). */
 export interface RuleTuner {
@@ -65,8 +65,6 @@ export const MAX_SUPPRESSION_DAYS = 90;
 /** Alerts shown with an incident's detail. */
 export const INCIDENT_ALERTS_PAGE = 50;
 const DAY_MS = 86_400_000;
-/** Times the store keeps exactly (±9.0e12 ms, src/adapters/duckdb/values.ts). */
-const MAX_TIME_MS = Math.floor(Number.MAX_SAFE_INTEGER / 1000);
 const LINK_RELATIONS = ['related', 'duplicate_of', 'caused_by', 'part_of'] as const;
 
 // ---- schemas -------------------------------------------------------------------------------
@@ -74,7 +72,7 @@ const LINK_RELATIONS = ['related', 'duplicate_of', 'caused_by', 'part_of'] as co
 const Time = z.number().describe('epoch milliseconds');
 const IncidentBody = z.object({
   id: z.string(), tenant: z.string(), kind: z.enum(INCIDENT_KINDS), groupKey: z.string(), title: z.string(),
-  state: z.enum(INCIDENT_STATES), severity: z.enum(SEVERITIES as [string, ...string[]]), risk: z.number(),
+  state: z.enum(INCIDENT_STATES), severity: z.enum(SEVERITIES), risk: z.number(),
   assignee: z.string().optional(), tags: z.array(z.string()), vehicle: z.string().optional(), rules: z.array(z.string()),
   vehicleCount: z.number().int(), alertCount: z.number().int(), firstAlertAt: Time, lastAlertAt: Time, createdAt: Time, updatedAt: Time,
   slaDueAt: Time.optional(), slaBreached: z.boolean().describe('the SLA of the current state has run out'), closedAt: Time.optional(),
@@ -92,18 +90,6 @@ const CommentBody = z.object({ id: z.string(), time: Time, author: z.string(), a
 
 const IdParams = z.object({ id: z.string().min(1).max(200) });
 const TenantQuery = z.object({ tenant: z.string().optional().describe('operator tokens: the tenant to act on') });
-/** `a,b` or repeated `?x=a&x=b`, each among `values`. */
-const csvOf = <const T extends readonly [string, ...string[]]>(values: T) =>
-  z.preprocess((v) => (typeof v === 'string' ? v.split(',').filter(Boolean) : v), z.array(z.enum(values)).min(1));
-/** Epoch ms or an ISO 8601 time. */
-const TimeQuery = z.string().transform((s, ctx) => {
-  const n = /^-?\d+$/.test(s) ? Number(s) : Date.parse(s);
-  if (!Number.isFinite(n) || Math.abs(n) > MAX_TIME_MS) {
-    ctx.addIssue({ code: 'custom', message: 'epoch milliseconds or an ISO 8601 time (years 1684 to 2255)' });
-    return z.NEVER;
-  }
-  return n;
-});
 const Reason = z.string().trim().min(1).max(2000);
 const Tag = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9:._/-]{0,63}$/, 'letters, digits and : . _ / - (max 64), starting with a letter or digit');
 const MatchValue = z.union([z.string().max(500), z.number(), z.boolean()]);
@@ -117,8 +103,8 @@ const MatchMap = z.record(z.string(), MatchValue).superRefine((m, ctx) => {
 const TuneParams = z.record(z.string(), z.unknown()).refine((p) => Object.keys(p).length > 0, 'give at least one parameter');
 
 const ListQuery = PageQuery.extend({
-  state: csvOf(INCIDENT_STATES).optional(),
-  severity: csvOf(SEVERITIES as unknown as [string, ...string[]]).optional(),
+  state: CsvOf(INCIDENT_STATES).optional(),
+  severity: CsvOf(SEVERITIES).optional(),
   kind: z.enum(INCIDENT_KINDS).optional(),
   vehicle: z.string().regex(/^[0-9a-f]{16}$/, 'a vehicle key: 16 lowercase hex digits').optional(),
   rule: z.string().min(1).optional(),
@@ -474,11 +460,6 @@ function illegal(incident: Incident, to: string, allowed: readonly IncidentState
 
 function bodyError(path: string, message: string): ApiError {
   return new ApiError(400, 'ValidationError', `invalid body: ${path} ${message}`, [{ in: 'body', path, message } satisfies FieldError]);
-}
-
-function parseTime(v: number | string): number | undefined {
-  const n = typeof v === 'number' ? v : /^-?\d+$/.test(v) ? Number(v) : Date.parse(v);
-  return Number.isFinite(n) && Math.abs(n) <= MAX_TIME_MS ? n : undefined;
 }
 
 function suppressionView(s: Suppression, at: number): z.infer<typeof SuppressionBody> {
