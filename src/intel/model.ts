@@ -266,6 +266,11 @@ export interface Vulnerability {
   disagreements?: string[];
 }
 
+/** A vulnerability with nothing known yet but its id, aliases and the sources it came from. */
+export function newVulnerability(id: string, sources: SourceRef[], aliases: string[] = []): Vulnerability {
+  return { id, aliases, sources, cvss: [], ssvc: [], cwes: [], references: [], affected: [] };
+}
+
 // ---------------------------------------------------------------- indicators
 
 export type ObservableKind =

@@ -18,7 +18,7 @@
  * the CVSS objects' own schemas (the vectors are scored instead), or the other 6.1 tests.
  */
 import { z } from 'zod';
-import type { AffectedEntry, CsafDocument, CsafProduct, CsafProductStatus, VersionStatus, VexStatement, VexStatus, Vulnerability } from '../model.js';
+import { newVulnerability, type AffectedEntry, type CsafDocument, type CsafProduct, type CsafProductStatus, type VersionStatus, type VexStatement, type VexStatus } from '../model.js';
 import { scoreCvss } from './cvss.js';
 import { emptyResult, isObject, isUsableVersion, RecordProblems, rejected, source, str, strings, type FeedResult } from './common.js';
 
@@ -182,7 +182,7 @@ export function parseCsaf(doc: unknown, document: string): FeedResult {
       return;
     }
     const src = source('csaf', document, id, publisher);
-    const vuln: Vulnerability = { id: vulnId, aliases: [], sources: [src], cvss: [], ssvc: [], cwes: [], references: [], affected: [] };
+    const vuln = newVulnerability(vulnId, [src]);
     if (str(v.title)) vuln.title = v.title as string;
     const notes = Array.isArray(v.notes) ? v.notes.filter(isObject) : [];
     const desc = notes.find((n) => n.category === 'description') ?? notes.find((n) => n.category === 'summary');

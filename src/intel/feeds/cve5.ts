@@ -13,7 +13,7 @@
  * takes whatever is readable either way, and only a record without a CVE id is `rejected`.
  */
 import { z } from 'zod';
-import type { AffectedEntry, SourceRef, SsvcDecision, VersionClause, VersionStatus, Vulnerability } from '../model.js';
+import { newVulnerability, type AffectedEntry, type SourceRef, type SsvcDecision, type VersionClause, type VersionStatus, type Vulnerability } from '../model.js';
 import { scoreCvss } from './cvss.js';
 import { CVE_ID, english, emptyResult, isObject, isUsableVersion, RecordProblems, source, str, strings, type FeedResult } from './common.js';
 
@@ -213,16 +213,7 @@ export function parseCve5(doc: unknown, document: string): FeedResult {
   const cna = isObject(containers.cna) ? containers.cna : undefined;
   const cnaMeta = cna && isObject(cna.providerMetadata) ? cna.providerMetadata : {};
   const cnaSrc = source('cve5-cna', document, id, str(cnaMeta.shortName) ?? str(meta?.assignerShortName));
-  const vuln: Vulnerability = {
-    id,
-    aliases: [],
-    sources: [cnaSrc],
-    cvss: [],
-    ssvc: [],
-    cwes: [],
-    references: [],
-    affected: [],
-  };
+  const vuln = newVulnerability(id, [cnaSrc]);
   if (str(meta?.datePublished)) vuln.published = meta!.datePublished as string;
   if (str(meta?.dateUpdated)) vuln.modified = meta!.dateUpdated as string;
   if (cna) {

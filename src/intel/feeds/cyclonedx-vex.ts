@@ -11,7 +11,7 @@
  * needs is checked: an id, analysis.state from the impactAnalysisState enumeration, affects
  * refs that resolve to bom-refs.
  */
-import type { VexStatement, VexStatus, Vulnerability } from '../model.js';
+import { newVulnerability, type VexStatement, type VexStatus } from '../model.js';
 import { scoreCvss } from './cvss.js';
 import { emptyResult, isObject, RecordProblems, rejected, source, str, strings, type FeedResult } from './common.js';
 
@@ -80,7 +80,7 @@ export function parseCycloneDxVex(doc: unknown, document: string, validate?: (do
       return;
     }
     const src = source('cyclonedx-vex', document, id, isObject(v.source) ? str(v.source.name) : undefined);
-    const vuln: Vulnerability = { id, aliases: [], sources: [src], cvss: [], ssvc: [], cwes: [], references: [], affected: [] };
+    const vuln = newVulnerability(id, [src]);
     if (str(v.description)) vuln.description = v.description as string;
     for (const c of Array.isArray(v.cwes) ? v.cwes : []) if (typeof c === 'number') vuln.cwes.push({ cwe: `CWE-${c}`, source: src });
     (Array.isArray(v.ratings) ? v.ratings.filter(isObject) : []).forEach((r, ri) => {

@@ -4,7 +4,7 @@
  * and one row per CVE. Each row is one record. Columns are found by header name, so a file with
  * extra or reordered columns still reads; scores must be numbers in [0, 1].
  */
-import type { Vulnerability } from '../model.js';
+import { newVulnerability } from '../model.js';
 import { CVE_ID, emptyResult, RecordProblems, rejected, source, type FeedResult } from './common.js';
 
 /** Whether text looks like an EPSS CSV (the comment line, or the header). */
@@ -54,7 +54,7 @@ export function parseEpss(text: string, document: string): FeedResult {
     }
     if (!Number.isFinite(percentile) || percentile < 0 || percentile > 1) problems.add(`line ${n + 1}: percentile '${pi !== undefined && pi >= 0 ? cols[pi] : ''}' is not in [0, 1]; kept as NaN`);
     const src = source('epss', document, id, 'FIRST');
-    const vuln: Vulnerability = { id, aliases: [], sources: [src], cvss: [], ssvc: [], cwes: [], references: [], affected: [] };
+    const vuln = newVulnerability(id, [src]);
     vuln.epss = { score, percentile, source: src, ...(date ? { date } : {}), ...(modelVersion ? { modelVersion } : {}) };
     out.vulnerabilities.push(vuln);
     out.report.push(problems.done(true));

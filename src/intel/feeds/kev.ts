@@ -10,7 +10,7 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { z } from 'zod';
-import type { Vulnerability } from '../model.js';
+import { newVulnerability, type Vulnerability } from '../model.js';
 import { emptyResult, isObject, RecordProblems, rejected, source, str, strings, type FeedResult } from './common.js';
 
 // ajv-formats is CommonJS with a default export property
@@ -100,14 +100,8 @@ export function parseKev(doc: unknown, document: string, schema?: object): FeedR
     const ransomware = str(e.knownRansomwareCampaignUse);
     if (ransomware && ransomware !== 'Known' && ransomware !== 'Unknown') problems.add(`knownRansomwareCampaignUse '${ransomware}' is not Known|Unknown; read as not known`);
     const vuln: Vulnerability = {
-      id,
-      aliases: [],
-      sources: [src],
-      cvss: [],
-      ssvc: [],
+      ...newVulnerability(id, [src]),
       cwes: strings(e.cwes).map((cwe) => ({ cwe, source: src })),
-      references: [],
-      affected: [],
       kev: {
         dateAdded: str(e.dateAdded) ?? '',
         dueDate: str(e.dueDate) ?? '',

@@ -19,7 +19,7 @@
  * - disagreements: sources scoring the same CVSS major version into different severities, and
  *   CVE 5 vs NVD on the withdrawn state, are listed in words.
  */
-import type { FeedKind, Vulnerability } from '../model.js';
+import { newVulnerability, type FeedKind, type Vulnerability } from '../model.js';
 
 const PRIORITY: FeedKind[] = ['cve5-cna', 'nvd', 'osv', 'csaf', 'cve5-adp', 'stix', 'cyclonedx-vex', 'kev', 'epss'];
 const rank = (v: Vulnerability): number => Math.min(...v.sources.map((s) => PRIORITY.indexOf(s.kind)).filter((i) => i >= 0), PRIORITY.length);
@@ -60,16 +60,7 @@ function mergeGroup(group: Vulnerability[]): Vulnerability {
   const ordered = [...group].sort((a, b) => rank(a) - rank(b));
   const ids = new Set(group.flatMap((v) => [v.id, ...v.aliases]));
   const id = ordered.map((v) => v.id).find((x) => CVE.test(x)) ?? [...ids].find((x) => CVE.test(x)) ?? ordered[0]!.id;
-  const merged: Vulnerability = {
-    id,
-    aliases: [...ids].filter((x) => x !== id),
-    sources: [],
-    cvss: [],
-    ssvc: [],
-    cwes: [],
-    references: [],
-    affected: [],
-  };
+  const merged = newVulnerability(id, [], [...ids].filter((x) => x !== id));
   for (const k of ['title', 'description', 'published'] as const) {
     const v = ordered.find((x) => x[k]);
     if (v) merged[k] = v[k];

@@ -11,7 +11,7 @@
  * the vector is checked and scored by ae-cvss-calculator instead.
  */
 import { z } from 'zod';
-import type { AffectedEntry, Vulnerability } from '../model.js';
+import { newVulnerability, type AffectedEntry, type Vulnerability } from '../model.js';
 import { scoreCvss } from './cvss.js';
 import { english, emptyResult, isObject, RecordProblems, rejected, source, str, strings, type FeedResult } from './common.js';
 
@@ -88,7 +88,7 @@ function readCve(cve: unknown, document: string, index: number): { vuln?: Vulner
   const check = NvdCveSchema.safeParse(cve);
   if (!check.success) problems.addIssues(check.error.issues);
   const src = source('nvd', document, id, str(cve.sourceIdentifier));
-  const vuln: Vulnerability = { id, aliases: [], sources: [src], cvss: [], ssvc: [], cwes: [], references: [], affected: [] };
+  const vuln = newVulnerability(id, [src]);
   if (str(cve.published)) vuln.published = cve.published as string;
   if (str(cve.lastModified)) vuln.modified = cve.lastModified as string;
   const desc = english(cve.descriptions);

@@ -10,7 +10,7 @@
  * ecosystem list or the date-time format.
  */
 import { z } from 'zod';
-import type { AffectedEntry, RangeEvent, RangeType, SourceRef, VersionRange, Vulnerability } from '../model.js';
+import { newVulnerability, type AffectedEntry, type RangeEvent, type RangeType, type SourceRef, type VersionRange, type Vulnerability } from '../model.js';
 import { scoreCvss } from './cvss.js';
 import { emptyResult, isObject, RecordProblems, rejected, source, str, strings, type FeedResult } from './common.js';
 
@@ -94,16 +94,7 @@ function readOne(rec: unknown, document: string, index: number): { vuln?: Vulner
   const aliases = strings(rec.aliases);
   const cve = aliases.find((a) => /^CVE-\d{4}-\d{4,}$/.test(a));
   const src = source('osv', document, osvId, osvId.split('-')[0]);
-  const vuln: Vulnerability = {
-    id: cve ?? osvId,
-    aliases: [osvId, ...aliases.filter((a) => a !== cve)],
-    sources: [src],
-    cvss: [],
-    ssvc: [],
-    cwes: [],
-    references: [],
-    affected: [],
-  };
+  const vuln = newVulnerability(cve ?? osvId, [src], [osvId, ...aliases.filter((a) => a !== cve)]);
   if (str(rec.summary)) vuln.title = rec.summary as string;
   const details = str(rec.details) ?? str(rec.description);
   if (!str(rec.details) && str(rec.description)) problems.add("non-standard field 'description' read as details");

@@ -13,7 +13,7 @@
  * vocabularies are not checked.
  */
 import { z } from 'zod';
-import type { Indicator, Vulnerability } from '../model.js';
+import { newVulnerability, type Indicator, type Vulnerability } from '../model.js';
 import { CVE_ID, emptyResult, isObject, RecordProblems, rejected, source, str, strings, type FeedResult } from './common.js';
 import { parseStixPattern } from './stix-pattern.js';
 
@@ -117,16 +117,7 @@ export function parseStix(doc: unknown, document: string): FeedResult {
       indicators.set(id, ind);
     } else if (kind === 'vulnerability') {
       const cve = cveOf(o);
-      const vuln: Vulnerability = {
-        id: cve ?? id,
-        aliases: cve ? [id] : [],
-        sources: [src],
-        cvss: [],
-        ssvc: [],
-        cwes: [],
-        references: [],
-        affected: [],
-      };
+      const vuln = newVulnerability(cve ?? id, [src], cve ? [id] : []);
       if (str(o.name)) vuln.title = o.name as string;
       if (str(o.description)) vuln.description = o.description as string;
       if (!cve) problems.add('vulnerability SDO without a CVE external reference: kept under its STIX id');
