@@ -11,7 +11,7 @@
  */
 import { PackageURL } from 'packageurl-js';
 import { tryParseCpe } from '../match/cpe.js';
-import { normaliseHashAlgorithm, type ComponentHash, type Sbom, type SbomComponent, type SbomParseResult, type SbomSubject, type SubjectBinding } from './types.js';
+import { jsonObject, normaliseHashAlgorithm, type ComponentHash, type Sbom, type SbomComponent, type SbomParseResult, type SbomSubject, type SubjectBinding } from './types.js';
 
 export interface CycloneDxOptions {
   /** The document name used in problems and in `Sbom.document`. */
@@ -34,15 +34,9 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim
 /** Parses a CycloneDX JSON document (text or already-parsed object). */
 export function parseCycloneDx(input: string | unknown, opts: CycloneDxOptions): SbomParseResult {
   const problems: string[] = [];
-  let doc: unknown = input;
-  if (typeof input === 'string') {
-    try {
-      doc = JSON.parse(input);
-    } catch (e) {
-      return { problems: [`not JSON: ${(e as Error).message}`] };
-    }
-  }
-  if (!isObj(doc)) return { problems: ['not a JSON object'] };
+  const parsed = jsonObject(input);
+  if ('problems' in parsed) return parsed;
+  const doc = parsed.doc;
   if (doc.bomFormat !== 'CycloneDX') return { problems: [`bomFormat is ${JSON.stringify(doc.bomFormat)}, not "CycloneDX"`] };
   const specVersion = str(doc.specVersion) ?? '';
   if (!SUPPORTED.has(specVersion)) problems.push(`specVersion ${JSON.stringify(doc.specVersion)} is not one of ${[...SUPPORTED].join(', ')}; read as 1.6`);

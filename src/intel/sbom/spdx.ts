@@ -10,7 +10,7 @@
 import { PackageURL } from 'packageurl-js';
 import { tryParseCpe } from '../match/cpe.js';
 import { bindSubject } from './cyclonedx.js';
-import { normaliseHashAlgorithm, type Sbom, type SbomComponent, type SbomParseResult, type SbomSubject, type SubjectBinding } from './types.js';
+import { jsonObject, normaliseHashAlgorithm, type Sbom, type SbomComponent, type SbomParseResult, type SbomSubject, type SubjectBinding } from './types.js';
 
 export interface SpdxOptions {
   document: string;
@@ -30,15 +30,9 @@ const INVERSE = new Set(['CONTAINED_BY', 'DEPENDENCY_OF', 'DESCRIBED_BY', 'PRERE
 /** Parses an SPDX 2.3 JSON document (text or object). */
 export function parseSpdx(input: string | unknown, opts: SpdxOptions): SbomParseResult {
   const problems: string[] = [];
-  let doc: unknown = input;
-  if (typeof input === 'string') {
-    try {
-      doc = JSON.parse(input);
-    } catch (e) {
-      return { problems: [`not JSON: ${(e as Error).message}`] };
-    }
-  }
-  if (!isObj(doc)) return { problems: ['not a JSON object'] };
+  const parsed = jsonObject(input);
+  if ('problems' in parsed) return parsed;
+  const doc = parsed.doc;
   const spdxVersion = str(doc.spdxVersion);
   if (!spdxVersion?.startsWith('SPDX-2.')) return { problems: [`spdxVersion is ${JSON.stringify(doc.spdxVersion)}, not SPDX-2.x`] };
   if (spdxVersion !== 'SPDX-2.3') problems.push(`${spdxVersion}: read as SPDX-2.3`);

@@ -73,3 +73,17 @@ export function normaliseHashAlgorithm(alg: string): string {
   const sha = /^SHA-?(1|224|256|384|512)$/.exec(a);
   return sha ? `SHA-${sha[1]}` : a;
 }
+
+/** A JSON document given as text or already parsed: the top-level object, or why it is not one. */
+export function jsonObject(input: unknown): { doc: Record<string, unknown> } | { problems: string[] } {
+  let doc = input;
+  if (typeof input === 'string') {
+    try {
+      doc = JSON.parse(input);
+    } catch (e) {
+      return { problems: [`not JSON: ${(e as Error).message}`] };
+    }
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return { problems: ['not a JSON object'] };
+  return { doc: doc as Record<string, unknown> };
+}
