@@ -12,7 +12,7 @@
  * Numbers and strings compare by their text (`{ 'details.can_id': '2015' }` matches 2015).
  * Hits are counted per suppression until `takeHits()` hands them to the store.
  */
-import type { Alert } from '../core/records.js';
+import type { Alert, VehicleIdentity } from '../core/records.js';
 import type { Suppression } from './model.js';
 
 /** Vehicle attributes a suppression may test, beside `software.<ECU>`. */
@@ -22,13 +22,7 @@ export const SUPPRESSION_VEHICLE_FIELDS = ['make', 'model', 'year', 'trim', 'reg
 export const MAX_MATCH_CONDITIONS = 16;
 
 /** What the suppression matcher (and scoring) knows of a vehicle. */
-export interface VehicleFacts {
-  readonly make?: string;
-  readonly model?: string;
-  readonly year?: number;
-  readonly trim?: string;
-  readonly region?: string;
-  readonly software?: Readonly<Record<string, string>>;
+export interface VehicleFacts extends VehicleIdentity {
   /** Moving at the last reading of the live twin (speed > 0). */
   readonly moving?: boolean;
 }

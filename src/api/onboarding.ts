@@ -24,6 +24,9 @@ import {
   type OnboardingFormat, type Parsed, type RowReject, type VehicleRegistration,
 } from '../normalize/onboarding.js';
 import { Pseudonymizer } from '../normalize/pseudonym.js';
+import type { ImportReport, TriageReport } from '../normalize/onboarding.js';
+
+export type { ImportReport, TriageReport } from '../normalize/onboarding.js';
 
 /** Rejected rows listed in a report at most (all of them are dead-lettered and counted). */
 export const MAX_ERRORS_LISTED = 1000;
@@ -45,16 +48,6 @@ export interface ImportRequest {
   readonly source: string;
 }
 
-export interface ImportReport {
-  readonly imported: number;
-  readonly rejected: number;
-  /** Alerts already stored under the same id (imports are idempotent); 0 for vehicles. */
-  readonly duplicates: number;
-  /** The first MAX_ERRORS_LISTED rejected rows, by line. */
-  readonly errors: readonly { readonly line: number; readonly reason: string }[];
-  /** The alerts of the file, one per id (for triage); empty for vehicles. */
-  readonly alerts: readonly Alert[];
-}
 
 /** Register the vehicles of a CSV or JSONL file. Throws ConfigError when the CSV header is unusable. */
 export async function importVehicles(deps: OnboardingDeps, req: ImportRequest & { format: OnboardingFormat }): Promise<ImportReport> {
@@ -110,14 +103,6 @@ export interface TriageDeps {
   readonly queries: Pick<AlertQueries, 'getAlert'>;
 }
 
-export interface TriageReport {
-  /** Distinct incidents the alerts opened or joined. */
-  readonly incidents: number;
-  readonly duplicates: number;
-  readonly suppressed: number;
-  /** Alerts left undecided (the alert pipeline's queue was full). */
-  readonly pending: number;
-}
 
 /**
  * Run imported alerts through the alert pipeline, as if the lanes had just stored them, and

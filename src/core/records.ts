@@ -67,11 +67,8 @@ export interface Alert {
   readonly details: Readonly<Record<string, unknown>>;
 }
 
-/** What the store knows of a vehicle: its identity and the summary of its twin. */
-export interface VehicleRecord {
-  readonly tenant: string;
-  /** Pseudonymized vehicle key (see vehicleKey). */
-  readonly id: string;
+/** What is known of a vehicle beyond telemetry: registration data and ECU software. */
+export interface VehicleIdentity {
   readonly make?: string;
   readonly model?: string;
   readonly year?: number;
@@ -79,6 +76,13 @@ export interface VehicleRecord {
   readonly region?: string;
   /** ECU name -> software version. */
   readonly software?: Readonly<Record<string, string>>;
+}
+
+/** What the store knows of a vehicle: its identity and the summary of its twin. */
+export interface VehicleRecord extends VehicleIdentity {
+  readonly tenant: string;
+  /** Pseudonymized vehicle key (see vehicleKey). */
+  readonly id: string;
   /** Event time of the first data seen (epoch ms); absent for a registered vehicle that has sent nothing. */
   readonly firstSeen?: number;
   readonly lastSeen?: number;

@@ -10,7 +10,7 @@
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
-import { SEVERITIES, type Alert } from '../core/records.js';
+import { SEVERITIES, type Alert, type VehicleIdentity } from '../core/records.js';
 import { isVehicleKey } from '../core/vehicle-key.js';
 import { isValidVin } from './vin.js';
 
@@ -29,19 +29,34 @@ export const MAX_ECUS = 256;
 export const ECU_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 /** A vehicle as registered: identity and ECU software by VIN (the caller pseudonymizes the VIN). */
-export interface VehicleRegistration {
+export interface VehicleRegistration extends VehicleIdentity {
   readonly vin: string;
-  readonly make?: string;
-  readonly model?: string;
-  readonly year?: number;
-  readonly trim?: string;
-  readonly region?: string;
-  /** ECU name -> software version. */
-  readonly software?: Readonly<Record<string, string>>;
 }
 
 /** A historical alert as imported: `vin` (pseudonymized by the caller) or `vehicle` (a key), or neither for a fleet alert. */
 export type ImportedAlert = Omit<Alert, 'tenant'> & { readonly vin?: string };
+
+/** What an import answers: rows taken, rows refused (the first ones listed by line), alerts already stored. */
+export interface ImportReport {
+  readonly imported: number;
+  readonly rejected: number;
+  /** Alerts already stored under the same id (imports are idempotent); 0 for vehicles. */
+  readonly duplicates: number;
+  /** The first MAX_ERRORS_LISTED rejected rows, by line. */
+  readonly errors: readonly { readonly line: number; readonly reason: string }[];
+  /** The alerts of the file, one per id (for triage); empty for vehicles. */
+  readonly alerts: readonly Alert[];
+}
+
+/** What triage of imported alerts through the alert pipeline came to. */
+export interface TriageReport {
+  /** Distinct incidents the alerts opened or joined. */
+  readonly incidents: number;
+  readonly duplicates: number;
+  readonly suppressed: number;
+  /** Alerts left undecided (the alert pipeline's queue was full). */
+  readonly pending: number;
+}
 
 /** A refused row: 1-based line of the file where it starts, why, and its raw text. */
 export interface RowReject {

@@ -11,17 +11,9 @@
  * value ever seen. The decay is applied per signal at most once per DECAY_STEP_MS of event
  * time, so it costs nothing per row.
  */
+import type { VehicleIdentity } from '../core/records.js';
 
-/** What a twin knows of its vehicle beyond telemetry. */
-export interface VehicleIdentity {
-  readonly make?: string;
-  readonly model?: string;
-  readonly year?: number;
-  readonly trim?: string;
-  readonly region?: string;
-  /** ECU name -> software version. */
-  readonly software?: Readonly<Record<string, string>>;
-}
+export type { VehicleIdentity } from '../core/records.js';
 
 /** Cohorts one worker tracks; vehicles of further cohorts get none (counted). */
 export const MAX_COHORTS = 4096;

@@ -17,33 +17,20 @@ import { z } from 'zod';
 import type { AuditLog } from '../../core/access.js';
 import { ConfigError } from '../../core/errors.js';
 import type { Alert } from '../../core/records.js';
-import type { OnboardingFormat } from '../../normalize/onboarding.js';
+import type { ImportReport as ImportResult, OnboardingFormat, TriageReport as TriageResult } from '../../normalize/onboarding.js';
 import { ApiError, ErrorBody, principalOf, requestTenant } from './api.js';
 
 /** What the routes run (src/api/onboarding.ts), bound to the running pipeline and store. */
 export interface ImportRouteDeps {
   readonly defaultTenant: string;
   readonly audit: AuditLog;
-  importVehicles(req: { tenant: string; text: string; format: OnboardingFormat; source: string }): Promise<ImportOutcome>;
-  importAlerts(req: { tenant: string; text: string; source: string }): Promise<ImportOutcome>;
+  importVehicles(req: { tenant: string; text: string; format: OnboardingFormat; source: string }): Promise<ImportResult>;
+  importAlerts(req: { tenant: string; text: string; source: string }): Promise<ImportResult>;
   /** Runs imported alerts through the alert pipeline (`?triage=true`); absent: triage is not offered. */
-  triage?(tenant: string, alerts: readonly Alert[]): Promise<TriageOutcome>;
+  triage?(tenant: string, alerts: readonly Alert[]): Promise<TriageResult>;
 }
 
-export interface ImportOutcome {
-  readonly imported: number;
-  readonly rejected: number;
-  readonly duplicates: number;
-  readonly errors: readonly { readonly line: number; readonly reason: string }[];
-  readonly alerts: readonly Alert[];
-}
 
-export interface TriageOutcome {
-  readonly incidents: number;
-  readonly duplicates: number;
-  readonly suppressed: number;
-  readonly pending: number;
-}
 
 /** Dead-letter source of rows refused by an HTTP import. */
 export const IMPORT_SOURCE = 'http:import';
@@ -127,7 +114,7 @@ export function registerImportRoutes(app: FastifyInstance, deps: ImportRouteDeps
   });
 }
 
-function answer(r: ImportOutcome): z.infer<typeof ImportReport> {
+function answer(r: ImportResult): z.infer<typeof ImportReport> {
   return { imported: r.imported, rejected: r.rejected, duplicates: r.duplicates, errors: [...r.errors] };
 }
 
