@@ -20,7 +20,7 @@ export function readDetectionFiles(c: VigilConfig['detection']): RuleFile[] {
   const files: RuleFile[] = [];
   for (const path of c.rules ?? [SHIPPED_RULES_DIR]) {
     try {
-      files.push(...readRuleTree(path));
+      files.push(...readRuleFiles(path, process.cwd()));
     } catch (e) {
       problems.push(`detection.rules: ${(e as Error).message}`);
     }
@@ -29,14 +29,18 @@ export function readDetectionFiles(c: VigilConfig['detection']): RuleFile[] {
   return files;
 }
 
-function readRuleTree(path: string): RuleFile[] {
+/**
+ * The rule files under a folder (or one file), in a stable order, each named by its path
+ * relative to `namesFrom` (default: the folder itself).
+ */
+export function readRuleFiles(path: string, namesFrom: string = path): RuleFile[] {
   if (statSync(path).isFile()) return [{ file: path, text: readFileSync(path, 'utf8') }];
   const out: RuleFile[] = [];
   const walk = (dir: string): void => {
     for (const name of readdirSync(dir).sort()) {
       const p = join(dir, name);
       if (statSync(p).isDirectory()) walk(p);
-      else if (/\.ya?ml$/.test(name)) out.push({ file: relative(process.cwd(), p) || p, text: readFileSync(p, 'utf8') });
+      else if (/\.ya?ml$/.test(name)) out.push({ file: relative(namesFrom, p) || p, text: readFileSync(p, 'utf8') });
     }
   };
   walk(path);

@@ -3,28 +3,12 @@
  * `vigil rules test [DIR]` also runs each rule's regression samples. Both exit 1 on any
  * problem or failure. DIR defaults to rules/detections; every *.yaml / *.yml under it is read.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
 import { Command } from 'commander';
-import { compileRuleFiles, runRuleTests, type CompiledPack, type RuleFile } from '../detect/rules/index.js';
+import { compileRuleFiles, runRuleTests, type CompiledPack } from '../detect/rules/index.js';
 import { defaultCatalog } from '../sim/default-catalog.js';
+import { readRuleFiles } from '../api/detection.js';
 
 export const DEFAULT_RULES_DIR = 'rules/detections';
-
-/** The rule files under a folder (or one file), named relative to it, in a stable order. */
-export function readRuleFiles(path: string): RuleFile[] {
-  if (statSync(path).isFile()) return [{ file: path, text: readFileSync(path, 'utf8') }];
-  const out: RuleFile[] = [];
-  const walk = (dir: string): void => {
-    for (const name of readdirSync(dir).sort()) {
-      const p = join(dir, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (/\.ya?ml$/.test(name)) out.push({ file: relative(path, p) || name, text: readFileSync(p, 'utf8') });
-    }
-  };
-  walk(path);
-  return out;
-}
 
 /** The pack in a folder, compiled against the built-in catalog; a signal it lacks is a problem. */
 export function loadRulePack(dir: string): { pack: CompiledPack; files: number } {
