@@ -333,6 +333,174 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 5,
+    name: 'threat intelligence: vulnerabilities, indicators, SBOMs, matches, VEX, exposure, custom detections',
+    // Feed content (vulnerabilities, aliases, indicators, CSAF documents, feed VEX, import runs)
+    // is global: every tenant's SBOMs are matched against it. SBOMs, matches, analyst VEX
+    // decisions, first exposure and custom detections are per tenant (its name, as in v4).
+    statements: [
+      // The merged Vulnerability (src/intel/model.ts) as JSON, plus the columns lists sort and filter on.
+      `CREATE TABLE intel_vulnerabilities (
+        id VARCHAR PRIMARY KEY,
+        title VARCHAR,
+        published TIMESTAMP,
+        modified TIMESTAMP,
+        -- the highest computed CVSS base score of any source and version, and its severity
+        cvss DOUBLE,
+        severity VARCHAR CHECK (severity IN ('NONE', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL')),
+        cvss_vector VARCHAR,
+        epss DOUBLE,
+        epss_percentile DOUBLE,
+        kev BOOLEAN NOT NULL,
+        withdrawn BOOLEAN NOT NULL,
+        doc JSON NOT NULL,
+        first_imported_at TIMESTAMP NOT NULL,
+        updated_at TIMESTAMP NOT NULL
+      )`,
+      `CREATE TABLE intel_aliases (
+        alias VARCHAR NOT NULL,
+        vulnerability VARCHAR NOT NULL,
+        PRIMARY KEY (alias, vulnerability)
+      )`,
+      `CREATE TABLE intel_indicators (
+        id VARCHAR PRIMARY KEY,
+        pattern_type VARCHAR NOT NULL,
+        pattern VARCHAR NOT NULL,
+        valid_from TIMESTAMP,
+        valid_until TIMESTAMP,
+        doc JSON NOT NULL,
+        updated_at TIMESTAMP NOT NULL
+      )`,
+      // CSAF documents (product trees and product_status), kept for matching.
+      `CREATE TABLE intel_csaf (
+        tracking_id VARCHAR NOT NULL,
+        publisher VARCHAR NOT NULL,
+        title VARCHAR NOT NULL,
+        doc JSON NOT NULL,
+        updated_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (tracking_id, publisher)
+      )`,
+      // VEX statements from feeds (CSAF VEX, CycloneDX VEX); analysts' decisions are intel_vex_decisions.
+      `CREATE TABLE intel_feed_vex (
+        vulnerability VARCHAR NOT NULL,
+        product_id VARCHAR NOT NULL,
+        document VARCHAR NOT NULL,
+        status VARCHAR NOT NULL,
+        doc JSON NOT NULL,
+        updated_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (vulnerability, product_id, document)
+      )`,
+      `CREATE TABLE intel_import_runs (
+        id VARCHAR PRIMARY KEY,
+        tenant VARCHAR NOT NULL,
+        actor VARCHAR NOT NULL,
+        started_at TIMESTAMP NOT NULL,
+        finished_at TIMESTAMP,
+        sources JSON NOT NULL,
+        documents INTEGER NOT NULL,
+        records INTEGER NOT NULL,
+        ok INTEGER NOT NULL,
+        partial INTEGER NOT NULL,
+        rejected INTEGER NOT NULL,
+        vulnerabilities INTEGER NOT NULL,
+        indicators INTEGER NOT NULL
+      )`,
+      // One line per record of a run (RecordReport): partial and rejected ones with their problems.
+      `CREATE TABLE intel_import_lines (
+        run VARCHAR NOT NULL,
+        seq INTEGER NOT NULL,
+        document VARCHAR NOT NULL,
+        format VARCHAR NOT NULL,
+        record_id VARCHAR NOT NULL,
+        status VARCHAR NOT NULL CHECK (status IN ('ok', 'partial', 'rejected')),
+        problems JSON NOT NULL,
+        notes JSON,
+        PRIMARY KEY (run, seq)
+      )`,
+      // The binding columns are kept normalised as sbom/binding.ts compares them:
+      // ecu_key lower(trim(ECU)), software_version trim(version), model_key lower(trim(model)).
+      `CREATE TABLE intel_sboms (
+        tenant VARCHAR NOT NULL,
+        id VARCHAR NOT NULL,
+        document VARCHAR NOT NULL,
+        format VARCHAR NOT NULL,
+        spec_version VARCHAR NOT NULL,
+        serial VARCHAR,
+        subject VARCHAR,
+        ecu VARCHAR,
+        ecu_key VARCHAR,
+        software_version VARCHAR,
+        vehicle_model VARCHAR,
+        model_key VARCHAR,
+        unbound_reason VARCHAR,
+        components INTEGER NOT NULL,
+        problems JSON NOT NULL,
+        doc JSON NOT NULL,
+        uploaded_by VARCHAR NOT NULL,
+        uploaded_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (tenant, id)
+      )`,
+      `CREATE TABLE intel_sbom_components (
+        tenant VARCHAR NOT NULL,
+        sbom VARCHAR NOT NULL,
+        ref VARCHAR NOT NULL,
+        name VARCHAR NOT NULL,
+        version VARCHAR,
+        purl VARCHAR,
+        cpes JSON NOT NULL,
+        identity VARCHAR NOT NULL,
+        type VARCHAR,
+        supplier VARCHAR,
+        PRIMARY KEY (tenant, sbom, ref)
+      )`,
+      // Every Match of a vulnerability to a component of a tenant's SBOM (several per component
+      // when several statements name it). result is after VEX; computed_result before it.
+      `CREATE TABLE intel_matches (
+        tenant VARCHAR NOT NULL,
+        vulnerability VARCHAR NOT NULL,
+        sbom VARCHAR NOT NULL,
+        component_ref VARCHAR NOT NULL,
+        component_identity VARCHAR NOT NULL,
+        result VARCHAR NOT NULL CHECK (result IN ('affected', 'not_affected', 'fixed', 'needs_review', 'unknown')),
+        computed_result VARCHAR NOT NULL,
+        basis VARCHAR NOT NULL,
+        confidence DOUBLE NOT NULL,
+        reason VARCHAR NOT NULL,
+        source JSON,
+        vex JSON,
+        matched_at TIMESTAMP NOT NULL
+      )`,
+      // Analysts' VEX decisions: one per (vulnerability, component identity), the newest wins.
+      `CREATE TABLE intel_vex_decisions (
+        tenant VARCHAR NOT NULL,
+        vulnerability VARCHAR NOT NULL,
+        component_identity VARCHAR NOT NULL,
+        status VARCHAR NOT NULL CHECK (status IN ('not_affected', 'affected', 'fixed', 'under_investigation')),
+        justification VARCHAR,
+        reason VARCHAR NOT NULL,
+        decided_by VARCHAR NOT NULL,
+        decided_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (tenant, vulnerability, component_identity)
+      )`,
+      // When Vigil first saw a vulnerability expose a vehicle of the tenant ("new intel" alerts, trends).
+      `CREATE TABLE intel_first_exposure (
+        tenant VARCHAR NOT NULL,
+        vulnerability VARCHAR NOT NULL,
+        first_exposed_at TIMESTAMP NOT NULL,
+        vehicles INTEGER NOT NULL,
+        affected INTEGER NOT NULL,
+        alert VARCHAR,
+        PRIMARY KEY (tenant, vulnerability)
+      )`,
+      // Detections an analyst created from a template (detections from templates).
+      `CREATE TABLE custom_detections (
+        tenant VARCHAR NOT NULL, id VARCHAR NOT NULL, yaml VARCHAR NOT NULL, template VARCHAR NOT NULL,
+        vulnerability VARCHAR, enabled BOOLEAN NOT NULL DEFAULT true,
+        created_by VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL, PRIMARY KEY (tenant, id)
+      )`,
+    ],
+  },
 ];
 
 const BOOKKEEPING = `CREATE TABLE IF NOT EXISTS schema_migrations (
