@@ -29,7 +29,7 @@ describe('rule compilation', () => {
       'a.yaml:15: rule bad.one: Unrecognized key: "colour"',
       'b.yaml:5: rule bad.two: tags.0: ATM-7: an ATM id is ATM-T#### (technique) or ATM-TA#### (tactic)',
       'b.yaml:5: rule bad.two: tags.1: R155-A5:14.1: not a UN R155 Annex 5 Part A reference (a group 4.3.1-4.3.7 or a Table A1 example such as 4.1, 20.4)',
-      'b.yaml:5: rule bad.two: tags.2: nist: tags are ATM ids (ATM-T0070) or R155 Annex 5 refs (R155-A5:4.1)',
+      'b.yaml:5: rule bad.two: tags.2: nist: tags are ATM ids (ATM-T0070), R155 Annex 5 refs (R155-A5:4.1) or CVE ids (cve:CVE-2017-1000251)',
       'b.yaml:13: rule ok.rule: id: already used at a.yaml:1',
       'b.yaml:1: rule bad.two: threshold: only for rules of type threshold',
       'b.yaml:1: rule bad.two: detection.s: nope: unknown field "nope" for api (fields: service, endpoint, method, status, actor, ip, ua, vehicle, source, detail.<key>, state.<path>)',

@@ -111,6 +111,7 @@ function buildPlan(r: ParsedRule, env: FieldEnv, counters: PlanCounters, problem
   const meta: RuleMeta = {
     id: s.id, title: s.title, severity: LEVELS[s.level], tags: s.tags, type: s.type, file: r.file,
     suppressMs: s.suppress ?? DEFAULT_SUPPRESS_MS,
+    ...(s.details ? { details: s.details } : {}),
   };
   for (const t of RULE_TYPES) if (t !== s.type && (s as Record<string, unknown>)[t] !== undefined) problem(`${t}: only for rules of type ${t}`);
   const { catalog } = env;

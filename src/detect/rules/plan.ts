@@ -22,6 +22,8 @@ export interface RuleMeta {
   readonly type: RuleType;
   readonly file: string;
   readonly suppressMs: number;
+  /** Constant alert details (rule `details`), before the evidence. */
+  readonly details?: Readonly<Record<string, unknown>>;
 }
 
 /** One input of a plan: which events reach it and the predicate they must pass. */

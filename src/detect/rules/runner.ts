@@ -13,6 +13,7 @@ import type { Alert, ApiEvent, SecurityEvent } from '../../core/records.js';
 import type { CompiledPack } from './compile.js';
 import { EventCtx, VehicleState, type Pred, type RecordSource } from './context.js';
 import type { Fire, Plan } from './plan.js';
+import { compileCustom, type CustomRule } from './custom.js';
 import { compileTuned, type TuningParams } from './tuning.js';
 
 /** Vehicles whose detector state one runner keeps; beyond it the first seen are dropped. */
@@ -74,6 +75,8 @@ export class RuleRunner {
   private lastTick = Number.NEGATIVE_INFINITY;
   /** Hooks of the tuned plans, by rule and tenant. */
   private readonly tuned = new Map<string, Map<string, Hook[]>>();
+  /** Hooks of tenants' own rules, by tenant and rule id. */
+  private readonly custom = new Map<string, Hook[]>();
   private nextPlanIndex: number;
 
   constructor(
@@ -204,6 +207,43 @@ export class RuleRunner {
     return [];
   }
 
+  /**
+   * Run a tenant's own rule (custom.ts; a detection made from a template) from now on, replacing
+   * an earlier one of the same id for that tenant; returns the problems instead (nothing changes).
+   * Its hooks take only that tenant's events; it starts with empty state.
+   */
+  addCustom(rule: CustomRule): string[] {
+    const r = compileCustom(this.pack, rule, this.nextPlanIndex);
+    if (!r.plan) return r.problems;
+    this.nextPlanIndex++;
+    this.removeCustom(rule.tenant, rule.id);
+    const plan = r.plan;
+    const hooks = plan.ports.map((port, i): Hook => ({ plan, port: i, pred: port.pred, only: rule.tenant }));
+    this.custom.set(`${rule.tenant}\u0000${rule.id}`, hooks);
+    hooks.forEach((h, i) => {
+      const port = plan.ports[i]!;
+      if (port.kind === 'signals') for (const id of port.signals!) (this.signalHooks[id] ??= []).push(h);
+      else this.recordHooks[port.kind].push(h);
+    });
+    return [];
+  }
+
+  /** Stop running a tenant's own rule; false when it did not run. */
+  removeCustom(tenant: string, id: string): boolean {
+    const key = `${tenant}\u0000${id}`;
+    const old = new Set(this.custom.get(key) ?? []);
+    if (!old.size) return false;
+    this.custom.delete(key);
+    for (let i = 0; i < this.signalHooks.length; i++) if (this.signalHooks[i]) this.signalHooks[i] = this.signalHooks[i]!.filter((h) => !old.has(h));
+    for (const k of Object.keys(this.recordHooks) as RecordSource[]) this.recordHooks[k] = this.recordHooks[k].filter((h) => !old.has(h));
+    return true;
+  }
+
+  /** `tenant/id` of each tenant's own rule running here. */
+  get customRules(): string[] {
+    return [...this.custom.keys()].map((k) => k.replace('\u0000', '/')).sort();
+  }
+
   /** The tenants with a tuned version of each rule. */
   get tunedRules(): Record<string, string[]> {
     return Object.fromEntries([...this.tuned].map(([rule, m]) => [rule, [...m.keys()].sort()]));
@@ -302,7 +342,7 @@ export class RuleRunner {
       title: plan.meta.title,
       severity: plan.meta.severity,
       tags: plan.meta.tags,
-      details: { type: plan.meta.type, ...details },
+      details: { ...plan.meta.details, type: plan.meta.type, ...details },
     });
   };
 }

@@ -117,6 +117,12 @@ export const ruleSchema = z.strictObject({
   falsepositives: z.array(z.string()).optional(),
   /** Auto-ISAC ATM technique ids (`ATM-T0070`) and UN R155 Annex 5 refs (`R155-A5:4.1`). */
   tags: z.array(z.string()).min(1),
+  /**
+   * Constant fields every alert of the rule carries in its `details` (before the evidence), such
+   * as `cve: CVE-2017-1000251`: the alert service routes an alert naming a CVE into that CVE's
+   * intel incident (src/alerts/group.ts).
+   */
+  details: z.record(z.string().regex(/^[A-Za-z][\w]*$/, 'a field name'), z.union([z.string(), z.number(), z.boolean(), z.array(z.string())])).optional(),
   /** false: a template (site-specific geofence, tester naming); checked and sample-tested, not run. */
   enabled: z.boolean().default(true),
   type: z.enum(RULE_TYPES).default('match'),

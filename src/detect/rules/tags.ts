@@ -7,6 +7,8 @@
  */
 
 const ATM = /^ATM-TA?\d{4}$/;
+/** A rule written for one vulnerability (a detection template, src/detect/templates) names it: `cve:CVE-2017-1000251`. */
+const CVE = /^cve:CVE-\d{4}-\d{4,}$/;
 
 /** Annex 5 Part A, Table A1: threat groups 4.3.1-4.3.7 and, per numbered threat, its examples. */
 const R155_EXAMPLES: Record<number, number> = {
@@ -23,9 +25,10 @@ export const R155_REFS: ReadonlySet<string> = new Set([
 /** What is wrong with a tag, or undefined. */
 export function tagProblem(tag: string): string | undefined {
   if (tag.startsWith('ATM-')) return ATM.test(tag) ? undefined : `${tag}: an ATM id is ATM-T#### (technique) or ATM-TA#### (tactic)`;
+  if (tag.startsWith('cve:')) return CVE.test(tag) ? undefined : `${tag}: a CVE tag is cve:CVE-YYYY-NNNN`;
   if (tag.startsWith('R155-A5:')) {
     const ref = tag.slice(8);
     return R155_REFS.has(ref) ? undefined : `${tag}: not a UN R155 Annex 5 Part A reference (a group 4.3.1-4.3.7 or a Table A1 example such as 4.1, 20.4)`;
   }
-  return `${tag}: tags are ATM ids (ATM-T0070) or R155 Annex 5 refs (R155-A5:4.1)`;
+  return `${tag}: tags are ATM ids (ATM-T0070), R155 Annex 5 refs (R155-A5:4.1) or CVE ids (cve:CVE-2017-1000251)`;
 }

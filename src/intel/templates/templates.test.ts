@@ -1,0 +1,28 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SignalCatalog } from '../../core/catalog.js';
+import { DEFAULT_SIGNALS } from '../../sim/default-catalog.js';
+import { newVulnerability } from '../model.js';
+import { checkDetection, parseTemplates, renderDetection } from './index.js';
+
+const DIR = join(import.meta.dirname, '../../../rules/templates');
+const files = readdirSync(DIR).filter((f) => f.endsWith('.yaml')).map((f) => ({ file: f, text: readFileSync(join(DIR, f), 'utf8') }));
+const { templates, problems } = parseTemplates(files);
+const catalog = new SignalCatalog(DEFAULT_SIGNALS);
+const vuln = { ...newVulnerability('CVE-2099-0001', []), description: 'A test vulnerability. More text.' };
+
+describe('shipped detection templates', () => {
+  it('parse without problems', () => {
+    expect(problems).toEqual([]);
+    expect(templates.length).toBe(files.length);
+  });
+  it.each(templates.map((t) => [t.id, t] as const))('%s renders with its defaults into a rule that compiles and passes its tests', (_id, t) => {
+    const r = renderDetection(t, {}, vuln);
+    if (!r.ok) throw new Error(JSON.stringify(r.problems));
+    const check = checkDetection(r.yaml, catalog);
+    expect(check.problems).toEqual([]);
+    expect(check.tests.map((x) => x.expect).sort()).toEqual(['alert', 'none']);
+    expect(check.ok).toBe(true);
+  });
+});
