@@ -2,14 +2,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SignalCatalog } from '../../core/catalog.js';
-import { DEFAULT_SIGNALS } from '../../sim/default-catalog.js';
 import { newVulnerability } from '../model.js';
 import { checkDetection, parseTemplates, renderDetection } from './index.js';
 
 const DIR = join(import.meta.dirname, '../../../rules/templates');
 const files = readdirSync(DIR).filter((f) => f.endsWith('.yaml')).map((f) => ({ file: f, text: readFileSync(join(DIR, f), 'utf8') }));
 const { templates, problems } = parseTemplates(files);
-const catalog = new SignalCatalog(DEFAULT_SIGNALS);
+// The templates read events, not signals; a catalog with the speed (intel may not import the simulator's catalog).
+const catalog = new SignalCatalog([{ path: 'Vehicle.Speed', datatype: 'double', kind: 'sensor' }]);
 const vuln = { ...newVulnerability('CVE-2099-0001', []), description: 'A test vulnerability. More text.' };
 
 describe('shipped detection templates', () => {
