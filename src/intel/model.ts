@@ -317,6 +317,10 @@ export interface Indicator {
   parsed?: ParsedPattern;
   validFrom?: string;
   validUntil?: string;
+  /** STIX `revoked`: the producer withdrew the indicator; a matcher drops it. */
+  revoked?: boolean;
+  /** STIX `confidence`, 0-100, when the producer gave one. */
+  confidence?: number;
   labels: string[];
   indicatorTypes: string[];
   killChain: { killChainName: string; phaseName: string }[];

@@ -30,6 +30,9 @@ import { DEFAULT_SECURITY_EXTRACT, type SecurityEventDef } from '../normalize/se
 import { SignalNormalizer, type EntryReject } from '../normalize/signals.js';
 import { isValidVin } from '../normalize/vin.js';
 import { TwinRegistry } from '../twin/twins.js';
+import { IndicatorDetector } from '../intel/indicators/detector.js';
+import type { CompileReport } from '../intel/indicators/compile.js';
+import type { Indicator } from '../intel/model.js';
 import { compileRulePack } from './detection.js';
 
 /** One raw message as a source received it. */
@@ -79,6 +82,8 @@ export interface LaneOptions {
   readonly disabledRules?: readonly string[];
   /** Per-tenant rule parameter overrides in force (rule tuning, src/detect/rules/tuning.ts). */
   readonly ruleTuning?: readonly RuleTuningEntry[];
+  /** STIX indicators API and security events are matched against (src/intel/indicators); later sets through `setIndicators`. */
+  readonly indicators?: readonly Indicator[];
 }
 
 /** One tenant's overrides of one rule's parameters. */
@@ -130,6 +135,8 @@ export interface LaneStats {
   /** Frames the CAN IDS flagged (`can.ids`), and vehicles whose IDS state was dropped for the cap. */
   canFramesFlagged: number;
   canIdsEvicted: number;
+  /** Record-indicator matches (before deduplication; the deduplicated ones count in alertsSuppressed). */
+  indicatorHits: number;
 }
 
 /** Raw frames of one vehicle, keyed by its pseudonym, for the store. */
@@ -152,7 +159,7 @@ export const emptyStats = (): LaneStats => ({
   messages: 0, messagesRejected: 0, signalRows: 0, entriesRejected: 0, entriesIgnored: 0,
   duplicates: 0, late: 0, securityEvents: 0, logEvents: 0, alerts: 0, alertsSuppressed: 0,
   canFrames: 0, canFramesRejected: 0, securityUnknown: 0, canFramesUnknownId: 0, canFramesNoDbc: 0,
-  canFramesFlagged: 0, canIdsEvicted: 0,
+  canFramesFlagged: 0, canIdsEvicted: 0, indicatorHits: 0,
 });
 
 const encoder = new TextEncoder();
@@ -178,6 +185,7 @@ export class Lane {
   private readonly canIds: CanIdsVehicles | undefined;
   private readonly baseline: BaselineDetector | undefined;
   private readonly geoip: GeoIp | undefined;
+  private readonly indicators: IndicatorDetector | undefined;
 
   constructor(
     private readonly opts: LaneOptions,
@@ -203,6 +211,12 @@ export class Lane {
     });
     this.baseline = opts.detect === false ? undefined : new BaselineDetector(catalog, opts.baseline);
     this.canIds = opts.detect === false || !opts.canIds?.length ? undefined : new CanIdsVehicles(opts.canIds);
+    this.indicators = opts.detect === false ? undefined : new IndicatorDetector(opts.indicators ?? []);
+  }
+
+  /** Match API and security events against `indicators` from the next hand-over on (replacing the previous set). */
+  setIndicators(indicators: readonly Indicator[]): CompileReport | undefined {
+    return this.indicators?.setIndicators(indicators).report;
   }
 
   /** Run `rule` with `params` for `tenant` from the next hand-over on; the problems when they do not fit. */
@@ -313,6 +327,12 @@ export class Lane {
       }
     }
     if (this.rules) alerts.push(...this.rules.process({ batches, security, logs }), ...this.rules.tickIfDue());
+    if (this.indicators && (logs.length || security.length)) {
+      const r = this.indicators.process(logs, security, now);
+      alerts.push(...r.alerts);
+      stats.indicatorHits += r.hits;
+      stats.alertsSuppressed += r.suppressed;
+    }
     stats.alerts = alerts.length;
     this.twins.noteEvents(security, alerts);
     return { batches, security, logs, alerts, deadLetters, stats };

@@ -29,6 +29,8 @@ import { packedTransferables, packItems } from './handover.js';
 import { emptyStats, Lane, type CanBindingOption, type InputItem, type LaneOptions, type LaneOutput, type LaneStats, type RuleTuningEntry } from './lane.js';
 import { ConfigError } from '../core/errors.js';
 import { compileTuned } from '../detect/rules/tuning.js';
+import { compileIndicators, type CompileReport } from '../intel/indicators/compile.js';
+import type { Indicator } from '../intel/model.js';
 import { Metrics } from './metrics.js';
 import { Partitioner, routingVin } from './partition.js';
 import { StoreWriter } from './store-writer.js';
@@ -84,6 +86,8 @@ export interface PipelineOptions {
   readonly ruleTickIntervalMs?: number;
   /** How often each worker's twins are checkpointed to the store (also on stop; default 5 min, 0 = only on stop). */
   readonly checkpointIntervalMs?: number;
+  /** STIX indicators the lanes match API and security events against from the start; later sets through `setIndicators`. */
+  readonly indicators?: readonly Indicator[];
 }
 
 interface Pending {
@@ -127,6 +131,7 @@ const STAT_COUNTERS: [keyof LaneStats, string, string][] = [
   ['canFramesNoDbc', 'vigil_can_frames_no_dbc_total', 'Raw CAN frames of vehicles no DBC is bound to (stored raw, not decoded)'],
   ['canFramesFlagged', 'vigil_can_frames_flagged_total', 'Raw CAN frames the CAN IDS flagged (can.ids)'],
   ['canIdsEvicted', 'vigil_can_ids_vehicles_evicted_total', 'Vehicles whose CAN IDS state was dropped for MAX_CAN_IDS_VEHICLES (intentional)'],
+  ['indicatorHits', 'vigil_intel_indicator_hits_total', 'API and security events that matched a STIX indicator (before deduplication)'],
 ];
 
 export class Pipeline {
@@ -164,11 +169,14 @@ export class Pipeline {
     m.gauge('vigil_inflight_messages', 'Messages handed over and not yet stored', () => this.inFlight);
     m.gauge('vigil_store_queue_rows', 'Signal rows waiting for the store', () => this.writer.pendingRows);
     m.gauge('vigil_workers', 'Lanes (worker threads, or inline lanes)', () => this.hosts.length);
+    m.gauge('vigil_intel_indicators', 'STIX indicators the lanes match (compiled; revoked and unmatchable ones left out)', () => this.indicatorReport.compiled);
+    m.gauge('vigil_intel_indicators_skipped', 'STIX indicators given but not matched (revoked, unsupported pattern, bad value)', () => this.indicatorReport.skipped.length);
     this.partitioner = new Partitioner(opts.partitions, Math.max(1, opts.workers));
     this.writer = new StoreWriter(opts.store, m, opts.clock, opts);
     const pack = this.runsRules ? compileRulePack(opts.rules!, opts.catalog, 'disable') : undefined;
     this.rulePack = pack;
     if (pack && hasCorrelationRules(pack)) this.correlation = new RuleRunner(pack, { clock: opts.clock, latenessMs: opts.policy.latenessMs });
+    if (opts.indicators?.length) this.setIndicators(opts.indicators);
     for (const t of opts.ruleTuning ?? []) {
       const problems = this.checkRuleTuning(t.rule, t.params);
       if (problems.length) this.tuningProblems.push(`rule tuning of ${t.rule} for ${t.tenant} not applied: ${problems.join('; ')}`);
@@ -207,6 +215,32 @@ export class Pipeline {
       if (h.lane) h.lane.tune(tenant, rule, params);
       else h.worker?.postMessage({ type: 'tune', id: this.nextId++, tuning: t } satisfies ToWorker);
     }
+  }
+
+  /** The indicator set every lane matches, and what compiling it reported. */
+  private indicators: readonly Indicator[] = [];
+  private indicatorReport: CompileReport = compileIndicators([]).report;
+
+  /**
+   * Replace the STIX indicators every lane matches API/log and security events against
+   * (global: one set for all tenants). Takes effect from each lane's next hand-over; a
+   * restarted worker gets the set in force. Returns what compiling it reported: indicators
+   * matched, and those left out with why (revoked, unsupported qualifiers, bad values).
+   */
+  setIndicators(indicators: readonly Indicator[]): CompileReport {
+    const report = compileIndicators(indicators).report;
+    this.indicators = [...indicators];
+    this.indicatorReport = report;
+    for (const h of this.hosts) {
+      if (h.lane) h.lane.setIndicators(this.indicators);
+      else h.worker?.postMessage({ type: 'indicators', id: this.nextId++, indicators: this.indicators } satisfies ToWorker);
+    }
+    return report;
+  }
+
+  /** What the indicator set in force compiled to (counts and left-out indicators). */
+  get indicatorStatus(): CompileReport {
+    return this.indicatorReport;
   }
 
   private applyTuning(t: RuleTuningEntry): void {
@@ -252,6 +286,7 @@ export class Pipeline {
       ...(this.opts.geoip ? { geoip: this.opts.geoip } : {}),
       ...(this.runsRules ? { rules: this.opts.rules!.files, disabledRules: this.opts.rules!.disabled ?? [] } : {}),
       ...(this.tunings.size ? { ruleTuning: [...this.tunings.values()] } : {}),
+      ...(this.indicators.length ? { indicators: this.indicators } : {}),
     };
     const n = Math.max(1, this.opts.workers);
     for (let index = 0; index < n; index++) {
@@ -373,7 +408,7 @@ export class Pipeline {
       this.workerErrors.push(`worker ${index} exited with code ${code}; restarted`);
       for (const id of [...h.pending.keys()]) this.onWorkerMessage(h, { type: 'error', id, message: `worker ${index} exited with code ${code}` });
       // The tuning in force now, not at first start.
-      void this.spawnHost(index, { ...laneOpts, ruleTuning: [...this.tunings.values()] }, h).then(async () => {
+      void this.spawnHost(index, { ...laneOpts, ruleTuning: [...this.tunings.values()], indicators: this.indicators }, h).then(async () => {
         await this.restoreTwins([h]).catch((e: Error) => this.workerErrors.push(`worker ${index}: twin checkpoint not restored: ${e.message}`));
         h.restarting = false;
         this.handOver(h);

@@ -10,6 +10,7 @@ import { canTransferables, type CanFrameBatch } from '../core/can.js';
 import { systemClock } from '../core/clock.js';
 import { answerTwinRequest, type TwinAnswer, type TwinRequest } from '../twin/requests.js';
 import { unpackItems, type PackedItems } from './handover.js';
+import type { Indicator } from '../intel/model.js';
 import { Lane, type LaneOptions, type RuleTuningEntry } from './lane.js';
 
 export type ToWorker =
@@ -20,7 +21,9 @@ export type ToWorker =
   | { readonly type: 'tick'; readonly id: number }
   | { readonly type: 'twin'; readonly id: number; readonly request: TwinRequest }
   /** Per-tenant rule tuning (checked by the pipeline); not answered. */
-  | { readonly type: 'tune'; readonly id: number; readonly tuning: RuleTuningEntry };
+  | { readonly type: 'tune'; readonly id: number; readonly tuning: RuleTuningEntry }
+  /** Replace the STIX indicator set (checked by the pipeline); not answered. */
+  | { readonly type: 'indicators'; readonly id: number; readonly indicators: readonly Indicator[] };
 
 export type FromWorker =
   | { readonly type: 'out'; readonly id: number; readonly out: ReturnType<Lane['process']>; readonly vehicles: ReturnType<Lane['takeVehicleUpdates']> }
@@ -57,6 +60,8 @@ if (parentPort) {
       } else if (msg.type === 'tune') {
         const problems = lane.tune(msg.tuning.tenant, msg.tuning.rule, msg.tuning.params);
         if (problems.length) throw new Error(`rule tuning of ${msg.tuning.rule} for ${msg.tuning.tenant} not applied: ${problems.join('; ')}`);
+      } else if (msg.type === 'indicators') {
+        lane.setIndicators(msg.indicators);
       } else if (msg.type === 'twin') {
         const { answer, transfer } = answerTwinRequest(lane.twins, msg.request);
         port.postMessage({ type: 'twin', id: msg.id, answer } satisfies FromWorker, transfer);

@@ -106,6 +106,8 @@ export function parseStix(doc: unknown, document: string): FeedResult {
       if (str(o.pattern_version)) ind.patternVersion = o.pattern_version as string;
       if (str(o.valid_from)) ind.validFrom = o.valid_from as string;
       if (str(o.valid_until)) ind.validUntil = o.valid_until as string;
+      if (o.revoked === true) ind.revoked = true;
+      if (typeof o.confidence === 'number' && o.confidence >= 0 && o.confidence <= 100) ind.confidence = o.confidence;
       if (ind.patternType === 'stix') {
         try {
           ind.parsed = parseStixPattern(pattern);
