@@ -31,6 +31,7 @@ const PARAM_EXAMPLES: Record<string, string> = { kind: 'signals', format: 'json'
 /** Bodies for seeding B where the smallest schema-valid document is not enough (rules across fields). */
 const SEED_BODIES: Record<string, unknown> = {
   'POST /v1/suppressions': { rule: 'odometer.rollback', days: 7, reason: 'isolation test' },
+  'POST /v1/detections': { template: 'ocpp-charging-abuse', vulnerability: { id: 'CVE-2099-0001' } },
 };
 /** Keys of answers that change by themselves between two reads (clocks, rates, queues). */
 const VOLATILE = /(^uptime|At$|^rates$|^latencyMs$|^queues$|^time$|^lastSeen$|Ms$|^problems$|^due|^sla|^age|^from$|^to$)/;

@@ -22,6 +22,9 @@ import { registerVehicleRoutes } from '../adapters/http/vehicles.js';
 import { DuckDBFleetViews } from '../adapters/duckdb/fleet-views.js';
 import { registerFleetRoutes } from '../adapters/http/fleet-routes.js';
 import { registerAlertRoutes } from '../adapters/http/alert-routes.js';
+import { DuckDBCustomDetections } from '../adapters/duckdb/custom-detections.js';
+import { registerDetectionRoutes } from '../adapters/http/detection-routes.js';
+import { loadTemplates } from './templates.js';
 import { DEFAULT_SECURITY_EXTRACT, type SecurityEventDef } from '../normalize/security-extract.js';
 import { mergeExtracts, parseSecurityExtract } from '../normalize/security-extract-file.js';
 import { DEFAULT_SIGNALS } from '../sim/default-catalog.js';
@@ -86,12 +89,15 @@ export async function startVigil(config: VigilConfig, opts: StartOptions = {}): 
     const can = loadCanBindings(config.can, catalog);
     const detection = loadDetection(config.detection, catalog);
     const workflow = new DuckDBWorkflowStore(store.connection);
+    // Tenants' detections made from templates: stored ones run from the start (src/intel/templates).
+    const customDetections = new DuckDBCustomDetections(store.connection);
     const { secret, origin } = loadSecret(config.normalize.secretEnv, memory ? undefined : config.dataDir);
     const { secretEnv: _secretEnv, geoipDatabase: _geoip, ...policy } = config.normalize;
     const pipeline = new Pipeline({
       store, catalog, clock, policy, secret, securityExtract, can, canIds, baseline,
       ...(geoip ? { geoip } : {}),
       rules: detection.source, ruleTickIntervalMs: config.detection.tickIntervalMs, ruleTuning: await workflow.listTuning(),
+      customDetections: (await customDetections.enabled()).map(({ tenant, id, yaml }) => ({ tenant, id, yaml })),
       ...config.runtime,
       ...(opts.inline ? { inline: true } : {}),
     });
@@ -126,6 +132,10 @@ export async function startVigil(config: VigilConfig, opts: StartOptions = {}): 
       });
       registerOnboarding(http, { store, pipeline, secret, checkDigit: config.normalize.vinCheckDigit, now: () => clock.now(), audit, incidents: alerts.incidents, triage: { service: alerts.service, queries: alerts.incidents }, defaultTenant: config.tenant });
       response.register(http, config.tenant);
+      registerDetectionRoutes(http, {
+        templates: loadTemplates(), store: customDetections, catalog, audit, clock, defaultTenant: config.tenant,
+        runtime: { check: (r) => pipeline.checkCustomDetection(r), add: (r) => pipeline.addCustomDetection(r), remove: (t, id) => pipeline.removeCustomDetection(t, id) },
+      });
       url = await http.listen({ host: config.http.host, port: config.http.port });
     }
     const sources = await Promise.all(config.sources.map((s) => startSource(s, { pipeline, defaultTenant: config.tenant, clock })));

@@ -13,6 +13,7 @@ import { dbcCommand } from './dbc.js';
 import { importCommand, replayCommand } from './import.js';
 import { evalCommand, learnCommand } from './eval.js';
 import { rulesCommand } from './rules.js';
+import { detectionCommand } from './detection.js';
 import { vehicleCommand } from './vehicle.js';
 import { auditCommand, tokenCommand } from './access.js';
 
@@ -104,6 +105,7 @@ program.addCommand(dbcCommand());
 program.addCommand(learnCommand());
 program.addCommand(evalCommand());
 program.addCommand(rulesCommand());
+program.addCommand(detectionCommand());
 program.addCommand(vehicleCommand());
 program.addCommand(tokenCommand());
 program.addCommand(auditCommand());

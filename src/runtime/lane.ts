@@ -21,6 +21,7 @@ import { BUILTIN_DETECTORS } from '../detect/builtin.js';
 import { CanIdsVehicles, type CanIdsEntry } from '../detect/can/vehicles.js';
 import { SignalEngine } from '../detect/engine.js';
 import { RuleRunner, type RuleFile } from '../detect/rules/index.js';
+import type { CustomRule } from '../detect/rules/custom.js';
 import { securityEventAlert } from '../detect/security.js';
 import { RecentIds } from '../normalize/dedupe.js';
 import type { NormalizePolicy } from '../normalize/policy.js';
@@ -82,9 +83,17 @@ export interface LaneOptions {
   readonly disabledRules?: readonly string[];
   /** Per-tenant rule parameter overrides in force (rule tuning, src/detect/rules/tuning.ts). */
   readonly ruleTuning?: readonly RuleTuningEntry[];
+  /**
+   * Tenants' own rules in force (detections made from templates, src/detect/rules/custom.ts).
+   * Given (even empty), the lane runs a rule runner without a pack too, so rules can be added later.
+   */
+  readonly customDetections?: readonly CustomRule[];
   /** STIX indicators API and security events are matched against (src/intel/indicators); later sets through `setIndicators`. */
   readonly indicators?: readonly Indicator[];
 }
+
+/** A change to the tenants' own rules a lane runs. */
+export type CustomRuleChange = { readonly op: 'add'; readonly rule: CustomRule } | { readonly op: 'remove'; readonly tenant: string; readonly id: string };
 
 /** One tenant's overrides of one rule's parameters. */
 export interface RuleTuningEntry {
@@ -199,10 +208,11 @@ export class Lane {
     this.twins = new TwinRegistry(catalog, { cohortWindowMs: (opts.baseline ?? DEFAULT_BASELINE).windowMs });
     this.engine = opts.detect === false ? undefined : new SignalEngine(catalog, BUILTIN_DETECTORS, opts.policy.latenessMs);
     // Checked by the composition root (`vigil rules check`); a pack with problems throws here.
-    this.rules = opts.detect === false || !opts.rules?.length ? undefined
-      : new RuleRunner(compileRulePack({ files: opts.rules, disabled: opts.disabledRules }, catalog, 'disable'), { clock, latenessMs: opts.policy.latenessMs });
+    this.rules = opts.detect === false || (!opts.rules?.length && !opts.customDetections) ? undefined
+      : new RuleRunner(compileRulePack({ files: opts.rules ?? [], disabled: opts.disabledRules }, catalog, 'disable'), { clock, latenessMs: opts.policy.latenessMs });
     // Checked by the pipeline against the same pack before they reach a lane.
     for (const t of opts.ruleTuning ?? []) this.tune(t.tenant, t.rule, t.params);
+    for (const rule of opts.customDetections ?? []) this.custom({ op: 'add', rule });
     // The composition root has checked these; a problem here is a bug, and fails loudly.
     this.can = (opts.can ?? []).map((c) => {
       const { binding, problems } = compileCanBinding(c, catalog);
@@ -222,6 +232,14 @@ export class Lane {
   /** Run `rule` with `params` for `tenant` from the next hand-over on; the problems when they do not fit. */
   tune(tenant: string, rule: string, params: Readonly<Record<string, unknown>>): string[] {
     return this.rules ? this.rules.tune(tenant, rule, params) : ['no detection rules run in this lane'];
+  }
+
+  /** Add (or replace) or remove a tenant's own rule from the next hand-over on; the problems when it does not fit. */
+  custom(change: CustomRuleChange): string[] {
+    if (!this.rules) return ['no detection rules run in this lane'];
+    if (change.op === 'add') return this.rules.addCustom(change.rule);
+    this.rules.removeCustom(change.tenant, change.id);
+    return [];
   }
 
   process(items: readonly InputItem[]): LaneOutput {

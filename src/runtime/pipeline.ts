@@ -26,9 +26,11 @@ import { RuleRunner } from '../detect/rules/index.js';
 import { RULE_TICK_INTERVAL_MS } from '../detect/rules/runner.js';
 import { compileRulePack, hasCorrelationRules, type RulePackSource } from './detection.js';
 import { packedTransferables, packItems } from './handover.js';
-import { emptyStats, Lane, type CanBindingOption, type InputItem, type LaneOptions, type LaneOutput, type LaneStats, type RuleTuningEntry } from './lane.js';
+import { emptyStats, Lane, type CustomRuleChange, type CanBindingOption, type InputItem, type LaneOptions, type LaneOutput, type LaneStats, type RuleTuningEntry } from './lane.js';
 import { ConfigError } from '../core/errors.js';
 import { compileTuned } from '../detect/rules/tuning.js';
+import { compileCustom, type CustomRule } from '../detect/rules/custom.js';
+import { compileRules, type CompiledPack } from '../detect/rules/compile.js';
 import { compileIndicators, type CompileReport } from '../intel/indicators/compile.js';
 import type { Indicator } from '../intel/model.js';
 import { Metrics } from './metrics.js';
@@ -82,6 +84,8 @@ export interface PipelineOptions {
   readonly rules?: RulePackSource;
   /** Per-tenant rule tuning in force at start (from the WorkflowStore); later ones through `tuneRule`. */
   readonly ruleTuning?: readonly RuleTuningEntry[];
+  /** Tenants' own rules (detections made from templates) in force at start; later ones through `addCustomDetection`. */
+  readonly customDetections?: readonly CustomRule[];
   /** How often lanes tick absence rules without traffic (default 10 s; 0 = only on traffic). */
   readonly ruleTickIntervalMs?: number;
   /** How often each worker's twins are checkpointed to the store (also on stop; default 5 min, 0 = only on stop). */
@@ -182,6 +186,11 @@ export class Pipeline {
       if (problems.length) this.tuningProblems.push(`rule tuning of ${t.rule} for ${t.tenant} not applied: ${problems.join('; ')}`);
       else this.applyTuning(t);
     }
+    for (const c of opts.customDetections ?? []) {
+      const problems = this.checkCustomDetection(c);
+      if (problems.length) this.customProblems.push(`custom detection ${c.id} of ${c.tenant} not run: ${problems.join('; ')}`);
+      else this.customs.set(`${c.tenant}\u0000${c.id}`, c);
+    }
   }
 
   /** The pack every lane runs, compiled here too (tuning checks, correlation). */
@@ -249,6 +258,54 @@ export class Pipeline {
     if (this.correlation && correlates) this.correlation.tune(t.tenant, t.rule, t.params);
   }
 
+  /** Tenants' own rules in force, by tenant and id: what a (re)started lane is given. */
+  private readonly customs = new Map<string, CustomRule>();
+  /** Stored custom detections that no longer compile against the pack (a signal or rule id changed), skipped at start. */
+  readonly customProblems: string[] = [];
+  private emptyPack: CompiledPack | undefined;
+
+  /** Whether lanes can run tenants' own rules: detection is on (with or without a pack). */
+  private get runsCustom(): boolean {
+    return this.opts.detect !== false && this.opts.mode !== 'decode';
+  }
+
+  /** What is wrong with running `rule` for its tenant (it does not parse or compile against the pack, or collides with a pack rule); empty when fine. */
+  checkCustomDetection(rule: CustomRule): string[] {
+    if (!this.runsCustom) return ['detection is off in this pipeline'];
+    const pack = this.rulePack ?? (this.emptyPack ??= compileRules({ rules: [], problems: [] }, this.opts.catalog));
+    return compileCustom(pack, rule, pack.rules.length).problems;
+  }
+
+  /**
+   * From the next hand-over on, every lane runs `rule` for its tenant only, replacing one of the
+   * same id. Throws ConfigError with the problems when it does not fit.
+   */
+  addCustomDetection(rule: CustomRule): void {
+    const problems = this.checkCustomDetection(rule);
+    if (problems.length) throw new ConfigError(`cannot run custom detection ${rule.id}`, problems);
+    this.customs.set(`${rule.tenant}\u0000${rule.id}`, rule);
+    this.changeCustom({ op: 'add', rule });
+  }
+
+  /** Stop running a tenant's own rule (disabled or deleted); false when it was not running. */
+  removeCustomDetection(tenant: string, id: string): boolean {
+    if (!this.customs.delete(`${tenant}\u0000${id}`)) return false;
+    this.changeCustom({ op: 'remove', tenant, id });
+    return true;
+  }
+
+  /** `tenant/id` of the tenants' own rules in force. */
+  get customDetections(): string[] {
+    return [...this.customs.values()].map((c) => `${c.tenant}/${c.id}`).sort();
+  }
+
+  private changeCustom(change: CustomRuleChange): void {
+    for (const h of this.hosts) {
+      if (h.lane) h.lane.custom(change);
+      else h.worker?.postMessage({ type: 'custom', id: this.nextId++, change } satisfies ToWorker);
+    }
+  }
+
   private get runsRules(): boolean {
     return !!this.opts.rules?.files.length && this.opts.detect !== false && this.opts.mode !== 'decode';
   }
@@ -286,6 +343,7 @@ export class Pipeline {
       ...(this.opts.geoip ? { geoip: this.opts.geoip } : {}),
       ...(this.runsRules ? { rules: this.opts.rules!.files, disabledRules: this.opts.rules!.disabled ?? [] } : {}),
       ...(this.tunings.size ? { ruleTuning: [...this.tunings.values()] } : {}),
+      ...(this.runsCustom ? { customDetections: [...this.customs.values()] } : {}),
       ...(this.indicators.length ? { indicators: this.indicators } : {}),
     };
     const n = Math.max(1, this.opts.workers);
@@ -391,7 +449,8 @@ export class Pipeline {
   }
 
   private async spawnHost(index: number, laneOpts: LaneOptions, host?: Lanehost): Promise<Lanehost> {
-    const worker = spawnWorker(laneOpts);
+    // The tenants' own rules in force now (a restarted worker), not at first start.
+    const worker = spawnWorker(this.runsCustom ? { ...laneOpts, customDetections: [...this.customs.values()] } : laneOpts);
     const h: Lanehost = host ?? { index, inFlight: 0, buffer: [], bufferAcks: undefined, pending: new Map(), pendingAcks: new Map() };
     h.worker = worker;
     worker.on('message', (msg: FromWorker) => this.onWorkerMessage(h, msg));

@@ -11,7 +11,7 @@ import { systemClock } from '../core/clock.js';
 import { answerTwinRequest, type TwinAnswer, type TwinRequest } from '../twin/requests.js';
 import { unpackItems, type PackedItems } from './handover.js';
 import type { Indicator } from '../intel/model.js';
-import { Lane, type LaneOptions, type RuleTuningEntry } from './lane.js';
+import { Lane, type CustomRuleChange, type LaneOptions, type RuleTuningEntry } from './lane.js';
 
 export type ToWorker =
   | { readonly type: 'items'; readonly id: number; readonly packed: PackedItems }
@@ -20,6 +20,8 @@ export type ToWorker =
   /** Judge absence rules against the clock (answered with an `out`). */
   | { readonly type: 'tick'; readonly id: number }
   | { readonly type: 'twin'; readonly id: number; readonly request: TwinRequest }
+  /** A tenant's own rule added or removed (checked by the pipeline); not answered. */
+  | { readonly type: 'custom'; readonly id: number; readonly change: CustomRuleChange }
   /** Per-tenant rule tuning (checked by the pipeline); not answered. */
   | { readonly type: 'tune'; readonly id: number; readonly tuning: RuleTuningEntry }
   /** Replace the STIX indicator set (checked by the pipeline); not answered. */
@@ -62,6 +64,9 @@ if (parentPort) {
         if (problems.length) throw new Error(`rule tuning of ${msg.tuning.rule} for ${msg.tuning.tenant} not applied: ${problems.join('; ')}`);
       } else if (msg.type === 'indicators') {
         lane.setIndicators(msg.indicators);
+      } else if (msg.type === 'custom') {
+        const problems = lane.custom(msg.change);
+        if (problems.length) throw new Error(`custom detection ${msg.change.op === 'add' ? msg.change.rule.id : msg.change.id} not applied: ${problems.join('; ')}`);
       } else if (msg.type === 'twin') {
         const { answer, transfer } = answerTwinRequest(lane.twins, msg.request);
         port.postMessage({ type: 'twin', id: msg.id, answer } satisfies FromWorker, transfer);
