@@ -136,9 +136,9 @@ export function describe(phrase: string, ms: readonly Meaning[]): string {
   return `${String(m.value)} (${m.key.replace(/_/g, ' ')})`;
 }
 
-/** The `k` phrases closest to `word` (at most half its length in edits), for "did you mean". */
+/** The `k` phrases closest to `word` (at most a third of its length in edits), for "did you mean". */
 export function nearest(word: string, v: Vocabulary, k: number): Alternative[] {
-  const limit = Math.max(1, Math.floor(word.length / 2));
+  const limit = Math.max(1, Math.floor(word.length / 3));
   const scored: { phrase: string; d: number }[] = [];
   for (const list of v.byLength) {
     for (const phrase of list ?? []) {

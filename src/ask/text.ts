@@ -44,6 +44,7 @@ const SINGULAR_EXCEPTIONS: Record<string, string> = {
 export function singular(w: string): string {
   const known = SINGULAR_EXCEPTIONS[w];
   if (known !== undefined) return known;
+  if (/^\d+s$/.test(w)) return w.slice(0, -1); // "Model 3s"
   if (w.length <= 3 || !/^[a-z]+$/.test(w)) return w;
   if (w.endsWith('ies')) return `${w.slice(0, -3)}y`;
   if (/(ches|shes|sses|xes|zes)$/.test(w)) return w.slice(0, -2);

@@ -188,6 +188,11 @@ export function understand(question: string, vocabulary: Vocabulary, clock: Cloc
       const isEntity = match.meanings.some((x) => x.kind === 'entity') && match.meanings.every((x) => x.kind !== 'value');
       const isField = !isEntity && match.meanings.every((x) => x.kind === 'field');
       if (isField && comparator) m.comparator = { op: comparator.op, value: NaN };
+      else if (!isField && !isEntity && comparator) {
+        const num = match.meanings.find((x) => x.kind === 'value' && typeof x.value === 'number');
+        if (num?.kind === 'value') m.comparator = { op: comparator.op, value: num.value as number };
+        comparator = undefined;
+      }
       mentions.push(m);
       if (isField) lastField = m;
       if (!isField) negate = false;
@@ -340,8 +345,11 @@ function buildQuery(p: Parts): Understanding {
     }
   }
   // Measures and the counting target.
+  // "how many vehicles alerted", "vehicles with critical alerts": vehicles named before the entity are what is counted.
+  const isVehicles = (m: Mention): boolean => m.match.meanings.some((x) => x.kind === 'entity' && x.entity === 'vehicles') && m.match.meanings.every((x) => x.kind !== 'value');
+  const firstEntity = p.mentions.find((m) => m.match.meanings.some((x) => x.kind === 'entity' && x.entity === spec.name) && m.match.meanings.every((x) => x.kind !== 'value'));
   const countsVehicles = spec.name !== 'vehicles' && spec.vehicleField !== undefined &&
-    p.mentions.some((m) => m.match.meanings.some((x) => x.kind === 'entity' && x.entity === 'vehicles') && !m.grouping);
+    p.mentions.some((m) => isVehicles(m) && !m.grouping && (firstEntity === undefined || m.index < firstEntity.index));
   const isCount = has('count');
   const isList = has('list');
   const topCue = p.cues.find((c) => c.cue === 'top');
@@ -351,7 +359,7 @@ function buildQuery(p: Parts): Understanding {
   const common = has('common');
   let topN: number | undefined;
   if (topCue) topN = p.numbers.find((n) => n.at === topCue.at + 1)?.value ?? 10;
-  else if (mostCue || leastCue) topN = p.numbers.find((n) => p.cues.some((c) => (c.cue === 'most' || c.cue === 'least') && n.at === c.at - 1))?.value ?? 1;
+  else if (mostCue || leastCue) topN = p.numbers[0]?.value ?? 1;
   if (measures.length === 0) {
     if (countsVehicles && spec.vehicleField) {
       if (groupBy.length === 0 && (isList || common) && !isCount) groupBy.push(spec.vehicleField);
@@ -463,7 +471,7 @@ function chooseEntity(p: Parts, named: ReadonlySet<EntityName>): { spec: EntityS
     for (const m of p.mentions) for (const x of m.match.meanings) if (x.kind === 'value' && x.key === key && x.entity) return x.entity;
     return undefined;
   };
-  if (valueKeys.has('rule')) return pick('alerts');
+  if (valueKeys.has('rule') || fieldKeys.has('rule')) return pick('alerts');
   if (valueKeys.has('state') || valueKeys.has('kind') || fieldKeys.has('state') || fieldKeys.has('risk') || fieldKeys.has('assignee') || p.cues.some((c) => c.cue === 'open' || c.cue === 'closed')) return pick('incidents');
   if (valueKeys.has('vulnerability') && named.has('vehicles')) return pick('exposures');
   if (valueKeys.has('vulnerability') || fieldKeys.has('cvss') || fieldKeys.has('epss') || fieldKeys.has('kev')) return pick('vulnerabilities');
@@ -533,7 +541,7 @@ function isFollowedByVs(p: Parts, m: Mention): boolean {
   const vs = p.cues.find((c) => c.cue === 'vs');
   if (!vs) return false;
   const next = p.mentions.find((x) => x.index > vs.at);
-  return vs.at >= m.index + m.match.n && next !== undefined && next.match.meanings.some((x) => x.kind === 'value');
+  return vs.at === m.index + m.match.n && next !== undefined && next.match.meanings.some((x) => x.kind === 'value');
 }
 
 function cueAt(tokens: readonly Token[], i: number): { cue: Cue; n: number } | undefined {
@@ -543,7 +551,12 @@ function cueAt(tokens: readonly Token[], i: number): { cue: Cue; n: number } | u
   return undefined;
 }
 
+const NUMBER_WORDS: Readonly<Record<string, number>> = {
+  one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, twenty: 20, fifty: 50, hundred: 100,
+};
+
 function parseNumber(s: string): number | undefined {
+  if (NUMBER_WORDS[s] !== undefined) return NUMBER_WORDS[s];
   if (!/^\d+(\.\d+)?$/.test(s)) return undefined;
   return Number(s);
 }

@@ -1,0 +1,196 @@
+/**
+ * `npm run eval:ask [-- --json] [-- --seeds 1,2] [-- --vehicles 3000]`: the ask evaluation.
+ * For each seed, a generated fleet (test/fleet-fixture.ts: vehicles from the simulator's fleet
+ * generator, alerts and incidents from a seeded PRNG) goes into an in-memory DuckDB; the
+ * vocabulary is read from it through the DuckDB adapter; every question of questions.yaml goes
+ * through the embedded engine (understand), and its typed query and the hand-written expected
+ * one are both validated, compiled and run through the guarded executor. A question is right
+ * when the result rows are the same (execution accuracy), or when the expected ask-back offers
+ * the expected choices, or when an expected refusal is refused. Latency is question to rows.
+ * The adversarial SQL set (adversarial.yaml) is put to the guard: an accepted statement is an escape.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { DuckDBAskExecutor } from '../../src/adapters/duckdb/ask-executor.js';
+import { DuckDBAskValues } from '../../src/adapters/duckdb/ask-vocabulary.js';
+import { DuckDBStore } from '../../src/adapters/duckdb/duckdb-store.js';
+import type { TenantScope } from '../../src/ask/compile.js';
+import { compileQuery } from '../../src/ask/compile.js';
+import { DEFAULT_LIMITS, type AskExecutor, type Cell } from '../../src/ask/port.js';
+import { parseTypedQuery } from '../../src/ask/query.js';
+import { understand, type Understanding } from '../../src/ask/understand.js';
+import { validateQuery } from '../../src/ask/validate.js';
+import { buildVocabulary } from '../../src/ask/vocabulary.js';
+import { ManualClock } from '../../src/core/clock.js';
+import { appendAlerts, fleetFixture, insertIncidents } from '../../test/fleet-fixture.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const TENANT = 'acme';
+
+interface Item {
+  readonly category: string;
+  readonly questions: readonly string[];
+  readonly query?: Record<string, unknown>;
+  readonly askBack?: readonly string[];
+  readonly error?: boolean;
+}
+
+interface Outcome {
+  readonly seed: number;
+  readonly category: string;
+  readonly question: string;
+  readonly ok: boolean;
+  readonly ms: number;
+  readonly why?: string;
+}
+
+/** Dates written as YYYY-MM-DD or ISO strings in `from`/`to` become epoch ms. */
+function withTimes(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withTimes);
+  if (v && typeof v === 'object') {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, (k === 'from' || k === 'to') && typeof x === 'string' ? Date.parse(x.length === 10 ? `${x}T00:00:00Z` : x) : withTimes(x)]));
+  }
+  return v;
+}
+
+async function rows(exec: AskExecutor, scope: TenantScope, input: unknown, now: number): Promise<string> {
+  const parsed = parseTypedQuery(input);
+  if ('problems' in parsed) throw new Error(parsed.problems.join('; '));
+  const entity = validateQuery(parsed.query);
+  const compiled = compileQuery(parsed.query, entity, { scope, now });
+  const main = await exec.run(compiled, scope, DEFAULT_LIMITS);
+  const parts = [canonical(main.rows)];
+  if (compiled.commonality) parts.push(canonical((await exec.run(compiled.commonality, scope, DEFAULT_LIMITS)).rows));
+  return parts.join('\n--\n');
+}
+
+function canonical(list: readonly (readonly Cell[])[]): string {
+  const norm = (c: Cell): Cell => (typeof c === 'number' ? Math.round(c * 1e6) / 1e6 : c);
+  return list.map((r) => JSON.stringify(r.map(norm))).sort().join('\n');
+}
+
+async function evalSeed(seed: number, vehicles: number, items: readonly Item[], now: number): Promise<Outcome[]> {
+  const fx = fleetFixture({ seed, vehicles, tenants: [TENANT], noisyShare: 0.2, alertsPerNoisy: 3, planted: Math.max(5, Math.floor(vehicles / 100)), end: now, days: 60, incidents: true });
+  const store = await DuckDBStore.open({ path: ':memory:' });
+  const exec = await DuckDBAskExecutor.open(store.connection);
+  const out: Outcome[] = [];
+  try {
+    await store.upsertVehicles(fx.vehicles);
+    await appendAlerts(store.connection, fx.alerts);
+    await insertIncidents(store.connection, fx.incidents);
+    const vocabulary = buildVocabulary(await new DuckDBAskValues(store.connection).values(TENANT));
+    const clock = new ManualClock(now);
+    const scope = await exec.scope(TENANT);
+    for (const item of items) {
+      const expected = item.query ? await rows(exec, scope, withTimes(item.query), now) : undefined;
+      for (const question of item.questions) {
+        const t0 = performance.now();
+        let got: Understanding;
+        let result: string | undefined;
+        let why: string | undefined;
+        try {
+          got = understand(question, vocabulary, clock);
+          if ('query' in got) result = await rows(exec, scope, got.query, now);
+        } catch (e) {
+          got = { error: String(e) };
+          why = `failed: ${String(e).slice(0, 200)}`;
+        }
+        const ms = performance.now() - t0;
+        let ok = false;
+        if (item.query) {
+          ok = result !== undefined && result === expected;
+          if (!ok) why ??= 'query' in got ? `different rows from ${JSON.stringify(got.query)}` : JSON.stringify(got).slice(0, 300);
+        } else if (item.askBack) {
+          const labels = 'askBack' in got ? got.askBack.choices.map((c) => c.label) : [];
+          ok = 'askBack' in got && item.askBack.every((l) => labels.includes(l));
+          if (!ok) why = JSON.stringify(got).slice(0, 300);
+        } else if (item.error) {
+          ok = 'error' in got;
+          if (!ok) why = JSON.stringify(got).slice(0, 300);
+        }
+        out.push({ seed, category: item.category, question, ok, ms, ...(why ? { why } : {}) });
+      }
+    }
+    return out;
+  } finally {
+    await exec.close();
+    await store.close();
+  }
+}
+
+async function guardEscapes(): Promise<{ tried: number; escapes: string[] }> {
+  const list = parse(readFileSync(path.join(HERE, 'adversarial.yaml'), 'utf8')) as { statements: string[] };
+  const store = await DuckDBStore.open({ path: ':memory:' });
+  const exec = await DuckDBAskExecutor.open(store.connection);
+  const escapes: string[] = [];
+  try {
+    for (const sql of list.statements) {
+      try {
+        await exec.check(sql);
+        escapes.push(sql);
+      } catch {
+        // refused: as it should be
+      }
+    }
+  } finally {
+    await exec.close();
+    await store.close();
+  }
+  return { tried: list.statements.length, escapes };
+}
+
+function percentile(values: readonly number[], p: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]! : 0;
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const opt = (name: string): string | undefined => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const json = args.includes('--json');
+  const seeds = (opt('--seeds') ?? '1,2').split(',').map(Number);
+  const vehicles = Number(opt('--vehicles') ?? 3000);
+  const doc = parse(readFileSync(path.join(HERE, 'questions.yaml'), 'utf8')) as { now: string; items: Item[] };
+  const now = Date.parse(doc.now);
+  const outcomes: Outcome[] = [];
+  for (const seed of seeds) outcomes.push(...(await evalSeed(seed, vehicles, doc.items, now)));
+  const guard = await guardEscapes();
+  const byCategory: Record<string, { questions: number; right: number; accuracy: number }> = {};
+  for (const o of outcomes) {
+    const c = (byCategory[o.category] ??= { questions: 0, right: 0, accuracy: 0 });
+    c.questions++;
+    if (o.ok) c.right++;
+  }
+  for (const c of Object.values(byCategory)) c.accuracy = Math.round((c.right / c.questions) * 1000) / 1000;
+  const right = outcomes.filter((o) => o.ok).length;
+  const report = {
+    accuracy: Math.round((right / outcomes.length) * 1000) / 1000,
+    questions: doc.items.reduce((n, i) => n + i.questions.length, 0),
+    runs: outcomes.length,
+    right,
+    seeds,
+    vehicles,
+    guard_escapes: guard.escapes.length,
+    guard_statements: guard.tried,
+    p50_ms: Math.round(percentile(outcomes.map((o) => o.ms), 50) * 100) / 100,
+    p95_ms: Math.round(percentile(outcomes.map((o) => o.ms), 95) * 100) / 100,
+    by_category: byCategory,
+    wrong: outcomes.filter((o) => !o.ok).map((o) => ({ seed: o.seed, category: o.category, question: o.question, why: o.why })),
+  };
+  if (json) {
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+    return;
+  }
+  console.log(`ask evaluation: ${report.questions} questions x ${seeds.length} seeds (${vehicles} vehicles each)`);
+  console.log(`execution accuracy ${(report.accuracy * 100).toFixed(1)}% (${right}/${outcomes.length}); p50 ${report.p50_ms} ms, p95 ${report.p95_ms} ms`);
+  console.log(`guard: ${guard.escapes.length} escapes of ${guard.tried} adversarial statements`);
+  for (const [c, v] of Object.entries(byCategory)) console.log(`  ${c.padEnd(12)} ${(v.accuracy * 100).toFixed(1).padStart(5)}%  (${v.right}/${v.questions})`);
+  for (const w of report.wrong) console.log(`  wrong [${w.category}] seed ${w.seed}: ${w.question}\n      ${w.why}`);
+}
+
+await main();
