@@ -7,7 +7,8 @@
  */
 
 /** The feed (and container) a statement came from. */
-export type FeedKind = 'cve5-cna' | 'cve5-adp' | 'nvd' | 'csaf' | 'osv' | 'kev' | 'epss' | 'stix' | 'cyclonedx-vex';
+/** `analyst`: a VEX decision an analyst recorded in Vigil (never a feed record). */
+export type FeedKind = 'cve5-cna' | 'cve5-adp' | 'nvd' | 'csaf' | 'osv' | 'kev' | 'epss' | 'stix' | 'cyclonedx-vex' | 'analyst';
 
 /** Which record a statement came from: feed kind, document name and, where it has one, the provider. */
 export interface SourceRef {
