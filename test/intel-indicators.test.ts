@@ -14,6 +14,8 @@ import { importFeedDocuments } from '../src/intel/feeds/index.js';
 import type { Indicator } from '../src/intel/model.js';
 import { makeVin } from '../src/normalize/vin.js';
 import { parseConfig } from '../src/runtime/config.js';
+import type { ScenarioLabel } from '../src/sim/scenarios.js';
+import { FleetSimulator } from '../src/sim/simulator.js';
 
 const SECRET_ENV = 'VIGIL_TEST_INTEL_SECRET';
 process.env[SECRET_ENV] = 'intel-test-secret-0123456789abcdef';
@@ -137,5 +139,40 @@ describe('STIX indicators in the pipeline', () => {
     for (const e of events(now + 5_000, 9)) await push(v, 'security', e);
     await settle(v);
     expect(await indicatorAlerts(v)).toHaveLength(9);
+  });
+});
+
+describe('the demo: simulated attackers against the example bundle', () => {
+  it('speed injection, remote-unlock burst, credential stuffing and VIN enumeration each raise indicator alerts inside their label', async () => {
+    const sim = new FleetSimulator({
+      vehicles: 40, seed: 7, malformedRate: 0,
+      attacks: [
+        { scenario: 'speed-injection', atS: 60, vehicle: 3 },
+        { scenario: 'remote-unlock-burst', atS: 60, vehicle: 6 },
+        { scenario: 'credential-stuffing', atS: 60, durationS: 300 },
+        { scenario: 'vin-enumeration', atS: 60, durationS: 300, vehicle: 9 },
+      ],
+    });
+    const end = sim.options.start + 480_000;
+    const clock = new ManualClock(end + 1000);
+    const v = (running = await startVigil(config(1), { clock, inline: true }));
+    v.pipeline.setIndicators(bundle.indicators);
+    const labels: ScenarioLabel[] = [];
+    for (let t = sim.options.start; t <= end; t += 1000) {
+      const items: { kind: 'security' | 'log'; tenant: string; payload: string }[] = [];
+      sim.tick(t, { item: (x) => x.kind !== 'signals' && items.push({ kind: x.kind, tenant: x.tenant, payload: x.payload }), label: (l) => labels.push(l) });
+      for (const x of items) await v.pipeline.push({ ...x, source: 'sim', receivedAt: t });
+    }
+    await settle(v);
+    const alerts = (await Promise.all(sim.fleet.tenants.map((tenant) => v.store.listAlerts({ tenant, limit: 1000 })))).flat().filter((a) => a.rule === 'intel.indicator-match');
+    const inside = (l: ScenarioLabel) => alerts.filter((a) => a.tenant === l.tenant && a.time >= l.start && a.time <= l.end);
+    const of = (scenario: string) => labels.find((l) => l.scenario === scenario)!;
+    const c2 = inside(of('speed-injection')).filter((a) => a.details['intel'] === byName('Head-unit malware command server').id);
+    expect(c2.map((a) => [a.vehicle !== undefined, a.details['field'], a.details['value'], a.time])).toEqual([[true, 'context.domain', of('speed-injection').details['c2Domain'], of('speed-injection').start + 1000]]);
+    expect(inside(of('remote-unlock-burst')).some((a) => a.details['intel'] === byName('Account-takeover relay (remote commands)').id && a.details['value'] === of('remote-unlock-burst').details['ip'])).toBe(true);
+    expect(inside(of('credential-stuffing')).some((a) => a.details['intel'] === byName('Credential-stuffing botnet (telematics API)').id)).toBe(true);
+    expect(inside(of('vin-enumeration')).some((a) => a.details['intel'] === byName('Telemetry scraper (VIN enumeration)').id && a.severity === 'medium')).toBe(true);
+    // Owners (IPv6 from 2001:db8::/32) match nothing: every alert is explained by a label.
+    expect(alerts.filter((a) => !labels.some((l) => a.tenant === l.tenant && a.time >= l.start && a.time <= l.end))).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 /** `vigil serve`, `vigil demo` and `vigil config check`. */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { ConfigError } from '../core/errors.js';
@@ -7,6 +7,7 @@ import { parseConfig, parseConfigYaml, type VigilConfig } from '../runtime/confi
 import { checkConfigReferences, startVigil, type Vigil } from '../api/vigil.js';
 import { ADMIN_TOKEN_FILE } from '../api/admin-token.js';
 import { parse as parseYaml } from 'yaml';
+import { importFeedDocuments } from '../intel/feeds/index.js';
 
 const log = pino({ name: 'vigil' });
 
@@ -53,6 +54,7 @@ export async function runDemo(opts: { config?: string; vehicles: number; port?: 
     raw.sources = sources;
   }
   const vigil = await startVigil(parseConfig(raw));
+  const intel = loadDemoIndicators(vigil);
   const url = vigil.url ?? '(http disabled)';
   const token = tokenHint(vigil);
   process.stdout.write(
@@ -66,6 +68,7 @@ export async function runDemo(opts: { config?: string; vehicles: number; port?: 
       `  dead letters   ${url}/v1/dead-letters`,
       `  HTTP ingest    POST ${url}/v1/ingest/{signals|security|logs}  (JSON, NDJSON, gzip)`,
       `  store          ${vigil.config.store.path === ':memory:' ? 'in memory' : `${vigil.config.dataDir}/${vigil.config.store.path}`}`,
+      ...(intel ? [`  indicators     ${intel}`] : []),
       `  pseudonym key  ${vigil.secretOrigin}`,
       ...(token ? [`  API token      ${token.where}`, `  Try: curl -H "Authorization: Bearer ${token.shell}" ${url}/v1/status`] : []),
       '  Try: npx vigil status     Stop: Ctrl-C',
@@ -73,6 +76,22 @@ export async function runDemo(opts: { config?: string; vehicles: number; port?: 
     ].join('\n'),
   );
   await runUntilSignal(vigil);
+}
+
+/** The example STIX bundles the demo matches its simulated attackers against (examples/intel, beside src/ and dist/). */
+export const DEMO_INTEL_DIR = new URL('../../examples/intel/', import.meta.url);
+
+/**
+ * Give the demo's lanes the example indicators (unless the pipeline already has some), so a
+ * demo run raises `intel.indicator-match` alerts; what was loaded, for the banner.
+ */
+function loadDemoIndicators(vigil: Vigil): string | undefined {
+  if (vigil.pipeline.indicatorStatus.indicators > 0 || !existsSync(DEMO_INTEL_DIR)) return undefined;
+  const files = readdirSync(DEMO_INTEL_DIR).filter((f) => f.endsWith('.json')).sort();
+  const { indicators } = importFeedDocuments(files.map((f) => ({ name: `examples/intel/${f}`, text: readFileSync(new URL(f, DEMO_INTEL_DIR), 'utf8') })));
+  if (!indicators.length) return undefined;
+  const r = vigil.pipeline.setIndicators(indicators);
+  return `${r.compiled} STIX indicators from examples/intel${r.skipped.length ? ` (${r.skipped.length} left out: ${r.skipped.map((x) => x.reason).join(', ')})` : ''}`;
 }
 
 /** Where the demo's operator token is, and how a shell gets it; undefined when auth is off. */

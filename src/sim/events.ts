@@ -16,6 +16,7 @@ export const IDSM = {
   remoteUnlock: 0x8301,
   btPairingRequest: 0x8501,
   heartbeat: 0x8601,
+  netUnknownDestination: 0x8901,
 } as const;
 
 /** Which IdsM sensor reports each event. */

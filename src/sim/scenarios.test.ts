@@ -121,6 +121,9 @@ describe('scenarios', () => {
       expect(clean.every((m) => Math.abs(num(m, PATHS.speed) - num(m, PATHS.wheelFL)) < 2 + 0.05 * num(m, PATHS.speed))).toBe(true);
       const ids = security.filter((e) => e.vin === l.vin && e.eventId === IDSM.canFrequencyViolation);
       expect(ids.length).toBe(l.details.idsEvent ? 1 : 0);
+      const c2 = security.filter((e) => e.vin === l.vin && e.eventId === IDSM.netUnknownDestination);
+      expect(c2.map((e) => [e.ts, e.context?.['domain']])).toEqual([[l.start + 1000, l.details.c2Domain]]);
+      expect(l.details.c2Domain).toMatch(/^upd-\d+\.c2-relay\.example\.net$/);
     }
   });
 

@@ -118,6 +118,8 @@ export class VehicleEffects {
   rateFactor = 1;
 }
 
+/** The command server of the head-unit implant behind speed injections (examples/intel lists it as an indicator). */
+export const C2_DOMAIN = 'c2-relay.example.net';
 const ATTACKER_UA = ['python-requests/2.31.0', 'okhttp/4.9.3', 'Go-http-client/2.0'];
 /** Instances that ended this long ago no longer block a vehicle from being picked again. */
 const COOLDOWN_MS = 60_000;
@@ -301,11 +303,15 @@ export class ScenarioEngine {
       case 'speed-injection': {
         const hide = rng.next() < 0.5;
         mutable.speed = hide ? { absolute: rng.range(0, 3), add: 0 } : { absolute: Number.NaN, add: rng.range(60, 100) };
+        // The head unit the frames come from calls its command server first (a connection event the
+        // demo's STIX indicators know). Drawn from a stream of its own: the scenario's draws stay as they were.
+        const c2 = `upd-${new Sfc32(hash32(this.opts.seed, k, 0xc2)).int(100)}.${C2_DOMAIN}`;
+        inst.events.push({ ts: start + 1_000, eventId: IDSM.netUnknownDestination, sensor: SENSOR.ivi, count: 1, context: { bytesOut: 2_048, domain: c2 } });
         const idsSees = rng.next() < 0.5;
         if (idsSees) {
           inst.events.push({ ts: start + 2_000, eventId: IDSM.canFrequencyViolation, sensor: SENSOR.can, count: rng.int(40) + 10, context: { canId: '0x1D0', bus: 'PT', expectedHz: 50, observedHz: 100 + rng.int(100) } });
         }
-        label = { ...base, vin, description: `CAN injection of a spoofed vehicle speed on ${vin}: Vehicle.Speed ${hide ? 'reads ~0 km/h while' : 'reads 60-100 km/h above what'} wheel speeds, engine speed and GPS motion show${idsSees ? '; the gateway IDS reports a frequency violation on 0x1D0' : ''}`, details: { mode: hide ? 'hide' : 'inflate', idsEvent: idsSees } };
+        label = { ...base, vin, description: `CAN injection of a spoofed vehicle speed on ${vin}: Vehicle.Speed ${hide ? 'reads ~0 km/h while' : 'reads 60-100 km/h above what'} wheel speeds, engine speed and GPS motion show${idsSees ? '; the gateway IDS reports a frequency violation on 0x1D0' : ''}; the head unit first connects to its command server ${c2}`, details: { mode: hide ? 'hide' : 'inflate', idsEvent: idsSees, c2Domain: c2 } };
         break;
       }
       case 'signal-flooding': {
