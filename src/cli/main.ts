@@ -16,6 +16,7 @@ import { rulesCommand } from './rules.js';
 import { detectionCommand } from './detection.js';
 import { vehicleCommand } from './vehicle.js';
 import { auditCommand, tokenCommand } from './access.js';
+import { reportCommand } from './report.js';
 
 const int = (v: string): number => {
   const n = Number(v);
@@ -109,6 +110,7 @@ program.addCommand(detectionCommand());
 program.addCommand(vehicleCommand());
 program.addCommand(tokenCommand());
 program.addCommand(auditCommand());
+program.addCommand(reportCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -128,6 +128,7 @@ table { border-collapse: collapse; width: 100%; font-size: 9pt; margin: 4px 0 10
 thead { display: table-header-group; }
 tr { break-inside: avoid; }
 table.whole, .cols > div { break-inside: avoid; }
+.method .cols > div { break-inside: auto; }
 th { text-align: left; background: #eef2f6; font-weight: 600; padding: 4px 6px; border-bottom: 1px solid #c5ced8; }
 td { padding: 3px 6px; border-bottom: 1px solid #e3e7ec; vertical-align: top; }
 .num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
