@@ -62,6 +62,20 @@ export class SerialConnection {
     });
   }
 
+  /**
+   * Another connection to the same database, outside the turn-taking of this one: for work that
+   * must not queue behind (or be interrupted with) the store's own operations, such as asked
+   * queries (src/adapters/duckdb/ask-executor.ts). The caller closes it before this one closes.
+   */
+  async connectAnother(): Promise<DuckDBConnection> {
+    if (this.closed) throw new StoreError('the store is closed');
+    try {
+      return await this.instance.connect();
+    } catch (cause) {
+      throw new StoreError(`cannot open another connection: ${firstLine(cause)}`, undefined, undefined, { cause });
+    }
+  }
+
   /** Waits for queued operations, then closes connection and database. Safe to call twice. */
   close(): Promise<void> {
     return this.enqueue(async () => {
