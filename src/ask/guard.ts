@@ -121,7 +121,7 @@ function walk(node: Json, policy: GuardPolicy, ctes: ReadonlySet<string>, where:
       const name = str(node['function_name']).toLowerCase();
       const schema = str(node['schema']).toLowerCase();
       if (str(node['catalog']) !== '' || (schema !== '' && schema !== 'main')) {
-        throw new GuardError(`function ${JSON.stringify(name)} may not be called through a schema or catalog (${schema || str(node['catalog'])})`);
+        throw new GuardError(`function ${JSON.stringify(name)} may not be called through a schema or catalog (${[str(node['catalog']), schema].filter(Boolean).join('.')})`);
       }
       if (!policy.functions.has(name)) throw new GuardError(`function ${JSON.stringify(name)} is not allowed`);
     }
