@@ -8,6 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { DuckDBIntelStore } from '../src/adapters/duckdb/intel-store.js';
+import { toVulnerability } from '../src/adapters/http/detection-routes.js';
 import { startVigil, type Vigil } from '../src/api/vigil.js';
 import { makeVin } from '../src/normalize/vin.js';
 import { parseConfig } from '../src/runtime/config.js';
@@ -68,6 +70,17 @@ describe('a detection from a template', () => {
       const bad = await call(vigil, 'POST', '/v1/detections', analyst, { template: 'bluetooth-stack-rce', vulnerability: BLUEBORNE, params: { faults: 0 } });
       expect(bad.status).toBe(400);
       expect(bad.body['fields']).toEqual([expect.objectContaining({ in: 'body', path: '/params/faults', message: expect.stringMatching(/out of bounds/) })]);
+
+      // From the intel store: the vulnerability by id.
+      await new DuckDBIntelStore(vigil.store.connection).saveFeed({ vulnerabilities: [toVulnerability(BLUEBORNE)], indicators: [], csaf: [], vex: [] }, Date.now());
+      const stored = await call(vigil, 'GET', `/v1/intel/vulnerabilities/${CVE}/templates`, viewer);
+      expect(stored.status).toBe(200);
+      expect(stored.body['items']).toEqual(expect.arrayContaining([expect.objectContaining({ template: 'bluetooth-stack-rce', summary: expect.stringMatching(/^CWE-787 and AV:A and .*-> bluetooth-stack-rce$/) })]));
+      expect((stored.body['items'] as { template: string }[])[0]!.template).toBe('bluetooth-stack-rce');
+      expect((await call(vigil, 'GET', '/v1/intel/vulnerabilities/CVE-2099-9999/templates', viewer)).status).toBe(404);
+      const byId = await call(vigil, 'POST', '/v1/detections', analyst, { template: 'uds-auth-bypass', vulnerabilityId: CVE, dryRun: true });
+      expect(byId.status).toBe(200);
+      expect(byId.body).toMatchObject({ id: 'custom.uds-auth-bypass.cve-2017-1000251', stored: false });
 
       const dry = await call(vigil, 'POST', '/v1/detections', analyst, { template: 'bluetooth-stack-rce', vulnerability: BLUEBORNE, params: { faults: 3 }, dryRun: true });
       expect(dry.status).toBe(200);

@@ -9,6 +9,7 @@ import { flattenVss, SignalCatalog, type SignalSpec } from '../core/catalog.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { ConfigError } from '../core/errors.js';
 import type { Store } from '../core/store.js';
+import type { Vulnerability } from '../intel/model.js';
 import { DuckDBStore } from '../adapters/duckdb/duckdb-store.js';
 import { DuckDBAuditLog, DuckDBTokenStore } from '../adapters/duckdb/access-store.js';
 import { registerAccessRoutes } from '../adapters/http/access-routes.js';
@@ -23,6 +24,7 @@ import { DuckDBFleetViews } from '../adapters/duckdb/fleet-views.js';
 import { registerFleetRoutes } from '../adapters/http/fleet-routes.js';
 import { registerAlertRoutes } from '../adapters/http/alert-routes.js';
 import { DuckDBCustomDetections } from '../adapters/duckdb/custom-detections.js';
+import { DuckDBIntelStore } from '../adapters/duckdb/intel-store.js';
 import { registerDetectionRoutes } from '../adapters/http/detection-routes.js';
 import { loadTemplates } from './templates.js';
 import { DEFAULT_SECURITY_EXTRACT, type SecurityEventDef } from '../normalize/security-extract.js';
@@ -134,6 +136,7 @@ export async function startVigil(config: VigilConfig, opts: StartOptions = {}): 
       response.register(http, config.tenant);
       registerDetectionRoutes(http, {
         templates: loadTemplates(), store: customDetections, catalog, audit, clock, defaultTenant: config.tenant,
+        vulnerabilities: vulnerabilityLookup(new DuckDBIntelStore(store.connection)),
         runtime: { check: (r) => pipeline.checkCustomDetection(r), add: (r) => pipeline.addCustomDetection(r), remove: (t, id) => pipeline.removeCustomDetection(t, id) },
       });
       url = await http.listen({ host: config.http.host, port: config.http.port });
@@ -157,6 +160,11 @@ export async function startVigil(config: VigilConfig, opts: StartOptions = {}): 
     await store.close();
     throw e;
   }
+}
+
+/** A stored vulnerability by its id or an alias (the intel store), for the detection routes. */
+function vulnerabilityLookup(intel: DuckDBIntelStore): { vulnerability(id: string): Promise<Vulnerability | undefined> } {
+  return { vulnerability: async (id) => { const r = await intel.resolve(id); return r === undefined ? undefined : intel.vulnerability(r); } };
 }
 
 /** The security extract the config names (merged over or replacing the built-in), or the built-in. */

@@ -3,8 +3,8 @@
  *
  *   GET    /v1/detections/templates              the templates, with their parameters           read
  *   POST   /v1/detections/templates/suggest      {vulnerability} -> templates that fit, with why read
- *   GET    /v1/intel/vulnerabilities/{id}/templates  the same for a stored vulnerability         read
- *          (only when the intel store is wired in: `vulnerabilities` below)
+ *   GET    /v1/intel/vulnerabilities/{id}/templates  the same for a vulnerability of the intel store (id or alias)  read
+ *          (registered when `vulnerabilities` is given; startVigil gives the DuckDB intel store)
  *   POST   /v1/detections                        {template, params, vulnerability | vulnerabilityId, id?, dryRun?}
  *                                                -> the rule YAML and its test results           triage
  *   GET    /v1/detections/custom                 the tenant's detections                         read
