@@ -90,17 +90,21 @@ function checkParam(p: TemplateParam, v: unknown): ParamValue | { problem: strin
   }
 }
 
-const WHOLE = /^\{\{\s*([a-z][a-z0-9_]*)\s*(?:([+-])\s*(\d+)\s*)?\}\}$/;
-const INSIDE = /\{\{\s*([a-z][a-z0-9_]*)\s*(?:([+-])\s*(\d+)\s*)?\}\}/g;
+/** `{{name}}`, `{{name - 1}}` / `{{name + 1}}` (integers), `{{name[0]}}` (an item of a list). */
+const WHOLE = /^\{\{\s*([a-z][a-z0-9_]*)(?:\[(\d+)\])?\s*(?:([+-])\s*(\d+)\s*)?\}\}$/;
+const INSIDE = /\{\{\s*([a-z][a-z0-9_]*)(?:\[(\d+)\])?\s*(?:([+-])\s*(\d+)\s*)?\}\}/g;
 
 /** Replace placeholders in a template's rule body; unknown names are collected. */
 function substitute(node: unknown, params: Readonly<Record<string, ParamValue>>, unknown: Set<string>): unknown {
-  const value = (name: string, op?: string, n?: string): ParamValue => {
-    const v = params[name];
-    if (v === undefined) {
+  const value = (name: string, index: string | undefined, op?: string, n?: string): ParamValue => {
+    const whole = params[name];
+    if (whole === undefined) {
       unknown.add(name);
       return '';
     }
+    if (index !== undefined && !Array.isArray(whole)) unknown.add(`${name}[${index}] (an item of a non-list)`);
+    // An index past the end takes the last item: a list parameter has at least one.
+    const v = index === undefined || !Array.isArray(whole) ? whole : (whole[Math.min(Number(index), whole.length - 1)] as string);
     if (op === undefined) return v;
     if (typeof v !== 'number') {
       unknown.add(`${name} (arithmetic on a non-integer)`);
@@ -110,9 +114,9 @@ function substitute(node: unknown, params: Readonly<Record<string, ParamValue>>,
   };
   if (typeof node === 'string') {
     const m = WHOLE.exec(node);
-    if (m) return value(m[1]!, m[2], m[3]);
-    return node.replace(INSIDE, (_, name: string, op?: string, n?: string) => {
-      const v = value(name, op, n);
+    if (m) return value(m[1]!, m[2], m[3], m[4]);
+    return node.replace(INSIDE, (_, name: string, index?: string, op?: string, n?: string) => {
+      const v = value(name, index, op, n);
       return Array.isArray(v) ? v.join(', ') : String(v);
     });
   }

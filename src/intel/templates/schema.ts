@@ -52,7 +52,8 @@ export const templateSchema = z
     /**
      * The rule body (level, type, source, detection, threshold/sequence, tests) with `{{param}}`
      * placeholders: a string that is only `{{name}}` (or `{{name - 1}}`, `{{name + 1}}` for
-     * integers) becomes the value itself; inside a longer string it is written as text.
+     * integers, `{{name[0]}}` for an item of a list) becomes the value itself; inside a longer
+     * string it is written as text.
      */
     rule: z.record(z.string(), z.unknown()),
   })

@@ -22,7 +22,19 @@ describe('shipped detection templates', () => {
     if (!r.ok) throw new Error(JSON.stringify(r.problems));
     const check = checkDetection(r.yaml, catalog);
     expect(check.problems).toEqual([]);
-    expect(check.tests.map((x) => x.expect).sort()).toEqual(['alert', 'none']);
+    expect(new Set(check.tests.map((x) => x.expect))).toEqual(new Set(['alert', 'none']));
     expect(check.ok).toBe(true);
   });
+
+  it('the CAN template watches the ids the analyst names, and its tests follow them', () => {
+    const t = templates.find((x) => x.id === 'can-injection-gateway')!;
+    const r = renderDetection(t, { can_ids: '0x2A0,0x2A1', anomalies: 3 }, vuln);
+    if (!r.ok) throw new Error(JSON.stringify(r.problems));
+    expect(r.yaml).toMatch(/named:\n\s+context.canId:\n\s+- "?0x2A0"?\n\s+- "?0x2A1"?/);
+    expect(r.yaml).toMatch(/canId: "?0x2A0"?/);
+    expect(checkDetection(r.yaml, catalog).ok).toBe(true);
+    const bad = renderDetection(t, { can_ids: ['0x2a0'] }, vuln);
+    expect(bad.ok === false && bad.problems[0]).toMatchObject({ field: 'params.can_ids' });
+  });
 });
+
