@@ -26,6 +26,9 @@ import { loadBulletin } from '../src/report/bulletin.js';
 import type { ExposedVulnerability, ExposureSummary } from '../src/report/ports.js';
 import { renderBulletinHtml } from '../src/report/html.js';
 import { assetOf, threatGroupOf, UNMAPPED } from '../src/report/taxonomy.js';
+import { DuckDBIntelStore } from '../src/adapters/duckdb/intel-store.js';
+import { IntelService } from '../src/runtime/intel-service.js';
+import { demoSboms } from '../src/sim/sboms.js';
 import { parseConfig } from '../src/runtime/config.js';
 import { Fleet } from '../src/sim/fleet.js';
 import { Mulberry32 } from '../src/sim/prng.js';
@@ -38,6 +41,7 @@ const NOW = Date.UTC(2026, 11, 3, 9, 30);
 const PERIOD = { from: Date.UTC(2026, 10, 1), to: Date.UTC(2026, 11, 1) };
 const PREVIOUS = { from: PERIOD.from - 30 * DAY, to: PERIOD.from };
 const RULES_DIR = join(import.meta.dirname, '..', 'rules', 'detections');
+const INTEL_EXAMPLES = join(import.meta.dirname, '..', 'examples', 'intel');
 const HOSTILE_RULE = 'x.<script>alert(1)</script>';
 
 /** Rule id -> level and tags, from the shipped pack. */
@@ -106,10 +110,10 @@ function plan(): { vehicles: ReturnType<Fleet['identity']>[]; incidents: Planned
 }
 
 const exposures: ExposedVulnerability[] = [
-  { id: 'TEST-2026-0001', title: 'Telematics unit: stack overflow in the cellular modem AT command parser <img src=x onerror=alert(2)>', severity: 'critical', cvss: 9.8, epss: 0.412, kev: true, priority: 96, vehicles: 31, affected: 22, firstExposedAt: PERIOD.from + 4 * DAY, byModel: [{ make: 'Volvo', model: 'XC40 </td><script>x</script>', vehicles: 18 }, { make: 'Tesla', model: 'Model 3', vehicles: 13 }] },
-  { id: 'TEST-2025-0107', title: 'Infotainment Bluetooth stack: out-of-bounds read in L2CAP configuration', severity: 'high', cvss: 8.1, epss: 0.031, kev: false, priority: 71, vehicles: 26, affected: 26, firstExposedAt: PREVIOUS.from + 3 * DAY, byModel: [{ make: 'Volkswagen', model: 'ID.4', vehicles: 26 }] },
-  { id: 'TEST-2026-0033', title: 'Charging communication controller accepts unsigned firmware images', severity: 'high', cvss: 7.6, epss: null, kev: false, priority: 64, vehicles: 9, affected: 0, firstExposedAt: PERIOD.from + 20 * DAY, byModel: [{ make: 'SAIC', model: 'MG4', vehicles: 9 }] },
-  { id: 'TEST-2024-2210', title: 'Gateway ECU: diagnostic session reachable without authentication', severity: 'medium', cvss: 6.5, epss: 0.002, kev: false, priority: 40, vehicles: 4, affected: 4, firstExposedAt: PREVIOUS.from - 40 * DAY, byModel: [{ make: 'Volvo', model: 'V40', vehicles: 4 }] },
+  { id: 'TEST-2026-0001', title: 'Telematics unit: stack overflow in the cellular modem AT command parser <img src=x onerror=alert(2)>', severity: 'CRITICAL', cvss: 9.8, epss: 0.412, kev: true, priority: 96, vehicles: 31, affected: 22, firstExposedAt: PERIOD.from + 4 * DAY, byModel: [{ make: 'Volvo', model: 'XC40 </td><script>x</script>', vehicles: 18 }, { make: 'Tesla', model: 'Model 3', vehicles: 13 }] },
+  { id: 'TEST-2025-0107', title: 'Infotainment Bluetooth stack: out-of-bounds read in L2CAP configuration', severity: 'HIGH', cvss: 8.1, epss: 0.031, kev: false, priority: 71, vehicles: 26, affected: 26, firstExposedAt: PREVIOUS.from + 3 * DAY, byModel: [{ make: 'Volkswagen', model: 'ID.4', vehicles: 26 }] },
+  { id: 'TEST-2026-0033', title: 'Charging communication controller accepts unsigned firmware images', severity: 'HIGH', cvss: 7.6, epss: null, kev: false, priority: 64, vehicles: 9, affected: 0, firstExposedAt: PERIOD.from + 20 * DAY, byModel: [{ make: 'SAIC', model: 'MG4', vehicles: 9 }] },
+  { id: 'TEST-2024-2210', title: 'Gateway ECU: diagnostic session reachable without authentication', severity: 'MEDIUM', cvss: 6.5, epss: 0.002, kev: false, priority: 40, vehicles: 4, affected: 4, firstExposedAt: PREVIOUS.from - 40 * DAY, byModel: [{ make: 'Volvo', model: 'V40', vehicles: 4 }] },
 ];
 const exposure: ExposureSummary = { topExposed: async (tenant, limit) => (tenant === T ? exposures.slice(0, limit) : []) };
 
@@ -124,7 +128,8 @@ beforeAll(async () => {
   }), { inline: true, clock: new ManualClock(NOW) });
   const admin = await apiToken(vigil);
   viewer = await apiToken(vigil, 'viewer', T);
-  const csv = ['vin,make,model,year', ...planned.vehicles.map((v) => `${v.vin},${v.make},${v.model},${v.year}`)].join('\n');
+  const ecus = (v: (typeof planned.vehicles)[number]): string => Object.entries(v.software).map(([k, x]) => `${k}=${x}`).join(';');
+  const csv = ['vin,make,model,year,region,ecus', ...planned.vehicles.map((v) => `${v.vin},${v.make},${v.model},${v.year},${v.region},${ecus(v)}`)].join('\n');
   const reg = await vigil.http!.inject({ method: 'POST', url: `/v1/vehicles/import?tenant=${T}`, headers: { ...bearer(admin), 'content-type': 'text/csv' }, payload: csv });
   expect(reg.statusCode).toBe(200);
   const ndjson = planned.incidents.flat().map((a) => JSON.stringify({ ...a, time: new Date(a.time).toISOString() })).join('\n');
@@ -233,6 +238,35 @@ describe('GET /v1/reports/bulletin', () => {
     expect(other.statusCode).toBe(403);
   });
 
+});
+
+describe('with the intel store (demo advisories and SBOMs)', () => {
+  const exposed: { id: string; vehicles: number }[] = [];
+  beforeAll(async () => {
+    const conn = (vigil.store as DuckDBStore).connection;
+    const intel = new DuckDBIntelStore(conn);
+    // First exposure inside the period; the exposure alerts it raises are stored (after the counts above were checked).
+    const service = new IntelService({ store: intel, clock: new ManualClock(PERIOD.from + 9 * DAY), insertAlerts: (a) => vigil.store.insertAlerts(a), offerAlerts: () => undefined });
+    const feeds = readdirSync(INTEL_EXAMPLES).filter((f) => f.endsWith('.json')).sort().map((f) => ({ name: f, text: readFileSync(join(INTEL_EXAMPLES, f), 'utf8') }));
+    await service.importFeeds(feeds, { tenant: T, actor: 'test' });
+    await service.importSboms(demoSboms().map((d) => ({ name: d.name, text: JSON.stringify(d.doc) })), { tenant: T, actor: 'test' });
+    for (const id of ['VIGIL-DEMO-2026-0001', 'VIGIL-DEMO-2026-0002', 'VIGIL-DEMO-2026-0003']) {
+      const e = await intel.exposure(T, id);
+      if (e.vehicles > 0) exposed.push({ id, vehicles: e.vehicles });
+    }
+    exposed.sort((a, b) => b.vehicles - a.vehicles);
+  }, 120_000);
+
+  it('lists the vulnerabilities exposing the fleet, with the vehicles the exposure query counts, as new in the period', async () => {
+    expect(exposed.length).toBeGreaterThan(0);
+    const res = await vigil.http!.inject({ method: 'GET', url: '/v1/reports/bulletin?from=2026-11-01&to=2026-12-01', headers: bearer(viewer) });
+    expect(res.statusCode).toBe(200);
+    const b = await loadBulletin({ source: new DuckDBBulletinSource((vigil.store as DuckDBStore).connection), exposure: new DuckDBIntelStore((vigil.store as DuckDBStore).connection) }, T, PERIOD, NOW);
+    expect(b.vulnerabilities?.top.map((v) => [v.id, v.vehicles])).toEqual(exposed.map((x) => [x.id, x.vehicles]));
+    expect(b.vulnerabilities?.fresh.map((v) => v.id)).toEqual(exposed.map((x) => x.id));
+    for (const x of exposed) expect(res.body).toContain(`<td class='id'>${x.id}`);
+  });
+
   it('prints a PDF with the headline numbers (Chromium)', async (ctx) => {
     const chromium = await chromiumPath().catch((e: Error) => e);
     if (chromium instanceof Error) {
@@ -248,12 +282,7 @@ describe('GET /v1/reports/bulletin', () => {
     const dir = process.env['VIGIL_BULLETIN_OUT'];
     if (dir) {
       mkdirSync(dir, { recursive: true });
-      // The picture with vulnerabilities too: print the model's document as the route does.
-      const { printPdf } = await import('../src/adapters/pdf/chromium.js');
-      const { printTemplates } = await import('../src/report/html.js');
-      const b = await loadBulletin({ source: new DuckDBBulletinSource((vigil.store as DuckDBStore).connection), exposure }, T, PERIOD, NOW);
-      writeFileSync(join(dir, 'bulletin.html'), renderBulletinHtml(b));
-      writeFileSync(join(dir, 'bulletin.pdf'), await printPdf(renderBulletinHtml(b), printTemplates(b)));
+      writeFileSync(join(dir, 'bulletin.pdf'), pdf);
     }
     if (!existsSync('/usr/bin/pdftotext')) {
       if (process.env['CI'] === 'true') throw new Error('pdftotext (poppler-utils) is missing');
@@ -269,6 +298,7 @@ describe('GET /v1/reports/bulletin', () => {
     expect(pages).toBeLessThanOrEqual(10);
     expect(text).toContain('Vehicle vulnerability and threat-intelligence bulletin');
     expect(text).toContain(`Vigil opened ${now.incidents} incidents in the period`);
+    expect(text).toContain(exposed[0]!.id);
     expect(text).toMatch(new RegExp(`Page 1 of ${pages}`));
   }, 90_000);
 });

@@ -169,14 +169,23 @@ async function bPathOf(path: string): Promise<string | undefined> {
   return filled.join('/');
 }
 
+/** The parsed JSON of an answer, or undefined for a document that is not JSON (HTML, PDF). */
+function asJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The ids and vehicle keys the operator lists for tenant `t`. */
 async function listedIds(t: Tenant): Promise<Set<string>> {
   const ids = new Set<string>();
   for (const r of await routes()) {
     if (r.method !== 'GET' || r.path.includes('{')) continue;
     const res = await call('GET', `${r.path}?tenant=${t}&limit=100`, { token: operator });
-    if (res.status !== 200) continue;
-    const body = JSON.parse(res.text) as { items?: Record<string, unknown>[] };
+    const body = res.status === 200 ? asJson(res.text) as { items?: Record<string, unknown>[] } | undefined : undefined;
+    if (!body) continue;
     for (const it of body.items ?? []) {
       for (const k of ['id', 'vehicle', 'incidentId', 'alertId']) {
         const v = it[k];
@@ -214,7 +223,9 @@ async function tenantSnapshot(t: Tenant): Promise<Record<string, unknown>> {
   for (const r of await routes()) {
     if (r.method !== 'GET' || r.path.includes('{') || r.path === '/v1/audit/verify') continue;
     const res = await call('GET', `${r.path}?tenant=${t}&limit=1000`, { token: operator });
-    snap[r.path] = res.status === 200 ? strip(JSON.parse(res.text)) : res.status;
+    // A document (the bulletin: HTML) carries its generation time; its status stands for it.
+    const body = res.status === 200 ? asJson(res.text) : undefined;
+    snap[r.path] = body === undefined ? res.status : strip(body);
   }
   snap['store counts'] = await vigil.store.counts(t);
   snap[`audit entries of ${t}`] = await vigil.audit.count({ tenant: t });

@@ -13,8 +13,7 @@ import type { Vulnerability } from '../intel/model.js';
 import { DuckDBStore } from '../adapters/duckdb/duckdb-store.js';
 import { DuckDBAuditLog, DuckDBTokenStore } from '../adapters/duckdb/access-store.js';
 import { registerAccessRoutes } from '../adapters/http/access-routes.js';
-import { DuckDBBulletinSource } from '../adapters/duckdb/report-store.js';
-import { registerReportRoutes } from '../adapters/http/report-routes.js';
+import { registerReports } from './reports.js';
 import { DuckDBWorkflowStore } from '../adapters/duckdb/workflow-store.js';
 import { registerIncidentRoutes } from '../adapters/http/incident-routes.js';
 import { registerIngest } from '../adapters/http/ingest.js';
@@ -125,7 +124,7 @@ export async function startVigil(config: VigilConfig, opts: StartOptions = {}): 
       registerVehicleRoutes(http, { store, pipeline, defaultTenant: config.tenant });
       // The analyst API (one module per area; each route declares its permission).
       registerFleetRoutes(http, { views: new DuckDBFleetViews(store.connection), defaultTenant: config.tenant, now: () => clock.now() });
-      registerReportRoutes(http, { source: new DuckDBBulletinSource(store.connection), defaultTenant: config.tenant, now: () => clock.now() });
+      registerReports(http, { connection: store.connection, defaultTenant: config.tenant, now: () => clock.now() });
       registerAlertRoutes(http, { queries: alerts.incidents, incidents: alerts.incidents, noise: (t, since) => alerts.service.noise(t, since), defaultTenant: config.tenant });
       registerAccessRoutes(http, { tokens, audit, clock, defaultTenant: config.tenant });
       registerIncidentRoutes(http, {

@@ -10,6 +10,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { systemClock } from '../core/clock.js';
 import { StoreError } from '../core/errors.js';
 import { DuckDBStore } from '../adapters/duckdb/duckdb-store.js';
+import { DuckDBIntelStore } from '../adapters/duckdb/intel-store.js';
 import { DuckDBBulletinSource } from '../adapters/duckdb/report-store.js';
 import { parseTime } from '../adapters/http/api.js';
 import { printPdf } from '../adapters/pdf/chromium.js';
@@ -51,7 +52,7 @@ async function bulletin(o: Flags): Promise<void> {
   }
   let b;
   try {
-    b = await loadBulletin({ source: new DuckDBBulletinSource(store.connection) }, tenant, { from: o.from, to: o.to }, systemClock.now());
+    b = await loadBulletin({ source: new DuckDBBulletinSource(store.connection), exposure: new DuckDBIntelStore(store.connection) }, tenant, { from: o.from, to: o.to }, systemClock.now());
   } catch (e) {
     if (!(e instanceof RangeError)) throw e;
     process.stderr.write(`vigil: ${e.message}\n`);

@@ -54,7 +54,7 @@ function vulnTable(list: readonly ExposedVulnerability[]): string {
   const head = `<tr><th>vulnerability</th><th>title</th><th class='num'>CVSS</th><th class='num'>EPSS</th><th>KEV</th><th class='num'>vehicles</th><th class='num'>affected</th><th>models most exposed</th></tr>`;
   const body = list.map((v) => {
     const models = [...v.byModel].sort((a, b) => b.vehicles - a.vehicles).slice(0, 3).map((m) => `${e(m.make)} ${e(m.model)} (${n(m.vehicles)})`).join('<br>');
-    return `<tr><td class='id'>${e(v.id)}${v.severity ? `<br><span class='sev sev-${e(v.severity)}'>${e(v.severity)}</span>` : ''}</td><td class='title'>${e(v.title)}</td>`
+    return `<tr><td class='id'>${e(v.id)}${v.severity ? `<br><span class='sev sev-${e(v.severity.toLowerCase())}'>${e(v.severity.toLowerCase())}</span>` : ''}</td><td class='title'>${e(v.title)}</td>`
       + `<td class='num'>${fixed(v.cvss, 1)}</td><td class='num'>${v.epss === null ? '–' : `${(v.epss * 100).toFixed(1)}%`}</td>`
       + `<td>${v.kev ? `<span class='kev'>KEV</span>` : ''}</td><td class='num'>${n(v.vehicles)}</td><td class='num'>${n(v.affected)}</td><td class='models'>${models || '–'}</td></tr>`;
   }).join('');
