@@ -7,7 +7,8 @@
  * one are both validated, compiled and run through the guarded executor. A question is right
  * when the result rows are the same (execution accuracy), or when the expected ask-back offers
  * the expected choices, or when an expected refusal is refused. Latency is question to rows.
- * The adversarial SQL set (adversarial.yaml) is put to the guard: an accepted statement is an escape.
+ * The guard's adversarial SQL set (test/ask-adversarial.ts) is run as power users' SQL: any
+ * statement that runs is an escape.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -24,6 +25,7 @@ import { understand, type Understanding } from '../../src/ask/understand.js';
 import { validateQuery } from '../../src/ask/validate.js';
 import { buildVocabulary } from '../../src/ask/vocabulary.js';
 import { ManualClock } from '../../src/core/clock.js';
+import { ADVERSARIAL } from '../../test/ask-adversarial.js';
 import { appendAlerts, fleetFixture, insertIncidents } from '../../test/fleet-fixture.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -120,16 +122,17 @@ async function evalSeed(seed: number, vehicles: number, items: readonly Item[], 
   }
 }
 
+/** The guard's adversarial set (test/ask-adversarial.ts) run as a power user's SQL: any that runs is an escape. */
 async function guardEscapes(): Promise<{ tried: number; escapes: string[] }> {
-  const list = parse(readFileSync(path.join(HERE, 'adversarial.yaml'), 'utf8')) as { statements: string[] };
   const store = await DuckDBStore.open({ path: ':memory:' });
   const exec = await DuckDBAskExecutor.open(store.connection);
   const escapes: string[] = [];
   try {
-    for (const sql of list.statements) {
+    const scope = await exec.scope(TENANT);
+    for (const c of ADVERSARIAL) {
       try {
-        await exec.check(sql);
-        escapes.push(sql);
+        await exec.runSql(c.sql, scope, DEFAULT_LIMITS);
+        escapes.push(`${c.group}: ${c.sql}`);
       } catch {
         // refused: as it should be
       }
@@ -138,7 +141,7 @@ async function guardEscapes(): Promise<{ tried: number; escapes: string[] }> {
     await exec.close();
     await store.close();
   }
-  return { tried: list.statements.length, escapes };
+  return { tried: ADVERSARIAL.length, escapes };
 }
 
 function percentile(values: readonly number[], p: number): number {
@@ -177,6 +180,7 @@ async function main(): Promise<void> {
     vehicles,
     guard_escapes: guard.escapes.length,
     guard_statements: guard.tried,
+    guard_escaped: guard.escapes,
     p50_ms: Math.round(percentile(outcomes.map((o) => o.ms), 50) * 100) / 100,
     p95_ms: Math.round(percentile(outcomes.map((o) => o.ms), 95) * 100) / 100,
     by_category: byCategory,

@@ -428,6 +428,27 @@ export const configSchema = z.strictObject({
       ota: z.strictObject(webhookTarget).optional(),
     })
     .prefault({}),
+  /** Plain-language questions (src/ask): the vocabulary's refresh and the optional language model. */
+  ask: z
+    .strictObject({
+      /** How long a tenant's vocabulary values (makes, models, rules, ...) are kept before they are read again. */
+      vocabularyRefresh: positiveDuration.default(300_000),
+      /** An OpenAI-compatible endpoint (llama.cpp server, Ollama, vLLM). Absent: the embedded engine only. */
+      model: z
+        .strictObject({
+          /** API base URL, e.g. http://localhost:11434/v1; `/chat/completions` is appended. */
+          url: z.url({ protocol: /^https?$/ }),
+          /** Model name as the endpoint knows it. */
+          name: z.string().min(1),
+          /** Environment variable holding the API key, when the endpoint needs one. */
+          apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional(),
+          /** fallback: only questions the embedded engine refuses; always: every question. */
+          mode: z.enum(['fallback', 'always']).default('fallback'),
+          timeout: positiveDuration.default(30_000),
+        })
+        .optional(),
+    })
+    .prefault({}),
 }).transform((c) => ({ ...c, normalize: { ...c.normalize, sourceUnits: sourceUnitsOf(c) } }));
 
 /**
