@@ -21,6 +21,8 @@ import { buildHttpServer } from '../adapters/http/server.js';
 import { registerVehicleRoutes } from '../adapters/http/vehicles.js';
 import { DuckDBFleetViews } from '../adapters/duckdb/fleet-views.js';
 import { registerFleetRoutes } from '../adapters/http/fleet-routes.js';
+import { DuckDBAskExecutor } from '../adapters/duckdb/ask-executor.js';
+import { registerAskRoutes } from '../adapters/http/ask-routes.js';
 import { registerAlertRoutes } from '../adapters/http/alert-routes.js';
 import { DuckDBCustomDetections } from '../adapters/duckdb/custom-detections.js';
 import { DuckDBIntelStore } from '../adapters/duckdb/intel-store.js';
@@ -111,6 +113,7 @@ export async function startVigil(config: VigilConfig, opts: StartOptions = {}): 
     });
     const startedAt = Date.now();
     let http: FastifyInstance | undefined;
+    let askExecutor: DuckDBAskExecutor | undefined;
     let url: string | undefined;
     const tokens = new DuckDBTokenStore(store.connection, clock);
     const audit = new DuckDBAuditLog(store.connection, clock);
@@ -125,6 +128,9 @@ export async function startVigil(config: VigilConfig, opts: StartOptions = {}): 
       // The analyst API (one module per area; each route declares its permission).
       registerFleetRoutes(http, { views: new DuckDBFleetViews(store.connection), defaultTenant: config.tenant, now: () => clock.now() });
       registerReports(http, { connection: store.connection, defaultTenant: config.tenant, now: () => clock.now() });
+      // Asked queries run on a connection of their own; opening it turns off file and network access in the database (ask-executor.ts).
+      askExecutor = await DuckDBAskExecutor.open(store.connection);
+      registerAskRoutes(http, { executor: askExecutor, audit, clock, defaultTenant: config.tenant });
       registerAlertRoutes(http, { queries: alerts.incidents, incidents: alerts.incidents, noise: (t, since) => alerts.service.noise(t, since), defaultTenant: config.tenant });
       registerAccessRoutes(http, { tokens, audit, clock, defaultTenant: config.tenant });
       registerIncidentRoutes(http, {
@@ -152,6 +158,7 @@ export async function startVigil(config: VigilConfig, opts: StartOptions = {}): 
         await alerts.stop();
         await response.stop();
         await pipeline.stop();
+        await askExecutor?.close();
         await store.close();
       },
     };
