@@ -14,7 +14,8 @@ import type { Clock } from '../core/clock.js';
 import { entityOf, fieldOf, type EntityName, type EntitySpec } from './catalog.js';
 import { matchAt, nearest, type Match } from './match.js';
 import { parseTypedQuery, type Analysis, type Filter, type Measure, type Order, type TimeRange, measureName, type TypedQueryInput } from './query.js';
-import { fold, tokenize, type Token } from './text.js';
+import { editsWithin } from './fuzzy.js';
+import { fold, singular, tokenize, type Token } from './text.js';
 import { readTimes, type TimeWindow } from './time.js';
 import { queryProblems } from './validate.js';
 import type { Meaning, Vocabulary } from './vocabulary.js';
@@ -139,7 +140,7 @@ export function understand(question: string, vocabulary: Vocabulary, clock: Cloc
     .replace(/>/g, ' gt_op ').replace(/</g, ' lt_op ').replace(/(^|\s)=(\s|$)/g, ' eq_op ')
     .replace(/\b(isn|aren|don|doesn|didn|haven|hasn|weren|wasn)['’]t\b/g, (_m, w: string) => `${w === 'isn' ? 'isnt' : w === 'aren' ? 'arent' : 'not'}`)
     .replace(/\bnon-/g, 'non ');
-  const times = readTimes(folded, now);
+  const times = readTimes(fixTimeWords(folded, vocabulary), now);
   if (times.vague) {
     const options = ['in the last 24 hours', 'in the last 7 days', 'in the last 30 days'];
     return {
@@ -375,6 +376,15 @@ function buildQuery(p: Parts): Understanding {
   const order: Order[] = [];
   let limit: number | undefined;
   let time: TimeRange | undefined = p.windows[0] ? toRange(p.windows[0]) : undefined;
+  // "Tesla alerts compared to Ford": the value before the comparison is the first slice.
+  if (sliceValues.length === 1) {
+    const s = sliceValues[0]!;
+    const i = filters.findIndex((f) => f.field === s.field && f.op === 'eq');
+    if (i >= 0) {
+      sliceValues.unshift({ field: s.field, value: filters[i]!.value as string, label: String(filters[i]!.value) });
+      filters.splice(i, 1);
+    }
+  }
   if (p.windows.length >= 2 || sliceValues.length >= 2) {
     if (p.windows.length >= 2) {
       const [a, b] = p.windows as [TimeWindow, TimeWindow];
@@ -584,6 +594,18 @@ function typoAskBack(original: string, m: Match): Understanding {
       choices: m.alternatives.map((a) => ({ label: a.label, question: replaceWord(original, m.source, a.replacement) })),
     },
   };
+}
+
+/** Words of time expressions, for fixing their typos ("lsat 30 days") before the time reading. */
+const TIME_WORDS = ['last', 'past', 'previous', 'hours', 'days', 'weeks', 'months', 'years', 'yesterday', 'today', 'since', 'between', 'month', 'week', 'year', 'january', 'february', 'march', 'april', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
+
+/** A word that is no known word but within the edit threshold of a time word becomes that time word. */
+function fixTimeWords(text: string, v: Vocabulary): string {
+  return text.replace(/[a-z]{4,}/g, (w) => {
+    if (TIME_WORDS.includes(w) || STOP.has(w) || CUE_INDEX.has(w) || v.phrases.has(w) || v.phrases.has(singular(w))) return w;
+    const hits = TIME_WORDS.filter((t) => editsWithin(w, t) !== undefined);
+    return hits.length === 1 ? hits[0]! : w;
+  });
 }
 
 /** `question` with the first occurrence of `word` (compared case- and accent-blind) replaced. */
