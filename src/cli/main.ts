@@ -16,7 +16,9 @@ import { rulesCommand } from './rules.js';
 import { detectionCommand } from './detection.js';
 import { vehicleCommand } from './vehicle.js';
 import { auditCommand, tokenCommand } from './access.js';
+import { intelCommand } from './intel.js';
 import { reportCommand } from './report.js';
+import { askCommand } from './ask.js';
 
 const int = (v: string): number => {
   const n = Number(v);
@@ -110,7 +112,9 @@ program.addCommand(detectionCommand());
 program.addCommand(vehicleCommand());
 program.addCommand(tokenCommand());
 program.addCommand(auditCommand());
+program.addCommand(intelCommand());
 program.addCommand(reportCommand());
+program.addCommand(askCommand());
 
 try {
   await program.parseAsync(process.argv);
