@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { DuckDBStore } from '../src/adapters/duckdb/duckdb-store.js';
 import { DuckDBIntelStore } from '../src/adapters/duckdb/intel-store.js';
 import { toVulnerability } from '../src/adapters/http/detection-routes.js';
 import { startVigil, type Vigil } from '../src/api/vigil.js';
@@ -72,7 +73,7 @@ describe('a detection from a template', () => {
       expect(bad.body['fields']).toEqual([expect.objectContaining({ in: 'body', path: '/params/faults', message: expect.stringMatching(/out of bounds/) })]);
 
       // From the intel store: the vulnerability by id.
-      await new DuckDBIntelStore(vigil.store.connection).saveFeed({ vulnerabilities: [toVulnerability(BLUEBORNE)], indicators: [], csaf: [], vex: [] }, Date.now());
+      await new DuckDBIntelStore((vigil.store as DuckDBStore).connection).saveFeed({ vulnerabilities: [toVulnerability(BLUEBORNE)], indicators: [], csaf: [], vex: [] }, Date.now());
       const stored = await call(vigil, 'GET', `/v1/intel/vulnerabilities/${CVE}/templates`, viewer);
       expect(stored.status).toBe(200);
       expect(stored.body['items']).toEqual(expect.arrayContaining([expect.objectContaining({ template: 'bluetooth-stack-rce', summary: expect.stringMatching(/^CWE-787 and AV:A and .*-> bluetooth-stack-rce$/) })]));
@@ -97,7 +98,7 @@ describe('a detection from a template', () => {
       await exploit(vigil, 'other', 1);
       const alerts = await ruleAlerts(vigil, 'acme');
       expect(alerts).toHaveLength(1);
-      expect(alerts[0]!.details).toMatchObject({ cve: CVE, template: 'bluetooth-stack-rce', type: 'sequence' });
+      expect(alerts[0]!.details).toMatchObject({ intel: CVE, cve: CVE, template: 'bluetooth-stack-rce', type: 'sequence' });
       expect(await ruleAlerts(vigil, 'other')).toHaveLength(0);
       const incidents = await call(vigil, 'GET', `/v1/incidents?kind=intel&rule=${RULE}`, analyst);
       expect(incidents.body['items']).toEqual([expect.objectContaining({ kind: 'intel', groupKey: CVE, alertCount: 1 })]);

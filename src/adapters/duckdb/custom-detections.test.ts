@@ -21,6 +21,9 @@ describe('DuckDBCustomDetections', () => {
     await s1.save(d('globex', 'custom.a'));
     expect((await s1.list({ tenant: 'acme' })).map((x) => [x.id, x.enabled])).toEqual([['custom.a', true], ['custom.b', false]]);
     expect((await s1.get('acme', 'custom.a'))!.yaml).toContain('# v2');
+    expect(await s1.count({ tenant: 'acme' })).toBe(2);
+    expect(await s1.count({ tenant: 'acme', enabled: false })).toBe(1);
+    expect((await s1.list({ tenant: 'acme', limit: 1, offset: 1 })).map((x) => x.id)).toEqual(['custom.b']);
     expect(await s1.get('acme', 'custom.zz')).toBeUndefined();
     expect(await s1.setEnabled('acme', 'custom.a', false)).toBe(true);
     expect(await s1.setEnabled('acme', 'custom.zz', true)).toBe(false);

@@ -27,6 +27,20 @@ function text(v: unknown, field: string): void {
   if (typeof v !== 'string' || v === '') throw new StoreError(`${field} must be a non-empty string`);
 }
 
+function filter(opts: { tenant?: string; enabled?: boolean }): { where: string[]; params: SqlParam[] } {
+  const where: string[] = [];
+  const params: SqlParam[] = [];
+  if (opts.tenant !== undefined) {
+    where.push('tenant = ?');
+    params.push(opts.tenant);
+  }
+  if (opts.enabled !== undefined) {
+    where.push('enabled = ?');
+    params.push(opts.enabled);
+  }
+  return { where, params };
+}
+
 export class DuckDBCustomDetections implements CustomDetectionStore {
   constructor(private readonly db: SerialConnection) {}
 
@@ -51,16 +65,7 @@ export class DuckDBCustomDetections implements CustomDetectionStore {
   }
 
   async list(opts: { tenant?: string; enabled?: boolean; limit?: number; offset?: number }): Promise<CustomDetection[]> {
-    const where: string[] = [];
-    const params: SqlParam[] = [];
-    if (opts.tenant !== undefined) {
-      where.push('tenant = ?');
-      params.push(opts.tenant);
-    }
-    if (opts.enabled !== undefined) {
-      where.push('enabled = ?');
-      params.push(opts.enabled);
-    }
+    const { where, params } = filter(opts);
     const limit = Math.min(opts.limit ?? MAX_CUSTOM_DETECTIONS_PAGE, MAX_CUSTOM_DETECTIONS_PAGE + 1);
     return this.db.exclusive(async () => {
       const rows = await this.db.all<Row>(
@@ -68,6 +73,14 @@ export class DuckDBCustomDetections implements CustomDetectionStore {
         [...params, limit, opts.offset ?? 0],
       );
       return rows.map(toDetection);
+    });
+  }
+
+  async count(opts: { tenant?: string; enabled?: boolean }): Promise<number> {
+    const { where, params } = filter(opts);
+    return this.db.exclusive(async () => {
+      const rows = await this.db.all<{ n: bigint }>(`SELECT count(*) AS n FROM custom_detections ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`, params);
+      return Number(rows[0]?.n ?? 0);
     });
   }
 

@@ -182,8 +182,8 @@ export function registerDetectionRoutes(app: FastifyInstance, deps: DetectionRou
     const tenant = requestTenant(req, deps.defaultTenant);
     const { limit, offset } = req.query;
     const enabled = req.query.enabled === undefined ? {} : { enabled: req.query.enabled === 'true' };
-    const all = await deps.store.list({ tenant, ...enabled });
-    return { items: all.slice(offset, offset + limit), total: all.length, limit, offset };
+    const [items, total] = await Promise.all([deps.store.list({ tenant, ...enabled, limit, offset }), deps.store.count({ tenant, ...enabled })]);
+    return { items, total, limit, offset };
   });
 
   const IdParams = z.object({ id: z.string().min(1).max(128) });

@@ -21,6 +21,8 @@ export interface CustomDetectionStore {
   get(tenant: string, id: string): Promise<CustomDetection | undefined>;
   /** One tenant's, or every tenant's (start-up), ordered by tenant and id; `limit + 1` tells the caller it truncated. */
   list(opts: { tenant?: string; enabled?: boolean; limit?: number; offset?: number }): Promise<CustomDetection[]>;
+  /** How many `list` would give without paging. */
+  count(opts: { tenant?: string; enabled?: boolean }): Promise<number>;
   setEnabled(tenant: string, id: string, enabled: boolean): Promise<boolean>;
   delete(tenant: string, id: string): Promise<boolean>;
 }

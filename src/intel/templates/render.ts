@@ -4,9 +4,10 @@
  * and its generated tests run by the rule test runner (src/detect/rules/samples.ts).
  *
  * The rule's id is `custom.<template>.<vulnerability id>`; its title and description name the
- * vulnerability; its tags are the template's plus `cve:<id>`; its `details` carry `cve` (or
- * `intel` for a non-CVE id), so every alert it raises joins that vulnerability's intel
- * incident (src/alerts/group.ts), and `template`.
+ * vulnerability; its tags are the template's plus `cve:<id>`; its `details` carry `intel` (the
+ * vulnerability id, as the intel service's exposure alerts do), `cve` (when there is one) and
+ * `template`, so every alert it raises joins that vulnerability's intel incident
+ * (src/alerts/group.ts).
  */
 import { stringify } from 'yaml';
 import type { SignalCatalog } from '../../core/catalog.js';
@@ -173,7 +174,8 @@ export function renderDetection(template: DetectionTemplate, params: Readonly<Re
     status: 'experimental',
     ...body,
     tags: [...template.tags, ...(cve ? [`cve:${cve}`] : [])],
-    details: { ...(cve ? { cve } : { intel: vulnerability.id }), template: template.id },
+    // `intel` first, as the intel service's exposure alerts have it: both land in one intel incident per vulnerability id.
+    details: { intel: vulnerability.id, ...(cve ? { cve } : {}), template: template.id },
     ...(vulnerability.references.length ? { references: [...new Set(vulnerability.references.map((r) => r.url))].slice(0, 5) } : {}),
   };
   return { ok: true, id, yaml: stringify(rule, { lineWidth: 0 }), params: resolved.params };

@@ -52,7 +52,7 @@ describe.skipIf(intel.skip)('suggestTemplates on real CVE records', () => {
     expect(r.yaml).toContain('title: Bluetooth faults followed by an unexpected head-unit action (CVE-2017-1000251)');
     expect(r.yaml).toMatch(/description: .*for CVE-2017-1000251: The native Bluetooth stack/);
     expect(r.yaml).toContain('- cve:CVE-2017-1000251');
-    expect(r.yaml).toMatch(/details:\n {2}cve: CVE-2017-1000251\n {2}template: bluetooth-stack-rce/);
+    expect(r.yaml).toMatch(/details:\n {2}intel: CVE-2017-1000251\n {2}cve: CVE-2017-1000251\n {2}template: bluetooth-stack-rce/);
     expect(r.yaml).toMatch(/timespan: 5m/);
   });
 });

@@ -36,5 +36,17 @@ describe('shipped detection templates', () => {
     const bad = renderDetection(t, { can_ids: ['0x2a0'] }, vuln);
     expect(bad.ok === false && bad.problems[0]).toMatchObject({ field: 'params.can_ids' });
   });
+
+  it('an advisory id with a CVE alias: intel is the advisory, cve and the tag the alias; without a CVE no cve at all', () => {
+    const t = templates.find((x) => x.id === 'ota-signature-bypass')!;
+    const ghsa = renderDetection(t, {}, { ...newVulnerability('GHSA-abcd-1234-wxyz', [], ['CVE-2099-0042']) });
+    if (!ghsa.ok) throw new Error(JSON.stringify(ghsa.problems));
+    expect(ghsa.id).toBe('custom.ota-signature-bypass.ghsa-abcd-1234-wxyz');
+    expect(ghsa.yaml).toMatch(/details:\n {2}intel: GHSA-abcd-1234-wxyz\n {2}cve: CVE-2099-0042\n/);
+    expect(ghsa.yaml).toContain('- cve:CVE-2099-0042');
+    const bare = renderDetection(t, {}, newVulnerability('VIGIL-DEMO-2026-0001', []));
+    expect(bare.ok && bare.yaml).not.toMatch(/cve/i);
+    expect(bare.ok && checkDetection(bare.yaml, catalog).ok).toBe(true);
+  });
 });
 
