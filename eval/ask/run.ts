@@ -37,6 +37,8 @@ interface Item {
   readonly query?: Record<string, unknown>;
   readonly askBack?: readonly string[];
   readonly error?: boolean;
+  /** From holdout.yaml: not used to tune the engine. */
+  readonly holdout?: boolean;
 }
 
 interface Outcome {
@@ -44,6 +46,7 @@ interface Outcome {
   readonly category: string;
   readonly question: string;
   readonly ok: boolean;
+  readonly holdout: boolean;
   readonly ms: number;
   readonly why?: string;
 }
@@ -112,7 +115,7 @@ async function evalSeed(seed: number, vehicles: number, items: readonly Item[], 
           ok = 'error' in got;
           if (!ok) why = JSON.stringify(got).slice(0, 300);
         }
-        out.push({ seed, category: item.category, question, ok, ms, ...(why ? { why } : {}) });
+        out.push({ seed, category: item.category, question, ok, holdout: item.holdout === true, ms, ...(why ? { why } : {}) });
       }
     }
     return out;
@@ -158,10 +161,14 @@ async function main(): Promise<void> {
   const json = args.includes('--json');
   const seeds = (opt('--seeds') ?? '1,2').split(',').map(Number);
   const vehicles = Number(opt('--vehicles') ?? 3000);
-  const doc = parse(readFileSync(path.join(HERE, 'questions.yaml'), 'utf8')) as { now: string; items: Item[] };
+  const load = (file: string): { now: string; items: Item[] } => parse(readFileSync(path.join(HERE, file), 'utf8')) as { now: string; items: Item[] };
+  const doc = load('questions.yaml');
+  const held = load('holdout.yaml');
+  if (held.now !== doc.now) throw new Error('questions.yaml and holdout.yaml must share one clock');
   const now = Date.parse(doc.now);
+  const items = [...doc.items, ...held.items.map((i) => ({ ...i, holdout: true }))];
   const outcomes: Outcome[] = [];
-  for (const seed of seeds) outcomes.push(...(await evalSeed(seed, vehicles, doc.items, now)));
+  for (const seed of seeds) outcomes.push(...(await evalSeed(seed, vehicles, items, now)));
   const guard = await guardEscapes();
   const byCategory: Record<string, { questions: number; right: number; accuracy: number }> = {};
   for (const o of outcomes) {
@@ -171,9 +178,14 @@ async function main(): Promise<void> {
   }
   for (const c of Object.values(byCategory)) c.accuracy = Math.round((c.right / c.questions) * 1000) / 1000;
   const right = outcomes.filter((o) => o.ok).length;
+  const share = (list: readonly Outcome[]): number => Math.round((list.filter((o) => o.ok).length / Math.max(1, list.length)) * 1000) / 1000;
+  const heldOut = outcomes.filter((o) => o.holdout);
   const report = {
     accuracy: Math.round((right / outcomes.length) * 1000) / 1000,
-    questions: doc.items.reduce((n, i) => n + i.questions.length, 0),
+    questions: items.reduce((n, i) => n + i.questions.length, 0),
+    development_accuracy: share(outcomes.filter((o) => !o.holdout)),
+    holdout_accuracy: share(heldOut),
+    holdout_questions: held.items.reduce((n, i) => n + i.questions.length, 0),
     runs: outcomes.length,
     right,
     seeds,
@@ -184,7 +196,7 @@ async function main(): Promise<void> {
     p50_ms: Math.round(percentile(outcomes.map((o) => o.ms), 50) * 100) / 100,
     p95_ms: Math.round(percentile(outcomes.map((o) => o.ms), 95) * 100) / 100,
     by_category: byCategory,
-    wrong: outcomes.filter((o) => !o.ok).map((o) => ({ seed: o.seed, category: o.category, question: o.question, why: o.why })),
+    wrong: outcomes.filter((o) => !o.ok).map((o) => ({ seed: o.seed, category: o.category, holdout: o.holdout, question: o.question, why: o.why })),
   };
   if (json) {
     process.stdout.write(`${JSON.stringify(report)}\n`);
@@ -192,9 +204,10 @@ async function main(): Promise<void> {
   }
   console.log(`ask evaluation: ${report.questions} questions x ${seeds.length} seeds (${vehicles} vehicles each)`);
   console.log(`execution accuracy ${(report.accuracy * 100).toFixed(1)}% (${right}/${outcomes.length}); p50 ${report.p50_ms} ms, p95 ${report.p95_ms} ms`);
+  console.log(`  development set ${(report.development_accuracy * 100).toFixed(1)}%, held-out set (${report.holdout_questions} questions, not used for tuning) ${(report.holdout_accuracy * 100).toFixed(1)}%`);
   console.log(`guard: ${guard.escapes.length} escapes of ${guard.tried} adversarial statements`);
   for (const [c, v] of Object.entries(byCategory)) console.log(`  ${c.padEnd(12)} ${(v.accuracy * 100).toFixed(1).padStart(5)}%  (${v.right}/${v.questions})`);
-  for (const w of report.wrong) console.log(`  wrong [${w.category}] seed ${w.seed}: ${w.question}\n      ${w.why}`);
+  for (const w of report.wrong) console.log(`  wrong [${w.category}${w.holdout ? ', held out' : ''}] seed ${w.seed}: ${w.question}\n      ${w.why}`);
 }
 
 await main();
