@@ -51,14 +51,15 @@ function trendTable(rows: readonly TrendRow[], first: string, withVehicles: bool
 const fixed = (x: number | null, digits: number): string => (x === null ? '–' : x.toFixed(digits));
 
 function vulnTable(list: readonly ExposedVulnerability[]): string {
-  const head = `<tr><th>vulnerability</th><th>title</th><th class='num'>CVSS</th><th class='num'>EPSS</th><th>KEV</th><th class='num'>vehicles</th><th class='num'>affected</th><th>models most exposed</th></tr>`;
+  const cols = [19, 28, 6, 7, 6, 8, 8, 18].map((w) => `<col style='width:${w}%'>`).join('');
+  const head = `<tr><th>vulnerability</th><th>title</th><th class='num'>CVSS</th><th class='num'>EPSS</th><th>KEV</th><th class='num'>vehicles</th><th class='num'>affected</th><th>top models</th></tr>`;
   const body = list.map((v) => {
     const models = [...v.byModel].sort((a, b) => b.vehicles - a.vehicles).slice(0, 3).map((m) => `${e(m.make)} ${e(m.model)} (${n(m.vehicles)})`).join('<br>');
     return `<tr><td class='id'>${e(v.id)}${v.severity ? `<br><span class='sev sev-${e(v.severity.toLowerCase())}'>${e(v.severity.toLowerCase())}</span>` : ''}</td><td class='title'>${e(v.title)}</td>`
       + `<td class='num'>${fixed(v.cvss, 1)}</td><td class='num'>${v.epss === null ? '–' : `${(v.epss * 100).toFixed(1)}%`}</td>`
       + `<td>${v.kev ? `<span class='kev'>KEV</span>` : ''}</td><td class='num'>${n(v.vehicles)}</td><td class='num'>${n(v.affected)}</td><td class='models'>${models || '–'}</td></tr>`;
   }).join('');
-  return `<table class='vulns'><thead>${head}</thead><tbody>${body}</tbody></table>`;
+  return `<table class='vulns'><colgroup>${cols}</colgroup><thead>${head}</thead><tbody>${body}</tbody></table>`;
 }
 
 function vulnerabilities(b: Bulletin): string {
@@ -135,24 +136,35 @@ td { padding: 3px 6px; border-bottom: 1px solid #e3e7ec; vertical-align: top; }
 td.id { white-space: nowrap; font-weight: 600; }
 td.title { overflow-wrap: anywhere; }
 td.models { font-size: 8.5pt; }
-table.vulns td.title { width: 34%; }
-table.small { font-size: 8.5pt; }
+table.vulns { table-layout: fixed; font-size: 8.5pt; }
+table.vulns td.id { font-size: 8pt; }
+table.vulns th, table.vulns td { padding: 3px 4px; }
+table.small { font-size: 8pt; }
+table.small td { padding: 2px 4px; }
 .up { color: #a61b1b; } .down { color: #1e7a3c; } .flat { color: #5b6570; }
 .kev { background: #7b1020; color: #fff; font-size: 7.5pt; padding: 1px 4px; border-radius: 2px; font-weight: bold; }
 .sev { font-size: 7.5pt; font-weight: normal; text-transform: uppercase; color: #5b6570; }
 .sev-critical { color: #7b1020; } .sev-high { color: #c0392b; }
 .none { color: #5b6570; font-style: italic; }
 .cols { display: grid; grid-template-columns: 1fr 1fr; gap: 14px; }
-.method ul { padding-left: 16px; font-size: 9pt; } .method li { margin-bottom: 4px; }
+.cols-2-3 { grid-template-columns: 2fr 3fr; }
+.method ul { padding-left: 16px; font-size: 8.5pt; margin: 0 0 6px; } .method li { margin-bottom: 3px; }
+.method table { margin-bottom: 0; } .method h3 { margin-top: 6px; }
 code { font-size: 8.5pt; background: #f2f4f7; padding: 0 2px; }
 footer.end { margin-top: 16px; font-size: 8pt; color: #5b6570; border-top: 1px solid #d5dbe1; padding-top: 4px; }
 `;
+
+/** A threat group's short name for a chart axis ("4.3.2 Communication channels"). */
+function chartLabel(key: string, label: string): string {
+  const g = THREAT_GROUPS.find((x) => x.id === key);
+  return g ? `${g.id} ${g.short}` : label;
+}
 
 /** The whole document. */
 export function renderBulletinHtml(b: Bulletin): string {
   const h = b.headline;
   const sev = (rows: readonly TrendRow[], pick: 'now' | 'before') => rows.map((r) => ({ key: r.key, value: r[pick] }));
-  const categoryChart = b.byCategory.length ? `<figure>${pairedBars(b.byCategory.map((r) => ({ label: r.label, now: r.now, before: r.before })), { title: 'Incidents by UN R155 threat group', labelWidth: 300 })}<figcaption>Incidents by UN R155 Annex 5 threat group: this period (dark) and the previous one (light). An incident counts in every group its alerts name.</figcaption></figure>` : '';
+  const categoryChart = b.byCategory.length ? `<figure>${pairedBars(b.byCategory.map((r) => ({ label: chartLabel(r.key, r.label), now: r.now, before: r.before })), { title: 'Incidents by UN R155 threat group', labelWidth: 240 })}<figcaption>Incidents by UN R155 Annex 5 threat group: this period (dark) and the previous one (light). An incident counts in every group its alerts name.</figcaption></figure>` : '';
   const assetChart = b.byAsset.length ? `<figure>${pairedBars(b.byAsset.map((r) => ({ label: r.label.replace(/ \(.*\)$/, ''), now: r.now, before: r.before })), { title: 'Incidents by affected asset', labelWidth: 250 })}<figcaption>Incidents by affected asset: this period (dark) and the previous one (light).</figcaption></figure>` : '';
   return `<!DOCTYPE html>
 <html lang='en'><head><meta charset='utf-8'>
@@ -208,7 +220,7 @@ ${vulnerabilities(b)}
 
 <section>
   <h2>6. Techniques and detections</h2>
-  <div class='cols'>
+  <div class='cols cols-2-3'>
     <div><h3>ATM techniques (top ${n(b.techniques.length)})</h3>${trendTable(b.techniques, 'technique', false)}</div>
     <div><h3>Detection rules (top ${n(b.rules.length)})</h3>${b.rules.length ? `<table><thead><tr><th>rule</th><th class='num'>incidents</th><th class='num'>previous</th><th class='num'>alerts</th></tr></thead><tbody>${b.rules.map((r) => `<tr><td><code>${e(r.key)}</code></td><td class='num'>${n(r.now)}</td><td class='num'>${n(r.before)}</td><td class='num'>${n(r.alerts)}</td></tr>`).join('')}</tbody></table>` : `<p class='none'>No incidents in the period.</p>`}</div>
   </div>

@@ -65,13 +65,13 @@ export function assetOf(rule: string): Asset {
 
 /** UN R155 Annex 5 Part A threat groups, with the Table A1 threats (numbers) each holds. */
 export const THREAT_GROUPS = [
-  { id: '4.3.1', label: 'Back-end servers related to vehicles in the field', threats: [1, 2, 3] },
-  { id: '4.3.2', label: 'Vehicle communication channels', threats: [4, 5, 6, 7, 8, 9, 10, 11] },
-  { id: '4.3.3', label: 'Vehicle update procedures', threats: [12, 13] },
-  { id: '4.3.4', label: 'Unintended human actions facilitating an attack', threats: [15] },
-  { id: '4.3.5', label: 'External connectivity and connections', threats: [16, 17, 18] },
-  { id: '4.3.6', label: 'Vehicle data and code', threats: [19, 20, 21, 22, 23, 24, 25] },
-  { id: '4.3.7', label: 'Vulnerabilities exploitable if not hardened', threats: [26, 27, 28, 29, 30, 31, 32] },
+  { id: '4.3.1', short: 'Back-end servers', label: 'Back-end servers related to vehicles in the field', threats: [1, 2, 3] },
+  { id: '4.3.2', short: 'Communication channels', label: 'Vehicle communication channels', threats: [4, 5, 6, 7, 8, 9, 10, 11] },
+  { id: '4.3.3', short: 'Update procedures', label: 'Vehicle update procedures', threats: [12, 13] },
+  { id: '4.3.4', short: 'Unintended human actions', label: 'Unintended human actions facilitating an attack', threats: [15] },
+  { id: '4.3.5', short: 'External connectivity', label: 'External connectivity and connections', threats: [16, 17, 18] },
+  { id: '4.3.6', short: 'Vehicle data and code', label: 'Vehicle data and code', threats: [19, 20, 21, 22, 23, 24, 25] },
+  { id: '4.3.7', short: 'Weaknesses if not hardened', label: 'Vulnerabilities exploitable if not hardened', threats: [26, 27, 28, 29, 30, 31, 32] },
 ] as const;
 export type ThreatGroup = (typeof THREAT_GROUPS)[number]['id'];
 /** The category of incidents whose alerts carry no R155 tag. */
