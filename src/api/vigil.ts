@@ -45,6 +45,8 @@ import { registerOnboarding } from './onboarding.js';
 import { startAlertPipeline, type RunningAlerts } from './alert-pipeline.js';
 import { bootstrapAdminToken } from './admin-token.js';
 import { checkResponseConfig, startResponse, type RunningResponse } from './response.js';
+import { startIntel, type RunningIntel } from './intel.js';
+import { registerIntelRoutes } from '../adapters/http/intel-routes.js';
 
 export const VERSION = '0.1.0';
 
@@ -66,6 +68,8 @@ export interface Vigil {
   readonly audit: DuckDBAuditLog;
   /** Playbooks, response actions and SIEM forwarding (src/api/response.ts). */
   readonly response: RunningResponse;
+  /** Threat intelligence: feeds, SBOMs, matches, exposure (src/api/intel.ts, src/runtime/intel-service.ts). */
+  readonly intel: RunningIntel;
   stop(): Promise<void>;
 }
 
@@ -111,6 +115,10 @@ export async function startVigil(config: VigilConfig, opts: StartOptions = {}): 
       options: { dedupWindows: dedupWindow, groupWindowMs: groupWindow, campaignWindowMs: campaignWindow, maxOpenIncidents, maxDedupKeys, sla: config.incidents.sla },
       evidence: { beforeMs: evidenceWindow.before, afterMs: evidenceWindow.after },
     });
+    const intel = await startIntel({
+      config, store, clock, offerAlerts: (a) => alerts.service.offer(a),
+      setIndicators: (list) => void pipeline.setIndicators(list),
+    });
     const startedAt = Date.now();
     let http: FastifyInstance | undefined;
     let askExecutor: DuckDBAskExecutor | undefined;
@@ -139,6 +147,7 @@ export async function startVigil(config: VigilConfig, opts: StartOptions = {}): 
       });
       registerOnboarding(http, { store, pipeline, secret, checkDigit: config.normalize.vinCheckDigit, now: () => clock.now(), audit, incidents: alerts.incidents, triage: { service: alerts.service, queries: alerts.incidents }, defaultTenant: config.tenant });
       response.register(http, config.tenant);
+      registerIntelRoutes(http, { store: intel.store, service: intel.service, audit, clock, defaultTenant: config.tenant });
       registerDetectionRoutes(http, {
         templates: loadTemplates(), store: customDetections, catalog, audit, clock, defaultTenant: config.tenant,
         vulnerabilities: vulnerabilityLookup(new DuckDBIntelStore(store.connection)),
@@ -149,12 +158,13 @@ export async function startVigil(config: VigilConfig, opts: StartOptions = {}): 
     const sources = await Promise.all(config.sources.map((s) => startSource(s, { pipeline, defaultTenant: config.tenant, clock })));
     response.attachSources(sources);
     return {
-      config, store, catalog, pipeline, http, url, sources, secretOrigin: origin, alerts, tokens, audit, response,
+      config, store, catalog, pipeline, http, url, sources, secretOrigin: origin, alerts, tokens, audit, response, intel,
       async stop() {
         await Promise.all(sources.map((s) => s.stop()));
         await http?.close();
         // Alerts stored by the drain are decided and their evidence captured while the lanes still answer twin requests.
         await pipeline.drain();
+        intel.stop();
         await alerts.stop();
         await response.stop();
         await pipeline.stop();

@@ -16,6 +16,7 @@ import { rulesCommand } from './rules.js';
 import { detectionCommand } from './detection.js';
 import { vehicleCommand } from './vehicle.js';
 import { auditCommand, tokenCommand } from './access.js';
+import { intelCommand } from './intel.js';
 import { reportCommand } from './report.js';
 import { askCommand } from './ask.js';
 
@@ -111,6 +112,7 @@ program.addCommand(detectionCommand());
 program.addCommand(vehicleCommand());
 program.addCommand(tokenCommand());
 program.addCommand(auditCommand());
+program.addCommand(intelCommand());
 program.addCommand(reportCommand());
 program.addCommand(askCommand());
 

@@ -1,6 +1,7 @@
 /** `vigil serve`, `vigil demo` and `vigil config check`. */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { ConfigError } from '../core/errors.js';
 import { parseConfig, parseConfigYaml, type VigilConfig } from '../runtime/config.js';
@@ -53,6 +54,8 @@ export async function runDemo(opts: { config?: string; vehicles: number; port?: 
     if (opts.mqtt !== false) sources.push({ type: 'mqtt-broker', name: 'mqtt', port: opts.mqttPort ?? 1884 });
     raw.sources = sources;
   }
+  // The demo's threat intelligence: the example advisories and the simulated fleet's SBOMs, looked at every 15 s as vehicles register.
+  if (raw.intel === undefined) raw.intel = { feeds: [fileURLToPath(new URL('../../examples/intel/', import.meta.url))], simSboms: true, exposureCheck: '15s' };
   const vigil = await startVigil(parseConfig(raw));
   const intel = loadDemoIndicators(vigil);
   const url = vigil.url ?? '(http disabled)';

@@ -414,6 +414,21 @@ export const configSchema = z.strictObject({
         .transform((given) => Object.fromEntries(SEVERITIES.map((s) => [s, given[s] ?? DEFAULT_SLA[s]])) as SlaPolicy),
     })
     .prefault({}),
+  /** Threat intelligence (src/intel, src/runtime/intel-service.ts): what is imported at start, and how often new exposure is looked for. */
+  intel: z
+    .strictObject({
+      /** Feed files, folders (every file is a document) or http(s) URLs imported at start. */
+      feeds: z.array(z.string().min(1)).default([]),
+      /** SBOM files or folders (CycloneDX / SPDX JSON) imported at start for `sbomTenant`. */
+      sboms: z.array(z.string().min(1)).default([]),
+      /** Tenant of the SBOMs above (default: `tenant`). */
+      sbomTenant: name.optional(),
+      /** Also import the simulator's SBOMs of the demo fleet (src/sim/sboms.ts) for `sbomTenant`. */
+      simSboms: z.boolean().default(false),
+      /** How often vulnerabilities matched but not yet exposing (vehicles not registered yet) are looked at again. */
+      exposureCheck: positiveDuration.default(60_000),
+    })
+    .prefault({}),
   sources: z.array(sourceSchema).default([]),
   /** Forward stored alerts to SIEMs: syslog (RFC 5424, TCP/TLS) or signed webhooks. Channel names default to `forward-<index>`. */
   forward: z.array(forwardTarget).default([]),

@@ -59,7 +59,7 @@ export interface FeedImportResult {
 }
 
 export interface SbomImportResult {
-  readonly sbom?: Omit<StoredSbom, 'sbom'> & { document: string; components: number; ecu?: string; softwareVersion?: string; vehicleModel?: string };
+  readonly sbom?: Omit<StoredSbom, 'sbom'> & { document: string; format: 'cyclonedx' | 'spdx'; components: number; ecu?: string; softwareVersion?: string; vehicleModel?: string };
   readonly problems: readonly string[];
   readonly matches: number;
   readonly alerts: readonly Alert[];
@@ -142,7 +142,7 @@ export class IntelService {
         const { sbom: _doc, ...rest } = stored;
         results.push({
           sbom: {
-            ...rest, document: sbom.document, components: sbom.components.length,
+            ...rest, document: sbom.document, format: sbom.format, components: sbom.components.length,
             ...(s?.ecu ? { ecu: s.ecu } : {}), ...(s?.softwareVersion ? { softwareVersion: s.softwareVersion } : {}), ...(s?.vehicleModel ? { vehicleModel: s.vehicleModel } : {}),
           },
           problems: parsed.problems, matches: matches.length,
@@ -175,6 +175,23 @@ export class IntelService {
         await this.checkExposure(tenant, vulns.map((v) => v.id));
       }
       return n;
+    });
+  }
+
+  /**
+   * Vulnerabilities matched on a tenant's SBOMs that have not exposed a vehicle yet (the
+   * vehicles were registered after the match): looked at again, first exposures raised.
+   */
+  checkPendingExposure(): Promise<readonly Alert[]> {
+    return this.serial(async () => {
+      const out: Alert[] = [];
+      for (const tenant of await this.opts.store.sbomTenants()) {
+        const first = await this.opts.store.firstExposures(tenant);
+        const counts = await this.opts.store.exposureCounts(tenant);
+        const pending = [...counts.keys()].filter((id) => !first.has(id));
+        if (pending.length) out.push(...await this.checkExposure(tenant, pending));
+      }
+      return out;
     });
   }
 
@@ -228,7 +245,8 @@ export class IntelService {
         title: `${id} exposes ${c.vehicles} vehicle${c.vehicles === 1 ? '' : 's'}${v?.title ? `: ${v.title}` : ''}`.slice(0, 300),
         severity: severityOf(p.score), tags: ['intel', 'vulnerability', ...(v?.kev ? ['kev'] : [])],
         details: {
-          cve: id, intel: id, exposed: c.vehicles, affected: c.affected, needsReview: c.needsReview,
+          // group: one alert per vulnerability, never deduplicated against another's (same rule, no vehicle)
+          cve: id, intel: id, group: id, exposed: c.vehicles, affected: c.affected, needsReview: c.needsReview,
           byModel: c.byModel.slice(0, MAX_MODELS_IN_ALERT), ecus, priority: p.score, priorityFactors: p.factors,
           ...(rows.get(id)?.cvss != null ? { cvss: rows.get(id)!.cvss } : {}), ...(v?.epss ? { epss: v.epss.score } : {}), kev: !!v?.kev,
         },
