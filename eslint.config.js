@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import vigil from './tools/eslint/layers.js';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'vigil-data/**', 'web/dist/**', 'test-artifacts/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'vigil-data/**', 'web/dist/**', 'test-artifacts/**', 'console/dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -65,6 +65,7 @@ export async function runDemo(opts: { config?: string; vehicles: number; port?: 
       '',
       `Vigil ${'0.1.0'} is running`,
       ...vigil.sources.map((s) => `  source         ${s.describe()}`),
+      `  web console    ${url}/  (${token ? 'log in with the API token below' : 'authentication is off: any token logs in'})`,
       `  API status     ${url}/v1/status`,
       `  health         ${url}/health`,
       `  metrics        ${url}/metrics`,

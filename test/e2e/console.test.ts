@@ -1,0 +1,238 @@
+/**
+ * The web console end to end: Debian's Chromium (/usr/bin/chromium), driven by playwright-core,
+ * against a running Vigil with a small simulated fleet. Log in with a token, see alerts arrive
+ * live, work the alert queue with the keyboard, open an incident and change its state, look at a
+ * vehicle and the detections; screenshots of each page go to test-artifacts/console/, and the
+ * overview's load time (navigation start to charts drawn, in the browser) to timings.json.
+ *
+ * Skips with a message when Chromium is absent, except under CI=true (.ci/run installs it).
+ * Never downloads a browser: playwright-core has none of its own.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startVigil, type Vigil } from '../../src/api/vigil.js';
+import { makeVin } from '../../src/normalize/vin.js';
+import { parseConfig } from '../../src/runtime/config.js';
+import { apiToken, bearer } from '../http-helpers.js';
+
+const CHROMIUM = process.env.VIGIL_CHROMIUM ?? '/usr/bin/chromium';
+const HAVE_CHROMIUM = existsSync(CHROMIUM);
+if (!HAVE_CHROMIUM) {
+  if (process.env.CI === 'true') throw new Error(`Chromium is not at ${CHROMIUM} (.ci/run installs Debian's chromium)`);
+  console.warn(`console e2e: skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set VIGIL_CHROMIUM)`);
+}
+/** Launch options for Debian's Chromium on these machines (no GPU, no network besides localhost). */
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ROOT = join(import.meta.dirname, '..', '..');
+const ARTIFACTS = join(ROOT, 'test-artifacts', 'console');
+const TENANT = 'demo';
+const VEHICLES = 6;
+const vin = (i: number) => makeVin({ wmi: 'YV1', vds: 'MV39H', year: 2019, plant: 'G' }, 100 + i);
+/** Where the injected vehicles are (lat, lon): the map shows them. */
+const PLACES: [number, number][] = [[57.7, 11.97], [48.14, 11.58], [40.71, -74.0], [35.68, 139.69], [-33.87, 151.21], [51.5, -0.12]];
+
+/** In the page (a string: this file is compiled without the DOM types): bars in the charts, numbers in the counters, countries on the map. */
+const OVERVIEW_DRAWN = `document.querySelectorAll('.chart-card .recharts-bar-rectangle').length >= 2
+  && !document.querySelector('.counter .value')?.textContent?.includes('…') && document.querySelectorAll('.map .land').length > 100`;
+
+let vigil: Vigil;
+let token: string;
+let context: BrowserContext;
+let page: Page;
+let profile: string;
+const timings: Record<string, number> = {};
+
+/** Odometer rollbacks (an alert each) for vehicles `from`..`to`-1, with a position each. */
+async function attack(from: number, to: number, at: number): Promise<void> {
+  const lines: object[] = [];
+  for (let i = from; i < to; i++) {
+    const [lat, lon] = PLACES[i % PLACES.length]!;
+    lines.push({ vin: vin(i), ts: at, seq: at, signals: { 'Vehicle.Speed': 40 + i, 'Vehicle.TraveledDistance': 120_000 + i, 'Vehicle.CurrentLocation.Latitude': lat, 'Vehicle.CurrentLocation.Longitude': lon } });
+    lines.push({ vin: vin(i), ts: at + 1000, seq: at + 1, signals: { 'Vehicle.Speed': 42 + i, 'Vehicle.TraveledDistance': 90_000 + i } });
+  }
+  const res = await fetch(`${vigil.url}/v1/ingest/signals?tenant=${TENANT}`, { method: 'POST', headers: { ...bearer(token), 'content-type': 'application/x-ndjson' }, body: lines.map((l) => JSON.stringify(l)).join('\n') });
+  expect(res.status, await res.text()).toBe(202);
+}
+
+async function api<T>(path: string): Promise<T> {
+  const res = await fetch(`${vigil.url}${path}`, { headers: bearer(token) });
+  expect(res.status, path).toBe(200);
+  return (await res.json()) as T;
+}
+
+async function until<T>(what: string, f: () => Promise<T | undefined | false>, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** expect.poll with room for a refetch on a busy machine. */
+function poll<T>(f: () => Promise<T>) {
+  return expect.poll(f, { timeout: 30_000, interval: 200 });
+}
+
+async function shot(name: string): Promise<void> {
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
+  beforeAll(async () => {
+    if (!existsSync(join(ROOT, 'console', 'dist', 'index.html'))) execFileSync('npm', ['run', 'build:console'], { cwd: ROOT, stdio: 'inherit' });
+    mkdirSync(ARTIFACTS, { recursive: true });
+    vigil = await startVigil(parseConfig({
+      tenant: TENANT, store: { path: ':memory:' }, runtime: { workers: 1 },
+      http: { port: 0, auth: { enabled: true, adminTokenEnv: 'VIGIL_E2E_ADMIN_TOKEN' } },
+      sources: [{ type: 'simulator', name: 'e2e-fleet', vehicles: 20, seed: 7, malformedRate: 0, attacks: false }],
+    }));
+    token = await apiToken(vigil, 'admin', '*', 'e2e operator');
+    await vigil.pipeline.registerVehicles(TENANT, Array.from({ length: VEHICLES }, (_, i) => ({
+      vin: vin(i), make: 'Volvo', model: i % 2 ? 'XC40' : 'V60', year: 2019, region: 'EU', software: { TCU: `5.2.${i}`, GW: '3.0.1', IVI: `12.${i}` },
+    })));
+    // Alerts and incidents before the browser opens: the overview has something to draw.
+    await attack(0, 3, Date.now() - 90_000);
+    await until('the first incidents', async () => (await api<{ total: number }>(`/v1/incidents?tenant=${TENANT}&limit=1`)).total >= 1);
+    profile = mkdtempSync(join(tmpdir(), 'vigil-e2e-chromium-'));
+    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1400, height: 900 }, colorScheme: 'dark' });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(20_000);
+  }, 180_000);
+
+  afterAll(async () => {
+    writeFileSync(join(ARTIFACTS, 'timings.json'), `${JSON.stringify(timings, null, 2)}\n`);
+    await context?.close();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+    await vigil?.stop();
+  });
+
+  it('refuses a wrong token, logs in with a right one, and starts focus on the skip link', async () => {
+    await page.goto(`${vigil.url}/`);
+    const field = page.getByLabel('API token');
+    await field.fill('vgl_not-a-real-token');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await poll(async () => page.getByRole('alert').textContent()).toMatch(/unknown|revoked|expired/);
+    await shot('01-login');
+    await field.fill(token);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement?.textContent')).toBe('Skip to content');
+  });
+
+  it('draws the overview (counters, charts, map) and records how long it took in the browser', async () => {
+    await page.reload();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    // Drawn: the severity bars and the by-model bars are in the SVG, the counters have numbers, the map has its countries.
+    await page.waitForFunction(OVERVIEW_DRAWN);
+    const t = (await page.evaluate(`(() => {
+      const nav = performance.getEntriesByType('navigation')[0];
+      return { drawnMs: performance.now(), domContentLoadedMs: nav.domContentLoadedEventEnd, loadMs: nav.loadEventEnd };
+    })()`)) as { drawnMs: number; domContentLoadedMs: number; loadMs: number };
+    timings['overviewDrawnMs'] = Math.round(t.drawnMs);
+    timings['overviewDomContentLoadedMs'] = Math.round(t.domContentLoadedMs);
+    timings['overviewLoadEventMs'] = Math.round(t.loadMs);
+    console.log(`console e2e: overview drawn ${Math.round(t.drawnMs)} ms after navigation start (DOMContentLoaded ${Math.round(t.domContentLoadedMs)} ms)`);
+    await until('vehicles on the map', async () => (await page.locator('.map .pin').count()) >= 1);
+    await shot('02-overview');
+  });
+
+  it('shows new alerts as they arrive, and works the queue from the keyboard', async () => {
+    await page.getByRole('link', { name: 'Alerts', exact: true }).click();
+    await page.getByRole('heading', { name: 'Alert queue' }).waitFor();
+    const shown = async () => Number((/([\d,]+) alerts/.exec((await page.locator('.filters').textContent()) ?? '')?.[1] ?? '-1').replace(/,/g, ''));
+    const before = (await api<{ total: number }>(`/v1/alerts?tenant=${TENANT}&limit=1`)).total;
+    await poll(shown).toBeGreaterThanOrEqual(before);
+    const at = Date.now() - 30_000;
+    await attack(3, VEHICLES, at);
+    await poll(async () => page.getByTestId('live-count').textContent()).toMatch(/live · [1-9]\d* new/);
+    const fresh = await until('the new alerts stored', async () => {
+      const page = await api<{ items: { vehicle?: string }[] }>(`/v1/alerts?tenant=${TENANT}&since=${at}&rule=odometer.rollback&limit=100`);
+      return page.items.length >= VEHICLES - 3 && page.items.map((a) => a.vehicle!);
+    });
+    // The queue refreshes by itself on the live events: no reload.
+    await poll(shown).toBeGreaterThanOrEqual(before + fresh.length);
+    await poll(async () => page.getByTestId('alert-table').textContent()).toContain(fresh[0]!);
+    const table = page.getByTestId('alert-table');
+    await table.focus();
+    await page.keyboard.press('j');
+    await page.keyboard.press('x');
+    await poll(async () => page.getByRole('toolbar').textContent()).toContain('1 selected');
+    await page.keyboard.press('k');
+    await page.keyboard.press('x');
+    await poll(async () => page.getByRole('toolbar').textContent()).toContain('2 selected');
+    await shot('03-alerts');
+  });
+
+  it('opens an incident, sees its alerts, evidence chart and techniques, and moves it to another state', async () => {
+    // The incident of an injected odometer rollback: a vehicle, and evidence captured (its alert is 90 s old).
+    const incidents = await api<{ items: { id: string; vehicle?: string; firstAlertAt: number }[] }>(`/v1/incidents?tenant=${TENANT}&rule=odometer.rollback&limit=100&sort=createdAt`);
+    const target = incidents.items.find((i) => i.vehicle && i.firstAlertAt < Date.now() - 80_000);
+    expect(target, 'an incident of an injected vehicle').toBeDefined();
+    await page.getByRole('link', { name: 'Incidents', exact: true }).click();
+    await page.getByRole('heading', { name: 'Incidents' }).waitFor();
+    await page.locator(`a[href="/incidents/${encodeURIComponent(target!.id)}"]`).click();
+    await page.getByTestId('incident-state').waitFor();
+    const id = decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
+    const before = await page.getByTestId('incident-state').textContent();
+    expect(before).toBe('new');
+    await page.getByRole('group', { name: 'Change state' }).getByRole('button', { name: 'investigating' }).click();
+    await poll(async () => page.getByTestId('incident-state').textContent()).toBe('investigating');
+    const stored = await api<{ incident: { state: string }; history: { kind: string }[] }>(`/v1/incidents/${encodeURIComponent(id)}?tenant=${TENANT}`);
+    expect(stored.incident.state).toBe('investigating');
+    expect(stored.history.map((h) => h.kind)).toContain('state');
+    await page.getByLabel('Add a comment').fill('looked at it in the console');
+    await page.getByRole('button', { name: 'Comment', exact: true }).click();
+    await poll(async () => page.locator('#com-title ~ ol').textContent()).toContain('looked at it in the console');
+    expect((await api<{ items: { text: string }[] }>(`/v1/incidents/${encodeURIComponent(id)}/comments?tenant=${TENANT}`)).items.map((c) => c.text)).toContain('looked at it in the console');
+    // The evidence chart is drawn once the capture (60 s after the alert) is in; the alerts are 90 s old.
+    await shot('04-incident');
+    await until('an evidence chart', async () => {
+      if ((await page.locator('figure.chart .recharts-line').count()) >= 1) return true;
+      await page.waitForTimeout(3000);
+      if ((await page.locator('figure.chart .recharts-line').count()) >= 1) return true;
+      await page.reload();
+      await page.getByTestId('incident-state').waitFor();
+      return false;
+    }, 90_000);
+    await shot('04-incident');
+  }, 150_000);
+
+  it('looks at a vehicle: identity, ECUs and software, live signals, timeline', async () => {
+    await page.locator('#veh-title').locator('..').getByRole('link').first().click();
+    await page.getByRole('heading', { name: 'ECUs and software' }).waitFor();
+    await poll(async () => page.locator('main').textContent()).toContain('TCU');
+    await poll(async () => page.getByTestId('live-signals').textContent()).toContain('Vehicle.Speed');
+    await shot('05-vehicle');
+  });
+
+  it('shows the detections with their status and the ATM coverage matrix', async () => {
+    await page.getByRole('link', { name: 'Detections', exact: true }).click();
+    await page.getByRole('table', { name: 'Detection rules' }).waitFor();
+    await poll(async () => page.locator('table.matrix td[title*="rule(s)"]').count()).toBeGreaterThan(10);
+    expect(await page.getByRole('table', { name: 'Detection rules' }).textContent()).toContain('enabled');
+    await shot('06-detections');
+  });
+
+  it('switches to the light theme and another tenant', async () => {
+    await page.getByRole('link', { name: 'Overview', exact: true }).click();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    expect(await page.evaluate('document.documentElement.dataset.theme')).toBe('dark');
+    await page.getByRole('button', { name: /Switch to light theme/ }).click();
+    expect(await page.evaluate('document.documentElement.dataset.theme')).toBe('light');
+    await page.waitForFunction("document.querySelectorAll('.map .land').length > 100");
+    await shot('07-overview-light');
+    await page.getByLabel('Tenant').fill('other');
+    await page.getByRole('button', { name: 'Switch', exact: true }).click();
+    await poll(async () => page.getByRole('listitem').filter({ hasText: 'Alerts stored' }).textContent()).toContain('0');
+    await page.getByRole('link', { name: 'Intel', exact: true }).click();
+    await page.getByText('Not yet available').waitFor();
+    await shot('08-intel-not-yet');
+  });
+});
