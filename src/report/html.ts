@@ -147,7 +147,8 @@ table.small td { padding: 2px 4px; }
 .sev-critical { color: #7b1020; } .sev-high { color: #c0392b; }
 .none { color: #5b6570; font-style: italic; }
 .cols { display: grid; grid-template-columns: 1fr 1fr; gap: 14px; }
-.cols-2-3 { grid-template-columns: 2fr 3fr; }
+.cols-2-3 { grid-template-columns: 4fr 5fr; }
+.cols-2-3 > div:first-child td:first-child { white-space: nowrap; }
 .method ul { padding-left: 16px; font-size: 8.5pt; margin: 0 0 6px; } .method li { margin-bottom: 3px; }
 .method table { margin-bottom: 0; } .method h3 { margin-top: 6px; }
 code { font-size: 8.5pt; background: #f2f4f7; padding: 0 2px; }
