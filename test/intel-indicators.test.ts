@@ -14,6 +14,7 @@ import { importFeedDocuments } from '../src/intel/feeds/index.js';
 import type { Indicator } from '../src/intel/model.js';
 import { makeVin } from '../src/normalize/vin.js';
 import { parseConfig } from '../src/runtime/config.js';
+import { Partitioner } from '../src/runtime/partition.js';
 import type { ScenarioLabel } from '../src/sim/scenarios.js';
 import { FleetSimulator } from '../src/sim/simulator.js';
 
@@ -119,6 +120,8 @@ describe('STIX indicators in the pipeline', () => {
     const v = (running = await startVigil(config(2)));
     const now = Date.now() - 60_000;
     // Security events route by VIN: eight vehicles spread over both workers.
+    const partitioner = new Partitioner(v.config.runtime.partitions, 2);
+    expect(new Set(Array.from({ length: 8 }, (_, i) => partitioner.workerOf('demo', vin(10 + i))))).toEqual(new Set([0, 1]));
     const events = (at: number, seq: number) => Array.from({ length: 8 }, (_, i) =>
       JSON.stringify({ vin: vin(10 + i), ts: at + i, seq, eventId: 0x8903, sensor: 'TcuIds', count: 1, context: { port: 443, host: 'api.c2-relay.example.net' } }));
     for (const e of events(now, 1)) await push(v, 'security', e);
