@@ -25,6 +25,8 @@ describe.skipIf(intel.skip)('suggestTemplates on real CVE records', () => {
     expect(s.template).toBe('bluetooth-stack-rce');
     expect(s.reasons).toEqual(expect.arrayContaining(['CWE-787', 'AV:A', "'l2cap' in the description"]));
     expect(s.summary).toMatch(/^CWE-787 and AV:A and .*'l2cap' in the description.* -> bluetooth-stack-rce$/);
+    // Its NVD CPEs name enterprise_linux_server: no reason to offer the back-end template.
+    expect(suggestTemplates(templates, vulns.get('CVE-2017-1000251')!).map((x) => x.template)).not.toContain('backend-api-bola');
   });
 
   it('the S-Gold 2 TCU baseband CVEs (CVE-2017-9633, CVE-2017-9647): the cellular/TCU template first', () => {

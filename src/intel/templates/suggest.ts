@@ -35,7 +35,8 @@ const KIND_WORDS: Readonly<Record<ComponentKind, readonly string[]>> = {
   gateway: ['gateway', 'central gateway'],
   can: ['can bus', 'can-bus', 'canbus', 'can frame', 'can message', 'can messages', 'ecus'],
   ota: ['ota', 'over-the-air', 'firmware update', 'software update', 'update', 'signature validation', 'code-signing', 'code signing', 'redbend'],
-  backend: ['api', 'backend', 'back-end', 'server', 'portal', 'idor', 'authorization', 'cloud', 'mobile app'],
+  // Not 'server': CPE product names (enterprise_linux_server) would place every OS CVE here.
+  backend: ['api', 'backend', 'back-end', 'telematics server', 'portal', 'idor', 'authorization', 'cloud', 'mobile app'],
   charging: ['ocpp', 'charge point', 'charging station', 'charger', 'evse', 'chargepoint', 'wallbox'],
 };
 
