@@ -10,8 +10,9 @@
  *
  * Set VIGIL_BULLETIN_OUT=DIR to keep the rendered bulletin.pdf and bulletin.html there.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -301,4 +302,39 @@ describe('with the intel store (demo advisories and SBOMs)', () => {
     expect(text).toContain(exposed[0]!.id);
     expect(text).toMatch(new RegExp(`Page 1 of ${pages}`));
   }, 90_000);
+});
+
+describe('vigil report bulletin', () => {
+  const run = (args: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(process.execPath, ['bin/vigil.js', ...args], { env: { ...process.env, VIGIL_FROM_SOURCE: '1' }, timeout: 120_000 }, (e, stdout, stderr) =>
+      resolve({ code: e ? Number((e as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+  });
+
+  it('writes the bulletin of the store named by --data-dir, and refuses a backwards period', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-bulletin-'));
+    try {
+      const alerts = join(dir, 'alerts.jsonl');
+      // Three back-end alerts days apart (three campaign incidents), two in November, one in October.
+      writeFileSync(alerts, [
+        { id: 'c-1', time: '2026-11-03T10:00:00Z', rule: 'charging.firmware-signature-invalid', severity: 'critical', tags: ['ATM-T0031', 'R155-A5:12.1'] },
+        { id: 'c-2', time: '2026-11-20T10:00:00Z', rule: 'api.revoked-token-replay', severity: 'high', tags: ['R155-A5:1.1'] },
+        { id: 'c-3', time: '2026-10-12T10:00:00Z', rule: 'api.revoked-token-replay', severity: 'high', tags: ['R155-A5:1.1'] },
+      ].map((a) => JSON.stringify(a)).join('\n'));
+      const imp = await run(['import', 'alerts', '--triage', alerts, '--data-dir', dir, '--tenant', T]);
+      expect(imp.code).toBe(0);
+      const out = join(dir, 'nov.html');
+      const r = await run(['report', 'bulletin', '--from', '2026-11-01', '--to', '2026-12-01', '--tenant', T, '--data-dir', dir, '--out', out]);
+      expect(r).toMatchObject({ code: 0, stderr: '' });
+      expect(r.stdout).toBe(`wrote ${out} (html): tenant ${T}, 2 incidents (previous period 1), 2 alerts\n`);
+      const html = readFileSync(out, 'utf8');
+      expect(html).toContain('Vigil opened 2 incidents in the period (previous period: 1, +100.0%)');
+      expect(html).toContain('<td>Charging (stations, sessions, id tokens)</td><td class=\'num\'>1</td><td class=\'num\'>0</td>');
+      const bad = await run(['report', 'bulletin', '--from', '2026-12-01', '--to', '2026-11-01', '--data-dir', dir, '--out', join(dir, 'x.html')]);
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toContain('the period ends before it starts');
+      expect(existsSync(join(dir, 'x.html'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 240_000);
 });
