@@ -32,6 +32,7 @@ let analyst: string;
 let ingest: string;
 let tenantAdmin: string;
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- answers are read field by field in assertions
 async function call(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; json: any }> {
   const res = await fetch(`${v.url}${path}`, {
     method, headers: { ...bearer(token), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
@@ -118,13 +119,14 @@ describe('/v1/intel routes', () => {
     expect(JSON.stringify(audit.json)).toContain('intel.vex');
   });
 
-  it('SBOM upload (ingest) and list; feed import by an operator only, with its run and report lines', async () => {
+  it('SBOM upload (tenant admin) and list; feed import by an operator only, with its run and report lines', async () => {
     const sbom = {
       bomFormat: 'CycloneDX', specVersion: '1.6', version: 1,
       metadata: { component: { type: 'firmware', name: 'test ECU', version: '1.0', 'bom-ref': 'ecu' } },
       components: [{ type: 'library', 'bom-ref': 'b', name: 'bluez', version: '5.60', purl: 'pkg:generic/bluez@5.60' }],
     };
-    const up = await call('POST', '/v1/intel/sboms', ingest, { document: { name: 'test.cdx.json', json: sbom }, binding: { ecu: 'IVI', softwareVersion: 'nobody-runs-this' } });
+    expect((await call('POST', '/v1/intel/sboms', ingest, { document: { name: 'x.json', json: sbom } })).status).toBe(403);
+    const up = await call('POST', '/v1/intel/sboms', tenantAdmin, { document: { name: 'test.cdx.json', json: sbom }, binding: { ecu: 'IVI', softwareVersion: 'nobody-runs-this' } });
     expect(up.status).toBe(201);
     expect(up.json).toMatchObject({ sbom: { ecu: 'IVI', softwareVersion: 'nobody-runs-this', components: 1 }, matches: 1 });
     const list = await call('GET', '/v1/intel/sboms?limit=1000', viewer);

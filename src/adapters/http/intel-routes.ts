@@ -9,7 +9,7 @@
  *   POST /v1/intel/vulnerabilities/{id}/vex           an analyst's VEX decision for a component        triage
  *   GET  /v1/vehicles/{id}/vulnerabilities            what exposes one vehicle                          read
  *   GET  /v1/intel/sboms, /v1/intel/sboms/{id}        the tenant's SBOMs                               read
- *   POST /v1/intel/sboms                              upload an SBOM (CycloneDX / SPDX JSON)           ingest
+ *   POST /v1/intel/sboms                              upload an SBOM (CycloneDX / SPDX JSON)           admin
  *   POST /v1/intel/import                             import feed documents                             admin (operator)
  *   GET  /v1/intel/import-runs, .../{id}/lines        import runs and their per-record report           read
  *
@@ -253,7 +253,8 @@ export function registerIntelRoutes(app: FastifyInstance, deps: IntelRouteDeps):
   });
 
   r.post('/v1/intel/sboms', {
-    config: { permission: 'ingest' },
+    // The tenant's asset inventory: its admin keeps it (ingest tokens only send telemetry).
+    config: { permission: 'admin' },
     bodyLimit: 64 << 20,
     schema: {
       tags, summary: 'Upload an SBOM (CycloneDX 1.2-1.6 or SPDX 2.3 JSON); the binding (ECU, software version, vehicle model) wins over the document',
