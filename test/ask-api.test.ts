@@ -83,6 +83,22 @@ describe('POST /v1/ask with a typed query', () => {
   });
 });
 
+describe('POST /v1/ask with a question', () => {
+  it('is read by the embedded engine into a typed query, and answered with the query shown', async () => {
+    const r = await post(viewer, '/v1/ask', { question: 'how many alerts in the last 30 days' });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ kind: 'answer', by: 'engine' });
+    expect(r.body.answer.query).toMatchObject({ entity: 'alerts', time: { kind: 'relative', last: 30, unit: 'day' } });
+    expect(r.body.answer.table.rows).toEqual([[fx.alerts.filter(ours).filter(last30).length]]);
+  });
+
+  it('says what it did not understand instead of guessing', async () => {
+    const r = await post(viewer, '/v1/ask', { question: 'how many flurbs' });
+    expect(r.status).toBe(422);
+    expect(r.body).toMatchObject({ error: 'NotUnderstood', message: expect.stringContaining('"flurbs"') });
+  });
+});
+
 describe('POST /v1/ask/sql', () => {
   it('is for admins only', async () => {
     expect((await post(analyst, '/v1/ask/sql', { sql: 'SELECT 1' })).status).toBe(403);

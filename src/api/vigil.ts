@@ -23,15 +23,14 @@ import { DuckDBFleetViews } from '../adapters/duckdb/fleet-views.js';
 import { registerFleetRoutes } from '../adapters/http/fleet-routes.js';
 import { DuckDBAskExecutor } from '../adapters/duckdb/ask-executor.js';
 import { registerAskRoutes } from '../adapters/http/ask-routes.js';
+import { CachedAskValues, DuckDBAskValues } from '../adapters/duckdb/ask-vocabulary.js';
+import { modelFromConfig } from '../adapters/llm/openai-compatible.js';
+import { askQuestion } from '../ask/question.js';
 import { registerAlertRoutes } from '../adapters/http/alert-routes.js';
 import { DuckDBCustomDetections } from '../adapters/duckdb/custom-detections.js';
 import { DuckDBIntelStore } from '../adapters/duckdb/intel-store.js';
 import { registerDetectionRoutes } from '../adapters/http/detection-routes.js';
 import { loadTemplates } from './templates.js';
-import { registerAlertStream } from '../adapters/http/alert-stream.js';
-import { registerConsole } from '../adapters/http/console.js';
-import { registerRuleRoutes } from '../adapters/http/rule-routes.js';
-import { registerSessionRoute } from '../adapters/http/session-route.js';
 import { DEFAULT_SECURITY_EXTRACT, type SecurityEventDef } from '../normalize/security-extract.js';
 import { mergeExtracts, parseSecurityExtract } from '../normalize/security-extract-file.js';
 import { DEFAULT_SIGNALS } from '../sim/default-catalog.js';
@@ -142,7 +141,13 @@ export async function startVigil(config: VigilConfig, opts: StartOptions = {}): 
       registerReports(http, { connection: store.connection, defaultTenant: config.tenant, now: () => clock.now() });
       // Asked queries run on a connection of their own; opening it turns off file and network access in the database (ask-executor.ts).
       askExecutor = await DuckDBAskExecutor.open(store.connection);
-      registerAskRoutes(http, { executor: askExecutor, audit, clock, defaultTenant: config.tenant });
+      const executor = askExecutor;
+      const askValues = new CachedAskValues(new DuckDBAskValues(store.connection), clock, config.ask.vocabularyRefresh);
+      const model = modelFromConfig(config.ask.model);
+      registerAskRoutes(http, {
+        executor, audit, clock, defaultTenant: config.tenant,
+        question: (q, tenant) => askQuestion(q, { tenant, executor, values: askValues, clock, ...(model ? { model } : {}) }),
+      });
       registerAlertRoutes(http, { queries: alerts.incidents, incidents: alerts.incidents, noise: (t, since) => alerts.service.noise(t, since), defaultTenant: config.tenant });
       registerAccessRoutes(http, { tokens, audit, clock, defaultTenant: config.tenant });
       registerIncidentRoutes(http, {
@@ -157,14 +162,6 @@ export async function startVigil(config: VigilConfig, opts: StartOptions = {}): 
         vulnerabilities: vulnerabilityLookup(new DuckDBIntelStore(store.connection)),
         runtime: { check: (r) => pipeline.checkCustomDetection(r), add: (r) => pipeline.addCustomDetection(r), remove: (t, id) => pipeline.removeCustomDetection(t, id) },
       });
-      registerSessionRoute(http, { defaultTenant: config.tenant });
-      registerAlertStream(http, { onAlertsStored: (l) => pipeline.onAlertsStored(l), defaultTenant: config.tenant });
-      registerRuleRoutes(http, {
-        rules: (detection.pack?.rules ?? []).map((r) => ({ ...r.meta, enabled: r.spec.enabled })), configDisabled: config.detection.disabled,
-        missingSignals: detection.pack?.disabled ?? [], noise: (t, since) => alerts.service.noise(t, since), defaultTenant: config.tenant,
-      });
-      // The web console at / (console/dist), after every API route.
-      await registerConsole(http);
       url = await http.listen({ host: config.http.host, port: config.http.port });
     }
     const sources = await Promise.all(config.sources.map((s) => startSource(s, { pipeline, defaultTenant: config.tenant, clock })));

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { CATALOG, fieldOf, operatorsOf } from './catalog.js';
 import { compileQuery, type TenantScope } from './compile.js';
-import { parseTypedQuery, type TypedQuery, type TypedQueryInput } from './query.js';
+import { parseTypedQuery, type Filter, type Scalar, type TypedQuery, type TypedQueryInput } from './query.js';
 import { QueryError, queryProblems, validateQuery } from './validate.js';
 
 const NOW = Date.UTC(2026, 10, 1);
@@ -112,10 +112,10 @@ describe('validateQuery', () => {
 });
 
 /** A value of the type for `op` (undefined: no value; null: skip). */
-function sample(type: string, values: readonly string[] | undefined, op: string): unknown {
+function sample(type: string, values: readonly string[] | undefined, op: string): Filter['value'] | null {
   if (op === 'is_null' || op === 'not_null') return undefined;
-  const one = type === 'enum' ? values![0] : type === 'integer' || type === 'number' || type === 'time' ? 5 : type === 'boolean' ? true : type === 'vehicle' ? '00000000000000a1' : EVIL;
+  const one: Scalar = type === 'enum' ? values![0]! : type === 'integer' || type === 'number' || type === 'time' ? 5 : type === 'boolean' ? true : type === 'vehicle' ? '00000000000000a1' : EVIL;
   if (op === 'in' || op === 'not_in' || op === 'has_any') return [one];
-  if (op === 'between') return type === 'enum' ? [values![0], values![1]] : [1, 5];
+  if (op === 'between') return type === 'enum' ? [values![0]!, values![1]!] : [1, 5];
   return one;
 }
