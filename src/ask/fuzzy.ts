@@ -23,11 +23,20 @@ export function editsWithin(a: string, b: string): number | undefined {
   if (a === b) return 0;
   const max = allowedEdits(Math.min(a.length, b.length));
   if (max === 0 || Math.abs(a.length - b.length) > max) return undefined;
-  const da = digits(a);
-  if (da !== '' && da !== digits(b)) return undefined;
+  if (hasDigit(a)) {
+    if (digits(a) !== digits(b)) return undefined;
+  }
   if (a.length === b.length && isOneSwap(a, b)) return 1;
   const d = distance(a, b);
   return d <= max ? d : undefined;
+}
+
+function hasDigit(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) return true;
+  }
+  return false;
 }
 
 function digits(s: string): string {

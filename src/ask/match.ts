@@ -64,21 +64,39 @@ function exact(tokens: readonly Token[], i: number, n: number, v: Vocabulary): M
 function fuzzy(tokens: readonly Token[], i: number, n: number, v: Vocabulary, fuzzyOk: FuzzyGate): Match | undefined {
   const slice = tokens.slice(i, i + n);
   if (n === 1 && !fuzzyOk(slice[0]!.text)) return undefined;
-  if (n > 1 && !slice.some((t) => fuzzyOk(t.text))) return undefined;
+  // Several words are matched fuzzily only around a word that is itself unknown ("modle 3", "model x").
+  if (n > 1 && !slice.some((t) => fuzzyOk(t.text) && !v.phrases.has(t.text) && !v.phrases.has(t.stem))) return undefined;
   const source = slice.map((t) => t.text).join(' ');
   const stems = slice.map((t) => t.stem).join(' ');
   let best = Infinity;
   let hits: string[] = [];
-  for (const phrase of v.byLength[n] ?? []) {
-    const d = n === 1 ? Math.min(editsWithin(source, phrase) ?? Infinity, editsWithin(stems, phrase) ?? Infinity) : wordwise(slice, phrase.split(' '));
+  const consider = (phrase: string, d: number): void => {
     if (d < best) {
       best = d;
       hits = [phrase];
     } else if (d === best && d !== Infinity) hits.push(phrase);
+  };
+  if (n === 1) {
+    for (const list of oneWordCandidates(slice[0]!, v)) {
+      for (const phrase of list) consider(phrase, Math.min(editsWithin(source, phrase) ?? Infinity, editsWithin(stems, phrase) ?? Infinity));
+    }
+  } else {
+    for (const m of v.byLength[n] ?? []) consider(m.phrase, wordwise(slice, m.words));
   }
   if (hits.length === 0) return undefined;
   const alternatives = distinctTargets(hits, v);
   return { n, meanings: v.phrases.get(hits[0]!)!, text: hits[0]!, source, edits: best, alternatives: alternatives.length > 1 ? alternatives : [] };
+}
+
+/** The one-word phrases a word may be a typo of: the same digits, or no digits and a length within the threshold. */
+function oneWordCandidates(t: Token, v: Vocabulary): (readonly string[])[] {
+  const d = t.text.replace(/[^0-9]/g, '');
+  if (d !== '') return [v.wordsByDigits.get(d) ?? []];
+  const lo = Math.max(1, Math.min(t.text.length, t.stem.length) - 3);
+  const hi = Math.max(t.text.length, t.stem.length) + 3;
+  const out: (readonly string[])[] = [];
+  for (let len = lo; len <= hi; len++) out.push(v.wordsByChars[len] ?? []);
+  return out;
 }
 
 /**
@@ -96,7 +114,7 @@ function wordwise(slice: readonly Token[], pw: readonly string[]): number {
       same++;
       continue;
     }
-    if (t.text.length === 1 && w.length === 1) {
+    if (t.text.length === 1 && w.length === 1 && !/\d/.test(t.text)) {
       total += 1;
       continue;
     }
@@ -140,7 +158,8 @@ export function describe(phrase: string, ms: readonly Meaning[]): string {
 export function nearest(word: string, v: Vocabulary, k: number): Alternative[] {
   const limit = Math.max(1, Math.floor(word.length / 3));
   const scored: { phrase: string; d: number }[] = [];
-  for (const list of v.byLength) {
+  const lists = [...v.byLength.map((l) => (l ?? []).map((m) => m.phrase)), ...v.wordsByChars.slice(Math.max(0, word.length - limit), word.length + limit + 1)];
+  for (const list of lists) {
     for (const phrase of list ?? []) {
       if (Math.abs(phrase.length - word.length) > limit) continue;
       const d = distance(word, phrase);

@@ -208,9 +208,9 @@ export function understand(question: string, vocabulary: Vocabulary, clock: Cloc
     const t = tokens[i]!;
     const num = parseNumber(t.text);
     if (num !== undefined) {
-      numbers.push({ value: num, at: i });
       if (comparator && lastField && lastField.comparator === undefined) lastField.comparator = { op: comparator.op, value: num };
       else if (lastField?.comparator && Number.isNaN(lastField.comparator.value)) lastField.comparator.value = num;
+      else numbers.push({ value: num, at: i });
       comparator = undefined;
       i++;
       continue;
@@ -359,8 +359,17 @@ function buildQuery(p: Parts): Understanding {
   const trend = has('trend') || p.cues.some((c) => c.cue.startsWith('bucket:'));
   const common = has('common');
   let topN: number | undefined;
-  if (topCue) topN = p.numbers.find((n) => n.at === topCue.at + 1)?.value ?? 10;
-  else if (mostCue || leastCue) topN = p.numbers[0]?.value ?? 1;
+  let used: { value: number; at: number } | undefined;
+  if (topCue) {
+    used = p.numbers.find((n) => n.at === topCue.at + 1);
+    topN = used?.value ?? 10;
+  } else if (mostCue || leastCue) {
+    used = p.numbers[0];
+    topN = used?.value ?? 1;
+  }
+  // A number that is no count of a top-N and no comparison ("Model 5" when there is none) is not dropped silently.
+  const stray = p.numbers.find((n) => n !== used);
+  if (stray) return { error: `I do not know what "${stray.value}" refers to here` };
   if (measures.length === 0) {
     if (countsVehicles && spec.vehicleField) {
       if (groupBy.length === 0 && (isList || common) && !isCount) groupBy.push(spec.vehicleField);

@@ -34,8 +34,12 @@ export interface AskValueSource {
 export interface Vocabulary {
   /** Phrase (normalized words joined by one space) -> what it may mean. */
   readonly phrases: ReadonlyMap<string, readonly Meaning[]>;
-  /** Phrases by word count, for fuzzy matching. */
-  readonly byLength: readonly (readonly string[])[];
+  /** Phrases of several words by word count, with their words, for fuzzy matching. */
+  readonly byLength: readonly (readonly { readonly phrase: string; readonly words: readonly string[] }[])[];
+  /** One-word phrases without digits by character length, for fuzzy matching of one word. */
+  readonly wordsByChars: readonly (readonly string[])[];
+  /** One-word phrases with digits by their digits ("cve-2024-1234" under "20241234"): a typo never changes digits. */
+  readonly wordsByDigits: ReadonlyMap<string, readonly string[]>;
   /** Longest phrase, in words. */
   readonly maxWords: number;
   /** ECU names seen in the data. */
@@ -137,14 +141,25 @@ export function buildVocabulary(data: DataValues): Vocabulary {
       }
     }
   }
-  const byLength: string[][] = [];
+  const byLength: { phrase: string; words: string[] }[][] = [];
+  const wordsByChars: string[][] = [];
+  const wordsByDigits = new Map<string, string[]>();
   let maxWords = 1;
   for (const p of phrases.keys()) {
     const n = p.split(' ').length;
     maxWords = Math.max(maxWords, n);
-    (byLength[n] ??= []).push(p);
+    if (n > 1) (byLength[n] ??= []).push({ phrase: p, words: p.split(' ') });
+    else {
+      const d = p.replace(/[^0-9]/g, '');
+      if (d === '') (wordsByChars[p.length] ??= []).push(p);
+      else {
+        const list = wordsByDigits.get(d) ?? [];
+        list.push(p);
+        wordsByDigits.set(d, list);
+      }
+    }
   }
-  return { phrases, byLength, maxWords: Math.min(maxWords, 10), ecus };
+  return { phrases, byLength, wordsByChars, wordsByDigits, maxWords: Math.min(maxWords, 10), ecus };
 }
 
 function sameMeaning(a: Meaning, b: Meaning): boolean {
