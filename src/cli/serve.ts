@@ -1,5 +1,5 @@
 /** `vigil serve`, `vigil demo` and `vigil config check`. */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
@@ -8,7 +8,6 @@ import { parseConfig, parseConfigYaml, type VigilConfig } from '../runtime/confi
 import { checkConfigReferences, startVigil, type Vigil } from '../api/vigil.js';
 import { ADMIN_TOKEN_FILE } from '../api/admin-token.js';
 import { parse as parseYaml } from 'yaml';
-import { importFeedDocuments } from '../intel/feeds/index.js';
 
 const log = pino({ name: 'vigil' });
 
@@ -57,7 +56,7 @@ export async function runDemo(opts: { config?: string; vehicles: number; port?: 
   // The demo's threat intelligence: the example advisories and the simulated fleet's SBOMs, looked at every 15 s as vehicles register.
   if (raw.intel === undefined) raw.intel = { feeds: [fileURLToPath(new URL('../../examples/intel/', import.meta.url))], simSboms: true, exposureCheck: '15s' };
   const vigil = await startVigil(parseConfig(raw));
-  const intel = loadDemoIndicators(vigil);
+  const intel = indicatorLine(vigil);
   const url = vigil.url ?? '(http disabled)';
   const token = tokenHint(vigil);
   process.stdout.write(
@@ -82,20 +81,11 @@ export async function runDemo(opts: { config?: string; vehicles: number; port?: 
   await runUntilSignal(vigil);
 }
 
-/** The example STIX bundles the demo matches its simulated attackers against (examples/intel, beside src/ and dist/). */
-export const DEMO_INTEL_DIR = new URL('../../examples/intel/', import.meta.url);
-
-/**
- * Give the demo's lanes the example indicators (unless the pipeline already has some), so a
- * demo run raises `intel.indicator-match` alerts; what was loaded, for the banner.
- */
-function loadDemoIndicators(vigil: Vigil): string | undefined {
-  if (vigil.pipeline.indicatorStatus.indicators > 0 || !existsSync(DEMO_INTEL_DIR)) return undefined;
-  const files = readdirSync(DEMO_INTEL_DIR).filter((f) => f.endsWith('.json')).sort();
-  const { indicators } = importFeedDocuments(files.map((f) => ({ name: `examples/intel/${f}`, text: readFileSync(new URL(f, DEMO_INTEL_DIR), 'utf8') })));
-  if (!indicators.length) return undefined;
-  const r = vigil.pipeline.setIndicators(indicators);
-  return `${r.compiled} STIX indicators from examples/intel${r.skipped.length ? ` (${r.skipped.length} left out: ${r.skipped.map((x) => x.reason).join(', ')})` : ''}`;
+/** What the lanes match in the stream (the demo's intel feeds include the STIX bundles of examples/intel). */
+function indicatorLine(vigil: Vigil): string | undefined {
+  const r = vigil.pipeline.indicatorStatus;
+  if (r.indicators === 0) return undefined;
+  return `${r.compiled} STIX indicators matched in the stream${r.skipped.length ? ` (${r.skipped.length} left out: ${[...new Set(r.skipped.map((x) => x.reason))].join(', ')})` : ''}`;
 }
 
 /** Where the demo's operator token is, and how a shell gets it; undefined when auth is off. */
