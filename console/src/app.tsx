@@ -15,6 +15,8 @@ const IncidentPage = lazy(() => import('./pages/incident').then((m) => ({ defaul
 const IncidentsPage = lazy(() => import('./pages/incidents').then((m) => ({ default: m.IncidentsPage })));
 const NotYetPage = lazy(() => import('./pages/not-yet').then((m) => ({ default: m.NotYetPage })));
 const VehiclePage = lazy(() => import('./pages/vehicle').then((m) => ({ default: m.VehiclePage })));
+const IntelPage = lazy(() => import('./pages/intel').then((m) => ({ default: m.IntelPage })));
+const ReportsPage = lazy(() => import('./pages/reports').then((m) => ({ default: m.ReportsPage })));
 const VehiclesPage = lazy(() => import('./pages/vehicles').then((m) => ({ default: m.VehiclesPage })));
 
 export function App() {
@@ -80,9 +82,9 @@ const NAV: { to: string; label: string; soon?: boolean }[] = [
   { to: '/incidents', label: 'Incidents' },
   { to: '/vehicles', label: 'Vehicles' },
   { to: '/detections', label: 'Detections' },
-  { to: '/intel', label: 'Intel', soon: true },
+  { to: '/intel', label: 'Intel' },
   { to: '/ask', label: 'Ask', soon: true },
-  { to: '/reports', label: 'Reports', soon: true },
+  { to: '/reports', label: 'Reports' },
 ];
 
 function Shell({ theme, toggleTheme }: { theme: string; toggleTheme: () => void }) {
@@ -115,9 +117,9 @@ function Shell({ theme, toggleTheme }: { theme: string; toggleTheme: () => void 
           <Route path="/vehicles" element={<VehiclesPage />} />
           <Route path="/vehicles/:id" element={<VehiclePage />} />
           <Route path="/detections" element={<DetectionsPage />} />
-          <Route path="/intel" element={<NotYetPage what="Intel" issue="threat intelligence (vulnerabilities, exposure by model, KEV and EPSS)" />} />
+          <Route path="/intel" element={<IntelPage />} />
           <Route path="/ask" element={<NotYetPage what="Ask" issue="questions in plain words, answered with a table, a chart and the query" />} />
-          <Route path="/reports" element={<NotYetPage what="Reports" issue="bulletins to generate and download" />} />
+          <Route path="/reports" element={<ReportsPage />} />
           <Route path="*" element={<Navigate to="/" replace />} />
         </Routes>
         </Suspense>

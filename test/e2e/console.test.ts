@@ -79,8 +79,9 @@ function poll<T>(f: () => Promise<T>) {
   return expect.poll(f, { timeout: 30_000, interval: 200 });
 }
 
-async function shot(name: string): Promise<void> {
-  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+async function shot(name: string, fullPage = true): Promise<void> {
+  await page.evaluate('window.scrollTo(0, 0)');
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage });
 }
 
 describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
@@ -91,6 +92,8 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
       tenant: TENANT, store: { path: ':memory:' }, runtime: { workers: 1 },
       http: { port: 0, auth: { enabled: true, adminTokenEnv: 'VIGIL_E2E_ADMIN_TOKEN' } },
       sources: [{ type: 'simulator', name: 'e2e-fleet', vehicles: 20, seed: 7, malformedRate: 0, attacks: false }],
+      // The example advisories, matched against the simulated fleet's SBOMs: the Intel page has exposure to show.
+      intel: { feeds: [join(ROOT, 'examples', 'intel')], simSboms: true, exposureCheck: '5s' },
     }));
     token = await apiToken(vigil, 'admin', '*', 'e2e operator');
     await vigil.pipeline.registerVehicles(TENANT, Array.from({ length: VEHICLES }, (_, i) => ({
@@ -217,7 +220,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     await page.getByRole('table', { name: 'Detection rules' }).waitFor();
     await poll(async () => page.locator('table.matrix td[title*="rule(s)"]').count()).toBeGreaterThan(10);
     expect(await page.getByRole('table', { name: 'Detection rules' }).textContent()).toContain('enabled');
-    await shot('06-detections');
+    await shot('06-detections', false);
   });
 
   it('switches to the light theme and another tenant', async () => {
@@ -231,8 +234,29 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     await page.getByLabel('Tenant').fill('other');
     await page.getByRole('button', { name: 'Switch', exact: true }).click();
     await poll(async () => page.getByRole('listitem').filter({ hasText: 'Alerts stored' }).textContent()).toContain('0');
-    await page.getByRole('link', { name: 'Intel', exact: true }).click();
+    await page.getByRole('link', { name: 'Ask', exact: true }).click();
     await page.getByText('Not yet available').waitFor();
-    await shot('08-intel-not-yet');
+    await page.getByLabel('Tenant').fill(TENANT);
+    await page.getByRole('button', { name: 'Switch', exact: true }).click();
+    await poll(async () => page.getByLabel('Tenant').inputValue()).toBe(TENANT);
+  });
+
+  it('lists vulnerabilities with KEV and EPSS flags, and shows the exposure of one by model', async () => {
+    await page.getByRole('link', { name: 'Intel', exact: true }).click();
+    const table = page.getByRole('table', { name: 'Vulnerabilities' });
+    await poll(async () => table.locator('tbody tr').count()).toBeGreaterThanOrEqual(1);
+    expect(await table.textContent()).toContain('VIGIL-DEMO-2026');
+    await table.locator('tbody tr button').first().click();
+    await page.getByRole('heading', { name: /Exposure of .* by model/ }).waitFor();
+    await poll(async () => page.getByRole('table', { name: 'Exposed vehicles' }).locator('tbody tr').count()).toBeGreaterThanOrEqual(1);
+    await shot('08-intel');
+  });
+
+  it('generates the bulletin and previews it', async () => {
+    await page.getByRole('link', { name: 'Reports', exact: true }).click();
+    await page.getByRole('button', { name: 'Generate' }).click();
+    const frame = page.frameLocator('iframe[title="Bulletin preview"]');
+    await poll(async () => frame.locator('body').textContent()).toMatch(/bulletin/i);
+    await shot('09-reports');
   });
 });

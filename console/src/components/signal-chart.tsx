@@ -32,12 +32,15 @@ export function SignalChart({ alert }: { alert: Alert }) {
     byTime.set(r.time, point);
   }
   const data = [...byTime.values()].sort((a, b) => a['time']! - b['time']!);
+  const span = data.length ? data.at(-1)!['time']! - data[0]!['time']! : 0;
+  // Milliseconds on the axis when the window is short, else they would repeat the same second.
+  const tick = (t: number) => new Date(t).toISOString().slice(11, span < 20_000 ? 23 : 19);
   return (
     <figure className="chart" aria-label={`Signals around alert ${alert.title}`}>
       <ResponsiveContainer width="100%" height={220}>
         <LineChart data={data} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" stroke="var(--grid)" />
-          <XAxis dataKey="time" type="number" domain={['dataMin', 'dataMax']} tickFormatter={(t: number) => new Date(t).toISOString().slice(11, 19)} stroke="var(--muted)" fontSize={11} />
+          <XAxis dataKey="time" type="number" domain={['dataMin', 'dataMax']} tickFormatter={tick} stroke="var(--muted)" fontSize={11} />
           {paths.map((p, i) => <YAxis key={p} yAxisId={p} hide={i > 0} stroke="var(--muted)" fontSize={11} width={50} />)}
           <Tooltip labelFormatter={(t) => fmtTime(Number(t))} contentStyle={{ background: 'var(--panel)', border: '1px solid var(--border)' }} />
           <Legend wrapperStyle={{ fontSize: 11 }} />

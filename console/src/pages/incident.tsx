@@ -166,6 +166,7 @@ function describe(e: IncidentEvent): string {
   if (e.kind === 'state') return `${String(b['from'] ?? '')} → ${String(b['to'] ?? '')}${b['reason'] ? ` (${String(b['reason'])})` : ''}`;
   if (e.kind === 'assign') return `→ ${String(b['to'] ?? 'nobody')}`;
   if (e.kind === 'comment') return String(b['text'] ?? '');
+  if (e.kind === 'created') return [b['rule'], b['kind']].filter((x) => typeof x === 'string').join(' · ');
   const rest = Object.entries(b).filter(([k]) => k !== 'actorName');
   return rest.length ? JSON.stringify(Object.fromEntries(rest)).slice(0, 120) : '';
 }

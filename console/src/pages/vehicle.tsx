@@ -9,12 +9,14 @@ interface Twin {
   ecus: { name: string; software: string }[]; cohort: string | null; firstSeen: number | null; lastSeen: number | null; signalCount: number;
   signals: { path: string; value: unknown; time: number; unit?: string }[];
 }
+interface Exposure { id: string; title: string; cvss: number | null; kev: boolean; epss: number | null; result: string; ecus: { ecu: string; softwareVersion: string }[] }
 interface TimelineItem { time: number; kind: string; summary: string; ref?: string }
 
 export function VehiclePage() {
   const { id = '' } = useParams();
   const cred = useCred();
   const twin = useQuery({ queryKey: ['vehicle', cred.tenant, id], queryFn: () => call<Twin>(cred, 'GET', `/v1/vehicles/${id}`), refetchInterval: 2000 });
+  const exposures = useQuery({ queryKey: ['vehicle-vulns', cred.tenant, id], queryFn: () => call<{ items: Exposure[] }>(cred, 'GET', `/v1/vehicles/${id}/vulnerabilities`) });
   const timeline = useQuery({ queryKey: ['vehicle-timeline', cred.tenant, id], queryFn: () => call<{ items: TimelineItem[] }>(cred, 'GET', `/v1/vehicles/${id}/timeline?limit=200`), refetchInterval: 10_000 });
   if (twin.isLoading) return <p className="page muted">loading…</p>;
   if (twin.error || !twin.data) return <p role="alert" className="page error">{(twin.error as Error | null)?.message ?? 'not found'}</p>;
@@ -26,7 +28,7 @@ export function VehiclePage() {
       <h1 id="page-title">{[ident.make, ident.model, ident.year].filter(Boolean).join(' ') || 'Vehicle'} <span className="mono muted">{v.id}</span></h1>
       <div className="facts">
         <span>{v.live ? <strong className="ok">live twin</strong> : 'from the store'}</span>
-        <span>Trim {ident.trim ?? '—'}</span><span>Region {ident.region ?? '—'}</span><span>Cohort {v.cohort ?? '—'}</span>
+        <span>Trim {ident.trim ?? '—'}</span><span>Region {ident.region ?? '—'}</span><span>Cohort {cohortText(v.cohort)}</span>
         <span>First seen {fmtTime(v.firstSeen)}</span><span>Last seen {v.lastSeen ? fmtAgo(v.lastSeen) : '—'}</span>
         <span>{v.signalCount.toLocaleString()} signals</span>
       </div>
@@ -46,6 +48,17 @@ export function VehiclePage() {
           ) : <p className="muted">No live values (no worker holds this vehicle's twin).</p>}
         </section>
       </div>
+      <section className="card" aria-labelledby="vuln-title">
+        <h2 id="vuln-title">Exposures</h2>
+        {exposures.error ? <p className="muted">{(exposures.error as Error).message}</p> : exposures.data?.items.length ? (
+          <table className="plain"><thead><tr><th>Vulnerability</th><th>Title</th><th>CVSS</th><th>Flags</th><th>Result</th><th>Through</th></tr></thead>
+            <tbody>{exposures.data.items.map((x) => (
+              <tr key={x.id}><td className="mono">{x.id}</td><td>{x.title}</td><td>{x.cvss ?? '—'}</td>
+                <td>{x.kev && <span className="flag flag-kev">KEV</span>}{x.epss !== null && <span className="muted small"> EPSS {(x.epss * 100).toFixed(1)}%</span>}</td>
+                <td>{x.result.replace('_', ' ')}</td><td className="mono small">{x.ecus.map((e) => `${e.ecu} ${e.softwareVersion}`).join(', ')}</td></tr>
+            ))}</tbody></table>
+        ) : <p className="muted">No known vulnerability exposes this vehicle.</p>}
+      </section>
       <section className="card" aria-labelledby="tl-title">
         <h2 id="tl-title">Timeline</h2>
         <ol className="history">
@@ -54,6 +67,17 @@ export function VehiclePage() {
       </section>
     </section>
   );
+}
+
+/** The twin's cohort key (make, model, year, ECU software as JSON) as words. */
+function cohortText(cohort: string | null): string {
+  if (!cohort) return '—';
+  try {
+    const parts = JSON.parse(cohort) as unknown[];
+    return parts.map((p) => (Array.isArray(p) ? p.map((e) => (Array.isArray(e) ? e.join(' ') : String(e))).join(', ') : String(p))).join(' · ');
+  } catch {
+    return cohort;
+  }
 }
 
 function formatValue(v: unknown): string {
