@@ -11,6 +11,7 @@ import type { DuckDBStore } from '../adapters/duckdb/duckdb-store.js';
 import { readDocuments } from '../adapters/files/intel-files.js';
 import type { Indicator, RecordReport } from '../intel/model.js';
 import type { VigilConfig } from '../runtime/config.js';
+import type { Metrics } from '../runtime/metrics.js';
 import { IntelService, type FeedImportResult } from '../runtime/intel-service.js';
 import { demoSboms } from '../sim/sboms.js';
 
@@ -29,6 +30,8 @@ export interface IntelWiring {
   readonly store: DuckDBStore;
   readonly clock: Clock;
   readonly offerAlerts: (alerts: readonly Alert[]) => void;
+  /** Where the pending-exposure check counts its failures (`vigil_intel_exposure_check_errors_total`). */
+  readonly metrics?: Metrics;
   /** Pipeline.setIndicators, when the pipeline has it. */
   readonly setIndicators?: (indicators: readonly Indicator[]) => void;
 }
@@ -62,7 +65,8 @@ export async function startIntel(w: IntelWiring): Promise<RunningIntel> {
     const stored = await store.indicators();
     if (stored.length) w.setIndicators(stored);
   }
-  const timer = setInterval(() => void service.checkPendingExposure().catch(() => undefined), c.exposureCheck);
+  w.metrics?.counter('vigil_intel_exposure_check_errors_total', 'Pending-exposure checks that failed (retried at the next interval)');
+  const timer = setInterval(() => void service.checkPendingExposure().catch(() => w.metrics?.inc('vigil_intel_exposure_check_errors_total')), c.exposureCheck);
   timer.unref();
   return { store, service, importSources, ...(startup ? { startup } : {}), stop: () => clearInterval(timer) };
 }

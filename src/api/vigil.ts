@@ -119,7 +119,7 @@ export async function startVigil(config: VigilConfig, opts: StartOptions = {}): 
       evidence: { beforeMs: evidenceWindow.before, afterMs: evidenceWindow.after },
     });
     const intel = await startIntel({
-      config, store, clock, offerAlerts: (a) => alerts.service.offer(a),
+      config, store, clock, metrics: pipeline.metrics, offerAlerts: (a) => alerts.service.offer(a),
       setIndicators: (list) => void pipeline.setIndicators(list),
     });
     const startedAt = Date.now();

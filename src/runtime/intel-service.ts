@@ -242,7 +242,8 @@ export class IntelService {
       const alert: Alert = {
         id: `intel_${createHash('sha256').update(`${tenant}\u0000${id}`).digest('hex').slice(0, 20)}`,
         tenant, time: now, detectedAt: now, rule: NEW_EXPOSURE_RULE,
-        title: `${id} exposes ${c.vehicles} vehicle${c.vehicles === 1 ? '' : 's'}${v?.title ? `: ${v.title}` : ''}`.slice(0, 300),
+        // the intel incident's title is `<id>: <this title>`
+        title: `${c.vehicles} vehicle${c.vehicles === 1 ? '' : 's'} exposed${v?.title ? `: ${v.title}` : ''}`.slice(0, 300),
         severity: severityOf(p.score), tags: ['intel', 'vulnerability', ...(v?.kev ? ['kev'] : [])],
         details: {
           // group: one alert per vulnerability, never deduplicated against another's (same rule, no vehicle)
