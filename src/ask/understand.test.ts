@@ -69,6 +69,9 @@ describe('question shapes', () => {
   it('measures of a field', () => {
     expect(query('average risk of incidents')).toMatchObject({ measures: [{ fn: 'avg', field: 'risk' }] });
     expect(query('highest risk of open incidents')).toMatchObject({ measures: [{ fn: 'max', field: 'risk' }], filters: [{ field: 'state', op: 'not_in' }] });
+    expect(query('maximum incident risk')).toMatchObject({ entity: 'incidents', measures: [{ fn: 'max', field: 'risk' }] });
+    // A measure word with nothing to measure is refused, not dropped.
+    expect(understand('highest alerts', vocabulary, clock)).toMatchObject({ error: expect.stringContaining('max') });
   });
   it('negation and ordered values', () => {
     expect(query('alerts for Tesla excluding us-west')).toMatchObject({ filters: [{ field: 'vehicle.make', op: 'eq', value: 'Tesla' }, { field: 'vehicle.region', op: 'ne', value: 'us-west' }] });

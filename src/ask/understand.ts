@@ -199,7 +199,8 @@ export function understand(question: string, vocabulary: Vocabulary, clock: Cloc
       if (!isField) negate = false;
       if (!isField && !isEntity) grouping = false;
       if (isEntity) grouping = false;
-      measure = undefined;
+      // "maximum incident risk": the measure waits for its field past an entity word.
+      if (!isEntity) measure = undefined;
       afterVs = false;
       afterTop = false;
       i += match.n;
@@ -219,6 +220,7 @@ export function understand(question: string, vocabulary: Vocabulary, clock: Cloc
     i++;
   }
   if (unknown.length > 0) return unknownWord(original, unknown[0]!, vocabulary);
+  if (measure) return { error: `I could not tell what "${measure === 'avg' ? 'average' : measure}" applies to: name a number field after it (e.g. "average risk")` };
   const ambiguous = mentions.find((m) => m.match.alternatives.length > 1);
   if (ambiguous) return typoAskBack(original, ambiguous.match);
   return buildQuery({ original, mentions, cues, numbers, windows: times.windows, now });
