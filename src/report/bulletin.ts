@@ -49,6 +49,7 @@ export interface Bulletin {
   readonly period: TimeRange;
   readonly previous: TimeRange;
   readonly generatedAt: number;
+  /** UTC days the period touches (the daily chart's length). */
   readonly days: number;
   readonly headline: {
     readonly incidents: Trend;
@@ -137,7 +138,8 @@ export function buildBulletin(input: BulletinInput, period: TimeRange): Bulletin
   const byAsset = ASSETS.map((k) => counted(k, ASSET_LABELS[k], now.byAsset, before.byAsset)).filter(nonEmpty)
     .sort((a, b) => b.now - a.now || b.before - a.before || ASSETS.indexOf(a.key as never) - ASSETS.indexOf(b.key as never));
 
-  const days = Math.ceil((period.to - period.from) / DAY);
+  // UTC days the period touches (a period need not start at midnight).
+  const days = Math.floor((period.to - 1) / DAY) - Math.floor(period.from / DAY) + 1;
   const series = (c: PeriodCounts, from: number): number[] => {
     const out = new Array<number>(days).fill(0);
     for (const d of c.byDay) {
