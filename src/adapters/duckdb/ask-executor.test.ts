@@ -104,6 +104,26 @@ describe('compiled queries agree with the same question computed in JS', () => {
     expect(a.table.rows).toEqual([[want]]);
   });
 
+  it('folds alerts per vehicle before the join and still filters on alert and vehicle fields alike', async () => {
+    const a = await ask({
+      entity: 'alerts', measures: [{ fn: 'count_distinct', field: 'vehicle' }, { fn: 'count' }], groupBy: ['vehicle.region'],
+      filters: [{ field: 'severity', op: 'gte', value: 'high' }, { field: 'vehicle.make', op: 'ne', value: ours[0]!.make! }],
+    });
+    expect(a.sql.text).toMatch(/^WITH a AS \(SELECT e\.tenant, e\.vehicle, count\(\*\) AS n FROM alerts e/);
+    const want = new Map<unknown, { n: number; v: Set<string> }>();
+    for (const al of ourAlerts.filter((x) => RANK[x.severity] >= RANK.high)) {
+      const v = al.vehicle ? byKey.get(al.vehicle) : undefined;
+      // vehicle.make <> X is false for alerts without a (registered) vehicle, as in SQL.
+      if (!v || v.make === ours[0]!.make) continue;
+      const g = want.get(v.region ?? null) ?? { n: 0, v: new Set<string>() };
+      g.n++;
+      g.v.add(al.vehicle!);
+      want.set(v.region ?? null, g);
+    }
+    expect(new Map(rowsAsObjects(a).map((r) => [r['vehicle.region'], [r['count_distinct_vehicle'], r['count']]])))
+      .toEqual(new Map([...want].map(([k, g]) => [k, [g.v.size, g.n]])));
+  });
+
   it('tops rules by count with a bar chart', async () => {
     const a = await ask({ entity: 'alerts', groupBy: ['rule'], analysis: { kind: 'top', n: 3 } });
     const counts = new Map<string, number>();
