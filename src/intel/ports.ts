@@ -185,7 +185,8 @@ export interface IntelStore extends ExposureSummary {
   importLines(run: string, q: Page & { status?: readonly RecordReport['status'][] }): Promise<ImportLine[]>;
 
   // ---- SBOMs, matches and decisions (per tenant)
-  saveSbom(s: StoredSbom): Promise<void>;
+  /** Store SBOMs (replacing those of the same id) and, where given, replace their matches; one transaction. */
+  saveSboms(items: readonly { sbom: StoredSbom; matches?: readonly StoredMatch[] }[], at: number): Promise<void>;
   sboms(tenant: string, page: Page): Promise<SbomSummary[]>;
   sbom(tenant: string, id: string): Promise<StoredSbom | undefined>;
   allSboms(tenant: string): Promise<StoredSbom[]>;

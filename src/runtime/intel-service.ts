@@ -122,6 +122,7 @@ export class IntelService {
       const ctx = await this.context(who.tenant);
       const exposing = new Set<string>();
       const results: Omit<SbomImportResult, 'alerts'>[] = [];
+      const batch: { sbom: StoredSbom; matches: StoredMatch[] }[] = [];
       for (const doc of docs) {
         const parsed = parseSbomText(doc, binding);
         if (!parsed.sbom) {
@@ -135,9 +136,8 @@ export class IntelService {
           tenant: who.tenant, id: sbomId(sbom), sbom, problems: parsed.problems, ...(why ? { unboundReason: why } : {}),
           uploadedBy: who.actor, uploadedAt: this.opts.clock.now(),
         };
-        await this.opts.store.saveSbom(stored);
         const matches: StoredMatch[] = matchSbom(sbom, vulns, ctx).map((m) => ({ ...m, sbom: stored.id }));
-        await this.opts.store.replaceMatches(who.tenant, { sboms: [stored.id] }, matches, this.opts.clock.now());
+        batch.push({ sbom: stored, matches });
         for (const m of matches) if (m.result === 'affected' || m.result === 'needs_review') exposing.add(m.vulnerabilityId);
         const { sbom: _doc, ...rest } = stored;
         results.push({
@@ -148,6 +148,8 @@ export class IntelService {
           problems: parsed.problems, matches: matches.length,
         });
       }
+      // Stored together: one transaction, and the exposure check sees them all.
+      await this.opts.store.saveSboms(batch, this.opts.clock.now());
       return { results, alerts: await this.checkExposure(who.tenant, [...exposing]) };
     });
   }

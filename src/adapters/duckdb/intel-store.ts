@@ -217,22 +217,38 @@ export class DuckDBIntelStore implements IntelStore {
 
   // ------------------------------------------------------------------ SBOMs, matches, decisions
 
-  async saveSbom(s: StoredSbom): Promise<void> {
-    const subj = s.sbom.subject;
-    const bound = s.unboundReason === undefined;
-    const comps = s.sbom.components.map((c) => [s.tenant, s.id, c.bomRef, c.name, c.version ?? null, c.purl ?? null, JSON.stringify(c.cpes), componentIdentity(c), c.type ?? null, c.supplier ?? null]);
+  async saveSboms(items: readonly { sbom: StoredSbom; matches?: readonly StoredMatch[] }[], at: number): Promise<void> {
+    if (!items.length) return;
+    const now = timeParam(at, 'at');
+    const rows: SqlParam[][] = [];
+    const comps: SqlParam[][] = [];
+    const matchRows: SqlParam[][] = [];
+    const byTenant = new Map<string, { all: string[]; matched: string[] }>();
+    for (const { sbom: s, matches } of items) {
+      const subj = s.sbom.subject;
+      const bound = s.unboundReason === undefined;
+      rows.push([s.tenant, s.id, s.sbom.document, s.sbom.format, s.sbom.specVersion, s.sbom.serial ?? null, subj?.name ?? null, subj?.ecu ?? null,
+        bound && subj?.ecu ? subj.ecu.trim().toLowerCase() : null, bound && subj?.softwareVersion ? subj.softwareVersion.trim() : null,
+        subj?.vehicleModel ?? null, subj?.vehicleModel ? subj.vehicleModel.trim().toLowerCase() : null, s.unboundReason ?? null,
+        s.sbom.components.length, JSON.stringify(s.problems), JSON.stringify(s.sbom), s.uploadedBy, timeParam(s.uploadedAt, 'uploadedAt')]);
+      for (const c of s.sbom.components) comps.push([s.tenant, s.id, c.bomRef, c.name, c.version ?? null, c.purl ?? null, JSON.stringify(c.cpes), componentIdentity(c), c.type ?? null, c.supplier ?? null]);
+      const t = byTenant.get(s.tenant) ?? { all: [], matched: [] };
+      t.all.push(s.id);
+      if (matches) {
+        t.matched.push(s.id);
+        for (const m of matches) matchRows.push(matchRow(s.tenant, m, now));
+      }
+      byTenant.set(s.tenant, t);
+    }
     return this.db.exclusive(() => this.db.transaction(async () => {
-      await this.db.run('DELETE FROM intel_sbom_components WHERE tenant = ? AND sbom = ?', [s.tenant, s.id]);
-      await this.db.run('DELETE FROM intel_sboms WHERE tenant = ? AND id = ?', [s.tenant, s.id]);
-      await this.db.run(
-        `INSERT INTO intel_sboms (tenant, id, document, format, spec_version, serial, subject, ecu, ecu_key, software_version, vehicle_model, model_key,
-           unbound_reason, components, problems, doc, uploaded_by, uploaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        [s.tenant, s.id, s.sbom.document, s.sbom.format, s.sbom.specVersion, s.sbom.serial ?? null, subj?.name ?? null, subj?.ecu ?? null,
-          bound && subj?.ecu ? subj.ecu.trim().toLowerCase() : null, bound && subj?.softwareVersion ? subj.softwareVersion.trim() : null,
-          subj?.vehicleModel ?? null, subj?.vehicleModel ? subj.vehicleModel.trim().toLowerCase() : null, s.unboundReason ?? null,
-          s.sbom.components.length, JSON.stringify(s.problems), JSON.stringify(s.sbom), s.uploadedBy, timeParam(s.uploadedAt, 'uploadedAt')],
-      );
+      for (const [tenant, { all, matched }] of byTenant) {
+        await this.db.run(`DELETE FROM intel_sbom_components WHERE tenant = ? AND sbom IN ${IN_LIST}`, [tenant, JSON.stringify(all)]);
+        await this.db.run(`DELETE FROM intel_sboms WHERE tenant = ? AND id IN ${IN_LIST}`, [tenant, JSON.stringify(all)]);
+        if (matched.length) await this.db.run(`DELETE FROM intel_matches WHERE tenant = ? AND sbom IN ${IN_LIST}`, [tenant, JSON.stringify(matched)]);
+      }
+      await insertRows(this.db, 'intel_sboms', SBOM_COLUMNS, ['tenant', 'id'], rows);
       await insertRows(this.db, 'intel_sbom_components', ['tenant', 'sbom', 'ref', 'name', 'version', 'purl', 'cpes', 'identity', 'type', 'supplier'], ['tenant', 'sbom', 'ref'], comps);
+      await insertRows(this.db, 'intel_matches', MATCH_COLUMNS, [], matchRows);
     }));
   }
 
@@ -260,8 +276,7 @@ export class DuckDBIntelStore implements IntelStore {
 
   async replaceMatches(tenant: string, scope: { sboms: readonly string[] } | { vulnerabilities: readonly string[] }, matches: readonly StoredMatch[], at: number): Promise<void> {
     const now = timeParam(at, 'at');
-    const rows = matches.map((m) => [tenant, m.vulnerabilityId, m.sbom, m.componentRef, m.componentIdentity, m.result, m.vex?.computed ?? m.result,
-      m.basis, m.confidence, m.reason, jsonParam(m.source), jsonParam(m.vex), now]);
+    const rows = matches.map((m) => matchRow(tenant, m, now));
     const [column, keys] = 'sboms' in scope ? ['sbom', scope.sboms] : ['vulnerability', scope.vulnerabilities];
     return this.db.exclusive(() => this.db.transaction(async () => {
       await this.db.run(`DELETE FROM intel_matches WHERE tenant = ? AND ${column} IN ${IN_LIST}`, [tenant, JSON.stringify(keys)]);
@@ -468,6 +483,13 @@ export class DuckDBIntelStore implements IntelStore {
 // ---------------------------------------------------------------- rows
 
 const VULN_COLUMNS = ['id', 'title', 'published', 'modified', 'cvss', 'severity', 'cvss_vector', 'epss', 'epss_percentile', 'kev', 'withdrawn', 'doc', 'first_imported_at', 'updated_at'];
+const SBOM_COLUMNS = ['tenant', 'id', 'document', 'format', 'spec_version', 'serial', 'subject', 'ecu', 'ecu_key', 'software_version', 'vehicle_model', 'model_key',
+  'unbound_reason', 'components', 'problems', 'doc', 'uploaded_by', 'uploaded_at'];
+/** A match row in MATCH_COLUMNS order: every column of `intel_matches`, as the appender wants them. */
+function matchRow(tenant: string, m: StoredMatch, now: SqlParam): SqlParam[] {
+  return [tenant, m.vulnerabilityId, m.sbom, m.componentRef, m.componentIdentity, m.result, m.vex?.computed ?? m.result,
+    m.basis, m.confidence, m.reason, jsonParam(m.source), jsonParam(m.vex), now];
+}
 const MATCH_COLUMNS = ['tenant', 'vulnerability', 'sbom', 'component_ref', 'component_identity', 'result', 'computed_result', 'basis', 'confidence', 'reason', 'source', 'vex', 'matched_at'];
 
 function vulnerabilityRow(v: Vulnerability, doc: string, first: SqlParam, now: SqlParam): SqlParam[] {
