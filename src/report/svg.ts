@@ -74,7 +74,7 @@ export function dailyLines(days: readonly number[], now: readonly number[], befo
   const left = 40;
   const right = 12;
   const top = 10;
-  const bottom = 34;
+  const bottom = 42;
   const plotW = width - left - right;
   const plotH = height - top - bottom;
   const axis = countAxis(Math.max(1, ...now, ...before));
