@@ -50,6 +50,14 @@ describe('JSON access logs', () => {
     });
   });
 
+  it('keeps the host asked for and the referer in detail, for threat indicators', () => {
+    const nginx = decode({ time_iso8601: '2026-11-25T08:00:00+00:00', remote_addr: '203.0.113.7', http_host: 'api.example.com', request: 'GET /v1/vehicles HTTP/1.1', status: 200, http_referer: 'https://evil.example.net/x' });
+    expect(nginx.ok && nginx.value.detail).toEqual({ host: 'api.example.com', referer: 'https://evil.example.net/x' });
+    const alb = decode({ time: '2026-11-25T08:00:00Z', client: '198.51.100.4:40211', request: 'GET https://user@api.example.com:443/v1/x HTTP/1.1', elb_status_code: 200 }, 'app');
+    expect(alb.ok && alb.value.detail).toEqual({ host: 'api.example.com:443' });
+    expect(decode({ '@timestamp': '2026-11-25T08:00:00Z', uri: '/', status: 200 })).not.toHaveProperty('value.detail');
+  });
+
   it('accepts the wire form unchanged, and nginx $msec seconds', () => {
     const wire = { ts: 1764057600000, service: 'telematics', actor: 'acct-1', method: 'POST', endpoint: '/v1/vehicles/{vin}/unlock', status: 200, vin: '1HGCM82633A004352' };
     expect(decode(wire)).toEqual({ ok: true, value: wire });

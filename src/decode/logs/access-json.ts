@@ -11,7 +11,7 @@
 import { parseJsonObject, type Decoded } from '../json.js';
 import { reject } from '../reject.js';
 import { DEFAULT_ACCESS_SERVICE, MALFORMED_REQUEST, NO_REQUEST, type AccessContext } from './clf.js';
-import { parseRequestLine, templateEndpoint } from './endpoint.js';
+import { parseRequestLine, targetHost, templateEndpoint } from './endpoint.js';
 import { epochToMs, parseAnyTime } from './time.js';
 
 /** Wire field <- aliases, in order of preference. Documented in README.md; change both together. */
@@ -28,6 +28,10 @@ export const ACCESS_LOG_ALIASES = {
   actor: ['actor', 'remote_user', 'user.name', 'user', 'username', 'account', 'user_id'],
   /** After `service`, the source's configured service wins over these guesses. */
   service: ['upstream_cluster', 'upstream_name', 'upstream', 'service.name', 'server_name', 'authority', 'http_host', 'host'],
+  /** The host the client asked for (kept as `detail.host`; else the authority of an absolute-form target). */
+  host: ['http_host', 'host', 'authority', 'url.domain', 'server_name'],
+  /** The Referer header (kept as `detail.referer`). */
+  referer: ['http_referer', 'referer', 'referrer', 'http.request.referrer'],
 } as const;
 
 /** Values that loggers write for "no value". */
@@ -112,6 +116,10 @@ export function accessJsonToWire(o: Record<string, unknown>, ctx: AccessContext 
   if (ua !== undefined) out.ua = String(ua);
   const actor = first(o, ACCESS_LOG_ALIASES.actor)?.[1];
   if (actor !== undefined) out.actor = String(actor);
+  // For threat indicators (src/intel/indicators): the host asked for and the referring page.
+  const host = first(o, ACCESS_LOG_ALIASES.host)?.[1] ?? (target === undefined ? undefined : targetHost(String(target)));
+  const referer = first(o, ACCESS_LOG_ALIASES.referer)?.[1];
+  if (host !== undefined || referer !== undefined) out.detail = { ...(host !== undefined ? { host: String(host) } : {}), ...(referer !== undefined ? { referer: String(referer) } : {}) };
   if (o.seq !== undefined) out.seq = o.seq;
   return { ok: true, value: out };
 }

@@ -18,7 +18,7 @@ describe('Apache/NCSA combined log format', () => {
       ok: true,
       value: {
         ts: Date.UTC(2000, 9, 10, 20, 55, 36), service: 'http', method: 'GET', endpoint: '/apache_pb.gif', status: 200,
-        ip: '127.0.0.1', actor: 'frank', ua: 'Mozilla/4.08 [en] (Win98; I ;Nav)',
+        ip: '127.0.0.1', actor: 'frank', ua: 'Mozilla/4.08 [en] (Win98; I ;Nav)', detail: { referer: 'http://www.example.com/start.html' },
       },
     });
   });

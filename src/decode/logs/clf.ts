@@ -11,7 +11,7 @@
  */
 import { reject } from '../reject.js';
 import type { Decoded } from '../json.js';
-import { parseRequestLine, templateEndpoint } from './endpoint.js';
+import { parseRequestLine, targetHost, templateEndpoint } from './endpoint.js';
 import { parseClfTime } from './time.js';
 
 /** Service name of access-log lines when the source does not name one. */
@@ -156,8 +156,9 @@ export function decodeClfLine(payload: string, ctx: AccessContext = {}): Decoded
   if (bytesText !== undefined && bytesText !== '-' && !/^\d+$/.test(bytesText)) return bad('clf.shape', `response size ${JSON.stringify(bytesText.slice(0, 20))} is not a number or -`);
   // Combined format: referer and user agent. Both optional (common format has neither).
   let ua: string | undefined;
+  let referer: string | undefined;
   if (!f.done) {
-    const referer = f.quoted();
+    referer = f.quoted();
     if (referer === undefined) return bad('clf.shape', 'expected a "referer" field after the response size');
     if (!f.done) ua = f.quoted();
   }
@@ -180,6 +181,10 @@ export function decodeClfLine(payload: string, ctx: AccessContext = {}): Decoded
   if (actor) out.actor = actor;
   const agent = dash(ua);
   if (agent) out.ua = agent;
+  // For threat indicators (src/intel/indicators): the host of an absolute-form target, and the referring page.
+  const asked = req?.target ? targetHost(req.target) : undefined;
+  const from = dash(referer);
+  if (asked || from) out.detail = { ...(asked ? { host: asked } : {}), ...(from ? { referer: from } : {}) };
   return { ok: true, value: out };
 }
 

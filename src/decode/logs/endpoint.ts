@@ -109,6 +109,11 @@ function vinInQuery(query: string): string | undefined {
   return shaped;
 }
 
+/** The authority of an absolute-form request target (`https://api.example.com:443/x` -> `api.example.com:443`), without user info. */
+export function targetHost(target: string): string | undefined {
+  return /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?([^/?#@]+)/i.exec(target)?.[1];
+}
+
 const METHOD = /^[A-Z][A-Z0-9_-]{0,15}$/;
 
 export interface RequestLine {
