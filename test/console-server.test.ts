@@ -119,7 +119,7 @@ describe('session and rules', () => {
   });
 
   it('GET /v1/rules lists the shipped pack with status and ATM tags, and counts the tenant\'s hits', async () => {
-    type Rules = { items: { id: string; status: string; tags: string[]; alerts: number }[] };
+    type Rules = { items: { id: string; status: string; tags: string[]; threatGroups: string[]; alerts: number }[] };
     const get = async () => (await (await fetch(`${vigil.url}/v1/rules`, { headers: bearer(tenantA) })).json()) as Rules;
     // The counts are of alerts the alert pipeline has decided, which it does in the background.
     let body = await get();
@@ -129,6 +129,9 @@ describe('session and rules', () => {
     }
     expect(body.items.filter((r) => r.status === 'enabled').length).toBeGreaterThan(20);
     expect(body.items.some((r) => r.tags.some((t) => /^ATM-T\d{4}$/.test(t)))).toBe(true);
+    // Each rule's R155 tags give its threat groups: a rule tagged R155-A5:12.1 is in 4.3.3 (update procedures).
+    const tagged = body.items.find((r) => r.tags.includes('R155-A5:12.1'))!;
+    expect(tagged.threatGroups).toContain('4.3.3');
     expect(body.items.reduce((n, r) => n + r.alerts, 0)).toBeGreaterThanOrEqual(1);
   });
 });

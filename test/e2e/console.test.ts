@@ -220,6 +220,9 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     await page.getByRole('table', { name: 'Detection rules' }).waitFor();
     await poll(async () => page.locator('table.matrix td[title*="rule(s)"]').count()).toBeGreaterThan(10);
     expect(await page.getByRole('table', { name: 'Detection rules' }).textContent()).toContain('enabled');
+    await shot('06-detections-atm-tactics', false);
+    await page.getByLabel('Rows').selectOption('r155');
+    await poll(async () => page.locator('table.matrix tbody tr').count()).toBeGreaterThanOrEqual(5);
     await shot('06-detections', false);
   });
 

@@ -27,19 +27,19 @@ export interface ConsoleOptions {
 /** Serves the console at `/`; without a build, `/` says how to make one. */
 export async function registerConsole(app: FastifyInstance, opts: ConsoleOptions = {}): Promise<void> {
   const root = opts.root ?? CONSOLE_DIST_DIR;
-  const built = existsSync(join(root, 'index.html'));
-  if (built) {
+  const assets = join(root, 'assets');
+  // Assets are looked up per request (wildcard), so a rebuild while the server runs is served too.
+  const withAssets = existsSync(assets);
+  if (withAssets) {
     await app.register(fastifyStatic, {
-      root,
-      wildcard: false,
+      root: assets,
+      prefix: '/assets/',
+      wildcard: true,
       index: false,
       schemaHide: true,
-      // Our own cache-control below, not send's `public, max-age=0`.
+      // Our own cache-control, not send's `public, max-age=0`: the names carry a content hash.
       cacheControl: false,
-      setHeaders: (res, path) => {
-        const hashed = path.includes(`${join(root, 'assets')}`);
-        res.setHeader('cache-control', hashed ? `public, max-age=${YEAR_S}, immutable` : 'no-cache');
-      },
+      setHeaders: (res) => res.setHeader('cache-control', `public, max-age=${YEAR_S}, immutable`),
     });
   }
   app.get('/*', { config: { permission: 'public' }, schema: { hide: true } }, async (req, reply) => {
@@ -47,9 +47,9 @@ export async function registerConsole(app: FastifyInstance, opts: ConsoleOptions
     if (API_PATH.test(path) || path.startsWith('/assets/')) {
       return reply.status(404).send({ error: 'NotFound', message: `no route ${req.method} ${path}` });
     }
-    if (!built) {
-      return reply.status(503).type('text/plain; charset=utf-8').send(`The web console is not built (${root}/index.html is missing): run npm run build:console.\nThe API is at /v1 (see /openapi.json).\n`);
+    if (!withAssets || !existsSync(join(root, 'index.html'))) {
+      return reply.status(503).type('text/plain; charset=utf-8').send(`The web console is not built (${root}/index.html or assets/ is missing): run npm run build:console, then restart.\nThe API is at /v1 (see /openapi.json).\n`);
     }
-    return reply.header('cache-control', 'no-cache').sendFile('index.html', { cacheControl: false });
+    return reply.header('cache-control', 'no-cache').sendFile('index.html', root, { cacheControl: false });
   });
 }

@@ -7,13 +7,15 @@
  * Status: `enabled`; `disabled` (the rule says `enabled: false`, or config `detection.disabled`
  * names it); `missing-signals` (the catalog lacks signals it reads). Rules that raised alerts
  * but are not YAML rules of the pack (the built-in detectors, imported alerts) are listed as
- * `builtin`. Hit counts are the tenant's stored alerts per rule (GET /v1/alerts/noise).
+ * `builtin`. Each rule carries the UN R155 threat groups of its R155 tags (the coverage matrix's
+ * other axis: the rules tag few ATM tactics). Hit counts are the tenant's stored alerts per rule (GET /v1/alerts/noise).
  * Enabling and disabling is configuration (`detection.disabled`), not an API call.
  */
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { SEVERITIES, type Severity } from '../../core/records.js';
+import { threatGroupOf } from '../../report/taxonomy.js';
 import type { NoiseReport } from '../../runtime/alert-service.js';
 import { ErrorBody, TimeQuery, requestTenant } from './api.js';
 
@@ -44,6 +46,7 @@ export const RULE_STATUSES = ['enabled', 'disabled', 'missing-signals', 'builtin
 const RuleBody = z.object({
   id: z.string(), title: z.string().nullable(), severity: z.enum(SEVERITIES).nullable(), tags: z.array(z.string()),
   type: z.string().nullable(), file: z.string().nullable(), status: z.enum(RULE_STATUSES),
+  threatGroups: z.array(z.string()).describe('UN R155 Annex 5 threat groups (4.3.1-4.3.7) of its R155 tags'),
   missingSignals: z.array(z.string()).optional(),
   alerts: z.number().int().describe('alerts the rule raised for the tenant (since `since`)'),
   incidents: z.number().int().describe('incidents its alerts opened'),
@@ -69,21 +72,25 @@ export function registerRuleRoutes(server: FastifyInstance, deps: RuleRouteDeps)
     const hits = new Map(report.rules.map((r) => [r.rule, r]));
     const count = (id: string) => ({ alerts: hits.get(id)?.alerts ?? 0, incidents: hits.get(id)?.incidents ?? 0 });
     const items: z.infer<typeof RuleBody>[] = deps.rules.map((r) => ({
-      id: r.id, title: r.title, severity: r.severity, tags: [...r.tags], type: r.type, file: r.file,
+      id: r.id, title: r.title, severity: r.severity, tags: [...r.tags], type: r.type, file: r.file, threatGroups: groupsOf(r.tags),
       status: r.enabled && !off.has(r.id) ? 'enabled' : 'disabled', ...count(r.id),
     }));
     const listed = new Set(items.map((i) => i.id));
     for (const id of off) {
-      if (!listed.has(id)) items.push({ id, title: null, severity: null, tags: [], type: null, file: null, status: 'disabled', ...count(id) });
+      if (!listed.has(id)) items.push({ id, title: null, severity: null, tags: [], type: null, file: null, threatGroups: [], status: 'disabled', ...count(id) });
       listed.add(id);
     }
     for (const m of deps.missingSignals) {
-      if (!listed.has(m.id)) items.push({ id: m.id, title: null, severity: null, tags: [], type: null, file: m.file, status: 'missing-signals', missingSignals: [...m.missing], ...count(m.id) });
+      if (!listed.has(m.id)) items.push({ id: m.id, title: null, severity: null, tags: [], type: null, file: m.file, threatGroups: [], status: 'missing-signals', missingSignals: [...m.missing], ...count(m.id) });
       listed.add(m.id);
     }
     for (const r of report.rules) {
-      if (!listed.has(r.rule)) items.push({ id: r.rule, title: null, severity: null, tags: [], type: null, file: null, status: 'builtin', ...count(r.rule) });
+      if (!listed.has(r.rule)) items.push({ id: r.rule, title: null, severity: null, tags: [], type: null, file: null, threatGroups: [], status: 'builtin', ...count(r.rule) });
     }
     return { items };
   });
+}
+
+function groupsOf(tags: readonly string[]): string[] {
+  return [...new Set(tags.map(threatGroupOf).filter((g): g is NonNullable<typeof g> => g !== undefined))].sort();
 }
