@@ -1,7 +1,8 @@
 /**
  * `npm run eval:ask [-- --json] [-- --seeds 1,2] [-- --vehicles 3000]`: the ask evaluation.
  * For each seed, a generated fleet (test/fleet-fixture.ts: vehicles from the simulator's fleet
- * generator, alerts and incidents from a seeded PRNG) goes into an in-memory DuckDB; the
+ * generator, alerts and incidents from a seeded PRNG; vulnerabilities, SBOMs and matches
+ * written here: seedIntel) goes into an in-memory DuckDB; the
  * vocabulary is read from it through the DuckDB adapter; every question of questions.yaml goes
  * through the embedded engine (understand), and its typed query and the hand-written expected
  * one are both validated, compiled and run through the guarded executor. A question is right
@@ -16,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { DuckDBAskExecutor } from '../../src/adapters/duckdb/ask-executor.js';
 import { DuckDBAskValues } from '../../src/adapters/duckdb/ask-vocabulary.js';
+import type { SerialConnection } from '../../src/adapters/duckdb/connection.js';
 import { DuckDBStore } from '../../src/adapters/duckdb/duckdb-store.js';
 import type { TenantScope } from '../../src/ask/compile.js';
 import { compileQuery } from '../../src/ask/compile.js';
@@ -26,7 +28,7 @@ import { validateQuery } from '../../src/ask/validate.js';
 import { buildVocabulary } from '../../src/ask/vocabulary.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { ADVERSARIAL } from '../../test/ask-adversarial.js';
-import { appendAlerts, fleetFixture, insertIncidents } from '../../test/fleet-fixture.js';
+import { PLANTED_TCU, appendAlerts, fleetFixture, insertIncidents } from '../../test/fleet-fixture.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const TENANT = 'acme';
@@ -76,6 +78,34 @@ function canonical(list: readonly (readonly Cell[])[]): string {
   return list.map((r) => JSON.stringify(r.map(norm))).sort().join('\n');
 }
 
+/**
+ * Threat intelligence for the fleet: 20 vulnerabilities CVE-2026-1000..1019 (CVSS 4.0-9.5,
+ * every fifth known exploited), one SBOM per TCU software version the tenant's vehicles run,
+ * and matches: CVE-2026-1000 on the planted TCU-X 0.9.1-rc only, the others on every fourth
+ * (CVE, SBOM) pair. Written with SQL, as the intel service stores them.
+ */
+async function seedIntel(db: SerialConnection, now: number): Promise<void> {
+  const ts = new Date(now).toISOString().replace('T', ' ').replace('Z', '');
+  await db.exclusive(async () => {
+    for (let i = 0; i < 20; i++) {
+      const cvss = 4 + ((i * 7) % 12) / 2;
+      const severity = cvss >= 9 ? 'CRITICAL' : cvss >= 7 ? 'HIGH' : 'MEDIUM';
+      await db.run(`INSERT INTO intel_vulnerabilities VALUES ($1, $2, TIMESTAMP '${ts}' - INTERVAL (${i * 3}) DAY, TIMESTAMP '${ts}', $3, $4, NULL, $5, NULL, $6, false, '{}', TIMESTAMP '${ts}', TIMESTAMP '${ts}')`,
+        [`CVE-2026-${1000 + i}`, `Flaw ${i} in the telematics stack`, cvss, severity, (i % 10) / 10, i % 5 === 0]);
+    }
+    const versions = await db.all<{ v: string }>(`SELECT DISTINCT json_extract_string(software, '$.TCU') AS v FROM vehicles WHERE tenant = (SELECT id FROM tenants WHERE name = '${TENANT}') AND json_extract_string(software, '$.TCU') IS NOT NULL ORDER BY 1`);
+    for (const [j, { v }] of versions.entries()) {
+      await db.run(`INSERT INTO intel_sboms VALUES ($1, $2, 'sbom.json', 'cyclonedx', '1.6', NULL, NULL, 'TCU', 'tcu', $3, NULL, NULL, NULL, 1, '[]', '{}', 'eval', TIMESTAMP '${ts}')`, [TENANT, `sbom-${j}`, v]);
+      for (let i = 0; i < 20; i++) {
+        const hit = i === 0 ? v === PLANTED_TCU : (i + j) % 4 === 0;
+        if (!hit) continue;
+        await db.run(`INSERT INTO intel_matches VALUES ($1, $2, $3, 'c1', $4, 'affected', 'affected', 'purl', 0.9, 'version in range', NULL, NULL, TIMESTAMP '${ts}')`,
+          [TENANT, `CVE-2026-${1000 + i}`, `sbom-${j}`, `pkg:generic/tcu-stack@${j}`]);
+      }
+    }
+  });
+}
+
 async function evalSeed(seed: number, vehicles: number, items: readonly Item[], now: number): Promise<Outcome[]> {
   const fx = fleetFixture({ seed, vehicles, tenants: [TENANT], noisyShare: 0.2, alertsPerNoisy: 3, planted: Math.max(5, Math.floor(vehicles / 100)), end: now, days: 60, incidents: true });
   const store = await DuckDBStore.open({ path: ':memory:' });
@@ -85,6 +115,7 @@ async function evalSeed(seed: number, vehicles: number, items: readonly Item[], 
     await store.upsertVehicles(fx.vehicles);
     await appendAlerts(store.connection, fx.alerts);
     await insertIncidents(store.connection, fx.incidents);
+    await seedIntel(store.connection, now);
     const vocabulary = buildVocabulary(await new DuckDBAskValues(store.connection).values(TENANT));
     const clock = new ManualClock(now);
     const scope = await exec.scope(TENANT);

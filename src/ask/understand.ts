@@ -351,8 +351,10 @@ function buildQuery(p: Parts): Understanding {
   // "how many vehicles alerted", "vehicles with critical alerts": vehicles named before the entity are what is counted.
   const isVehicles = (m: Mention): boolean => m.match.meanings.some((x) => x.kind === 'entity' && x.entity === 'vehicles') && m.match.meanings.every((x) => x.kind !== 'value');
   const firstEntity = p.mentions.find((m) => m.match.meanings.some((x) => x.kind === 'entity' && x.entity === spec.name) && m.match.meanings.every((x) => x.kind !== 'value'));
+  // "exposed vehicles", "affected cars": an entity phrase that names vehicles counts them too.
+  const vehiclePhrase = firstEntity !== undefined && /\b(vehicles?|cars?)\b/.test(firstEntity.match.text);
   const countsVehicles = spec.name !== 'vehicles' && spec.vehicleField !== undefined &&
-    p.mentions.some((m) => isVehicles(m) && !m.grouping && (firstEntity === undefined || m.index < firstEntity.index));
+    (vehiclePhrase || p.mentions.some((m) => isVehicles(m) && !m.grouping && (firstEntity === undefined || m.index < firstEntity.index)));
   const isCount = has('count');
   const isList = has('list');
   const topCue = p.cues.find((c) => c.cue === 'top');
