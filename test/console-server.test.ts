@@ -110,6 +110,23 @@ describe('the alert stream', () => {
   });
 });
 
+describe('the alert stream at shutdown', () => {
+  it('stop() ends the open streams instead of waiting for their clients', async () => {
+    const other = await startVigil(parseConfig({ tenant: 'a', store: { path: ':memory:' }, http: { port: 0, auth: { enabled: false } }, runtime: { workers: 1 } }), { inline: true });
+    const res = await fetch(`${other.url}/v1/alerts/stream`, { headers: { accept: 'text/event-stream' } });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    expect(first).toContain('retry: 3000');
+    // Without the preClose hook, stop() would wait for this client forever (the test would time out).
+    await other.stop();
+    let ended = false;
+    for (let r = await reader.read(); !r.done; r = await reader.read());
+    ended = true;
+    expect(ended).toBe(true);
+  });
+});
+
 describe('session and rules', () => {
   it('GET /v1/session tells who the token is and where it acts', async () => {
     const op = (await (await fetch(`${vigil.url}/v1/session?tenant=b`, { headers: bearer(operator) })).json()) as Record<string, unknown>;
