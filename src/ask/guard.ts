@@ -166,7 +166,7 @@ export const ALLOWED_FUNCTIONS: ReadonlySet<string> = new Set([
   'count', 'count_star', 'sum', 'avg', 'mean', 'min', 'max', 'median', 'mode', 'quantile', 'quantile_cont', 'quantile_disc',
   'stddev', 'stddev_pop', 'stddev_samp', 'variance', 'var_pop', 'var_samp', 'any_value', 'first', 'last', 'arg_max', 'arg_min',
   'argmax', 'argmin', 'max_by', 'min_by', 'bool_and', 'bool_or', 'string_agg', 'group_concat', 'list', 'array_agg', 'approx_count_distinct',
-  'approx_quantile', 'histogram', 'count_if', 'countif', 'sum_no_overflow', 'product', 'corr', 'covar_pop', 'covar_samp', 'entropy',
+  'approx_quantile', 'histogram', 'bit_xor', 'bit_and', 'bit_or', 'count_if', 'countif', 'sum_no_overflow', 'product', 'corr', 'covar_pop', 'covar_samp', 'entropy',
   // window
   'row_number', 'rank', 'dense_rank', 'percent_rank', 'cume_dist', 'ntile', 'lag', 'lead', 'first_value', 'last_value', 'nth_value',
   // numbers

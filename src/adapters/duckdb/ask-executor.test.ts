@@ -196,6 +196,22 @@ describe('compiled queries agree with the same question computed in JS', () => {
     expect(top.pValue).toBeCloseTo(hypergeometricTail(ours.length, K, inFleet.length, k), 12);
     expect(a.summary).toContain(`software.TCU = ${PLANTED_TCU}`);
   });
+
+  it("keeps commonality's fleet side only while the fleet is unchanged", async () => {
+    const q: TypedQueryInput = { entity: 'alerts', filters: [{ field: 'rule', op: 'eq', value: EXPLOIT_RULE }], analysis: { kind: 'commonality' } };
+    const tcu = (x: Answer) => x.commonality!.items.find((i) => i.attribute === 'software.TCU' && i.value === PLANTED_TCU)!;
+    const before = tcu(await ask(q));
+    const again = await ask(q);
+    expect(tcu(again).fleetCount).toBe(before.fleetCount);
+    const other = ours.find((v) => v.software?.['TCU'] !== PLANTED_TCU)!;
+    await store.upsertVehicles([{ ...other, software: { ...other.software, TCU: PLANTED_TCU } }]);
+    try {
+      expect(tcu(await ask(q)).fleetCount).toBe(before.fleetCount + 1);
+    } finally {
+      await store.upsertVehicles([other]);
+    }
+    expect(tcu(await ask(q)).fleetCount).toBe(before.fleetCount);
+  });
 });
 
 describe('tenant isolation', () => {
