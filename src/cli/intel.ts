@@ -105,8 +105,7 @@ export function intelCommand(out: Out = { stdout: process.stdout, stderr: proces
       await reading(flags, async (intel, config) => {
         const vid = await intel.resolve(id);
         if (!vid) throw new ConfigError(`no vulnerability ${id} in the store`, ['import it first: vigil intel import <files>']);
-        const e = await intel.exposure(config.tenant, vid);
-        const list = await intel.exposedVehicles(config.tenant, vid, { limit: flags.limit });
+        const { list = [], ...e } = await intel.exposure(config.tenant, vid, { limit: flags.limit });
         if (flags.json) return void out.stdout.write(`${JSON.stringify({ ...e, list })}\n`);
         out.stdout.write(`${vid}: ${e.vehicles} vehicle(s) exposed in tenant ${config.tenant} (${e.affected} affected, ${e.needsReview} need review)\n`);
         const table = (title: string, rows: readonly { label: string; vehicles: number; affected: number }[]): void => {

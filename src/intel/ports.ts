@@ -199,7 +199,8 @@ export interface IntelStore extends ExposureSummary {
   vexDecisions(tenant: string, vulnerability?: string): Promise<VexDecision[]>;
 
   // ---- exposure (per tenant, over vehicles x SBOM binding x matches)
-  exposure(tenant: string, vulnerability: string): Promise<Exposure>;
+  /** The grouped counts, and with `list` a page of the vehicles too (one pass over the fleet). */
+  exposure(tenant: string, vulnerability: string, list?: Page & { result?: ExposureResult }): Promise<Exposure & { list?: ExposedVehicle[] }>;
   exposedVehicles(tenant: string, vulnerability: string, q: Page & { result?: ExposureResult }): Promise<ExposedVehicle[]>;
   vehicleVulnerabilities(tenant: string, vehicle: string): Promise<VehicleVulnerability[]>;
   /** Exposure counts of these vulnerabilities (all the tenant's when absent), by model too. */

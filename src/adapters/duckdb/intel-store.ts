@@ -318,9 +318,10 @@ export class DuckDBIntelStore implements IntelStore {
 
   // ------------------------------------------------------------------ exposure
 
-  async exposure(tenant: string, vulnerability: string): Promise<Exposure> {
+  async exposure(tenant: string, vulnerability: string, list?: Page & { result?: ExposureResult }): Promise<Exposure & { list?: ExposedVehicle[] }> {
     return this.db.exclusive(async () => {
       await this.materializeExposure(tenant, [vulnerability]);
+      const page = list ? await this.pageOfMaterialized(list) : undefined;
       const counts = `count(*) AS vehicles, count_if(result = 'affected') AS affected`;
       const group = async <K extends string>(cols: string): Promise<(Record<K, unknown> & CountRow)[]> =>
         this.db.all(`SELECT ${cols}, ${counts} FROM intel_exposure_x GROUP BY ALL ORDER BY vehicles DESC, ${cols}`);
@@ -334,19 +335,24 @@ export class DuckDBIntelStore implements IntelStore {
         byYear: (await group<'year'>('year')).map((r) => ({ year: r.year === null ? null : Number(r.year), ...countOf(r) })),
         byRegion: (await group<'region'>('region')).map((r) => ({ region: r.region as string | null, ...countOf(r) })),
         bySoftware: soft.map((r) => ({ ecu: r.ecu, softwareVersion: r.version, ...countOf(r) })),
+        ...(page ? { list: page } : {}),
       };
     });
   }
 
   async exposedVehicles(tenant: string, vulnerability: string, q: Page & { result?: ExposureResult }): Promise<ExposedVehicle[]> {
-    const [limit, offset] = pageParams(q);
     return this.db.exclusive(async () => {
       await this.materializeExposure(tenant, [vulnerability]);
-      const rows = await this.db.all<ExposedRow>(
-        `SELECT * FROM intel_exposure_x ${q.result ? 'WHERE result = ?' : ''} ORDER BY (result = 'affected') DESC, vehicle LIMIT ? OFFSET ?`,
-        [...(q.result ? [q.result] : []), limit, offset]);
-      return rows.map(exposedOf);
+      return this.pageOfMaterialized(q);
     });
+  }
+
+  private async pageOfMaterialized(q: Page & { result?: ExposureResult }): Promise<ExposedVehicle[]> {
+    const [limit, offset] = pageParams(q);
+    const rows = await this.db.all<ExposedRow>(
+      `SELECT * FROM intel_exposure_x ${q.result ? 'WHERE result = ?' : ''} ORDER BY (result = 'affected') DESC, vehicle LIMIT ? OFFSET ?`,
+      [...(q.result ? [q.result] : []), limit, offset]);
+    return rows.map(exposedOf);
   }
 
   async vehicleVulnerabilities(tenant: string, vehicle: string): Promise<VehicleVulnerability[]> {
@@ -448,14 +454,14 @@ export class DuckDBIntelStore implements IntelStore {
         WHERE m.tenant = ? AND m.result IN ${EXPOSING} AND s.ecu_key IS NOT NULL AND s.software_version IS NOT NULL ${vulnFilter}
         GROUP BY ALL
       ),
-      versions AS MATERIALIZED (SELECT DISTINCT software_version FROM b),
+      -- escaped: a version JSON would write escaped, so the string scan below cannot see it
+      versions AS MATERIALIZED (SELECT software_version, regexp_matches(software_version, '["\\\\\\x00-\\x1f]') AS escaped FROM (SELECT DISTINCT software_version FROM b)),
       cand AS (
         SELECT v.id, v.make, v.model, v.year, v.region, v.software FROM vehicles v
         WHERE v.tenant = (SELECT id FROM tenants WHERE name = ?) ${vehicle !== undefined ? 'AND v.id = ?' : ''} AND v.software IS NOT NULL
           -- a string scan before any JSON parsing: the trimmed version is in the text of the value
           -- (versions that JSON would escape are never skipped)
-          AND EXISTS (SELECT 1 FROM versions w WHERE contains(v.software::VARCHAR, w.software_version)
-                      OR regexp_matches(w.software_version, '["\\\\\\x00-\\x1f]'))
+          AND EXISTS (SELECT 1 FROM versions w WHERE w.escaped OR contains(v.software::VARCHAR, w.software_version))
       ),
       p AS (
         SELECT c.id, c.make, c.model, c.year, c.region, e.key AS ecu, e.value ->> '$' AS version

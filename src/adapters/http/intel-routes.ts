@@ -187,8 +187,8 @@ export function registerIntelRoutes(app: FastifyInstance, deps: IntelRouteDeps):
     const tenant = requestTenant(req, deps.defaultTenant);
     const id = await resolve(req.params.id);
     const { limit, offset, result } = req.query;
-    const e = await deps.store.exposure(tenant, id);
-    const items = await deps.store.exposedVehicles(tenant, id, { limit, offset, ...(result ? { result } : {}) });
+    const { list, ...e } = await deps.store.exposure(tenant, id, { limit, offset, ...(result ? { result } : {}) });
+    const items = list ?? [];
     const total = result === 'affected' ? e.affected : result === 'needs_review' ? e.needsReview : e.vehicles;
     return { ...e, list: { items, total, limit, offset } };
   });
