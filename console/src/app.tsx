@@ -13,8 +13,8 @@ const AlertsPage = lazy(() => import('./pages/alerts').then((m) => ({ default: m
 const DetectionsPage = lazy(() => import('./pages/detections').then((m) => ({ default: m.DetectionsPage })));
 const IncidentPage = lazy(() => import('./pages/incident').then((m) => ({ default: m.IncidentPage })));
 const IncidentsPage = lazy(() => import('./pages/incidents').then((m) => ({ default: m.IncidentsPage })));
-const NotYetPage = lazy(() => import('./pages/not-yet').then((m) => ({ default: m.NotYetPage })));
 const VehiclePage = lazy(() => import('./pages/vehicle').then((m) => ({ default: m.VehiclePage })));
+const AskPage = lazy(() => import('./pages/ask').then((m) => ({ default: m.AskPage })));
 const IntelPage = lazy(() => import('./pages/intel').then((m) => ({ default: m.IntelPage })));
 const ReportsPage = lazy(() => import('./pages/reports').then((m) => ({ default: m.ReportsPage })));
 const VehiclesPage = lazy(() => import('./pages/vehicles').then((m) => ({ default: m.VehiclesPage })));
@@ -83,7 +83,7 @@ const NAV: { to: string; label: string; soon?: boolean }[] = [
   { to: '/vehicles', label: 'Vehicles' },
   { to: '/detections', label: 'Detections' },
   { to: '/intel', label: 'Intel' },
-  { to: '/ask', label: 'Ask', soon: true },
+  { to: '/ask', label: 'Ask' },
   { to: '/reports', label: 'Reports' },
 ];
 
@@ -118,7 +118,7 @@ function Shell({ theme, toggleTheme }: { theme: string; toggleTheme: () => void 
           <Route path="/vehicles/:id" element={<VehiclePage />} />
           <Route path="/detections" element={<DetectionsPage />} />
           <Route path="/intel" element={<IntelPage />} />
-          <Route path="/ask" element={<NotYetPage what="Ask" issue="questions in plain words, answered with a table, a chart and the query" />} />
+          <Route path="/ask" element={<AskPage />} />
           <Route path="/reports" element={<ReportsPage />} />
           <Route path="*" element={<Navigate to="/" replace />} />
         </Routes>

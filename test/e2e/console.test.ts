@@ -2,7 +2,7 @@
  * The web console end to end: Debian's Chromium (/usr/bin/chromium), driven by playwright-core,
  * against a running Vigil with a small simulated fleet. Log in with a token, see alerts arrive
  * live, work the alert queue with the keyboard, open an incident and change its state, look at a
- * vehicle and the detections; screenshots of each page go to test-artifacts/console/, and the
+ * vehicle, the detections, the intel exposure, a question asked and the bulletin; screenshots of each page go to test-artifacts/console/, and the
  * overview's load time (navigation start to charts drawn, in the browser) to timings.json.
  *
  * Skips with a message when Chromium is absent, except under CI=true (.ci/run installs it).
@@ -237,8 +237,6 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     await page.getByLabel('Tenant').fill('other');
     await page.getByRole('button', { name: 'Switch', exact: true }).click();
     await poll(async () => page.getByRole('listitem').filter({ hasText: 'Alerts stored' }).textContent()).toContain('0');
-    await page.getByRole('link', { name: 'Ask', exact: true }).click();
-    await page.getByText('Not yet available').waitFor();
     await page.getByLabel('Tenant').fill(TENANT);
     await page.getByRole('button', { name: 'Switch', exact: true }).click();
     await poll(async () => page.getByLabel('Tenant').inputValue()).toBe(TENANT);
@@ -253,6 +251,19 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     await page.getByRole('heading', { name: /Exposure of .* by model/ }).waitFor();
     await poll(async () => page.getByRole('table', { name: 'Exposed vehicles' }).locator('tbody tr').count()).toBeGreaterThanOrEqual(1);
     await shot('08-intel');
+  });
+
+  it('asks a question and sees the answer table, its chart and the query', async () => {
+    await page.getByRole('link', { name: 'Ask', exact: true }).click();
+    await page.getByLabel('Question', { exact: true }).fill('alerts by make in the last 30 days');
+    await page.getByRole('button', { name: 'Ask', exact: true }).click();
+    const table = page.getByRole('table', { name: 'Answer table' });
+    await poll(async () => table.locator('tbody tr').count()).toBeGreaterThanOrEqual(1);
+    expect(await table.textContent()).toContain('Volvo');
+    await page.locator('figure.chart .recharts-bar-rectangle').first().waitFor();
+    await page.getByText('The query that ran').click();
+    await poll(async () => page.locator('.answer pre').last().textContent()).toMatch(/SELECT/i);
+    await shot('10-ask');
   });
 
   it('generates the bulletin and previews it', async () => {
