@@ -52,3 +52,14 @@ export function singular(w: string): string {
   if (w.endsWith('s')) return w.slice(0, -1);
   return w;
 }
+
+/** `question` with the first occurrence of `word` (compared case- and accent-blind) replaced. */
+export function replaceWord(question: string, word: string, by: string): string {
+  const f = fold(question);
+  const at = f.search(new RegExp(`(^|[^a-z0-9])${word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/ /g, '[^a-z0-9]+')}(?![a-z0-9])`));
+  if (at < 0) return `${question} (${by})`;
+  const start = at + (/^[a-z0-9]/.test(f.slice(at)) ? 0 : 1);
+  const rest = f.slice(start).match(new RegExp(`^${word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/ /g, '[^a-z0-9]+')}`));
+  const len = rest?.[0].length ?? word.length;
+  return question.slice(0, start) + by + question.slice(start + len);
+}
