@@ -16,6 +16,7 @@ const vocabulary = buildVocabulary({
     'software.TCU': ['TCU 4.2.1', 'TCU-X 0.9.1-rc'],
     'software.IVI': ['IVI 10.1'],
     rule: ['tcu-exploit', 'can-unknown-id', 'ota-hash-mismatch', 'api.revoked-token-replay'],
+    vulnerability: ['CVE-2026-1000', 'CVE-2026-1001'],
   },
   ruleTitles: { 'api.revoked-token-replay': 'Revoked or expired token replayed' },
 });
@@ -82,6 +83,19 @@ describe('question shapes', () => {
   it('rule ids and titles', () => {
     expect(query('tcu-exploit alerts by model')).toMatchObject({ filters: [{ field: 'rule', value: 'tcu-exploit' }], groupBy: ['vehicle.model'] });
     expect(query('how many "revoked or expired token replayed" alerts')).toMatchObject({ filters: [{ field: 'rule', value: 'api.revoked-token-replay' }] });
+  });
+});
+
+describe('vulnerabilities and exposure', () => {
+  it('reads feed questions and vehicles exposed to a CVE', () => {
+    expect(query('how many known exploited vulnerabilities')).toEqual({ entity: 'vulnerabilities', measures: [{ fn: 'count' }], filters: [{ field: 'kev', op: 'eq', value: true }], groupBy: [], analysis: { kind: 'none' } });
+    expect(query('how many critical CVEs')).toMatchObject({ entity: 'vulnerabilities', filters: [{ field: 'severity', value: 'CRITICAL' }] });
+    expect(query('how many vehicles are exposed to cve-2026-1000')).toMatchObject({
+      entity: 'exposures', measures: [{ fn: 'count_distinct', field: 'vehicle' }], filters: [{ field: 'vulnerability', op: 'eq', value: 'CVE-2026-1000' }],
+    });
+    expect(query('exposed vehicles by model')).toMatchObject({ entity: 'exposures', groupBy: ['vehicle.model'], measures: [{ fn: 'count' }, { fn: 'count_distinct', field: 'vehicle' }] });
+    // A CVE id is never fuzzy: a wrong digit is not the neighbouring id.
+    expect(understand('vehicles exposed to CVE-2026-1002', vocabulary, clock)).not.toHaveProperty('query');
   });
 });
 
