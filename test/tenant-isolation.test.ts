@@ -32,7 +32,11 @@ const PARAM_EXAMPLES: Record<string, string> = { kind: 'signals', format: 'json'
 const SEED_BODIES: Record<string, unknown> = {
   'POST /v1/suppressions': { rule: 'odometer.rollback', days: 7, reason: 'isolation test' },
   'POST /v1/detections': { template: 'ocpp-charging-abuse', vulnerability: { id: 'CVE-2099-0001' } },
+  // A listing of alerts with their vehicles: the matrix and the viewer send it too (the smallest schema-valid body asks nothing).
+  'POST /v1/ask': { query: { entity: 'alerts', measures: [], limit: 1000 } },
 };
+/** The body a route is called with: its seed body, else the smallest schema-valid document. */
+const bodyOf = (r: { method: string; path: string; body: JsonSchema | undefined }): unknown => SEED_BODIES[`${r.method} ${r.path}`] ?? example(r.body);
 /** Keys of answers that change by themselves between two reads (clocks, rates, queues). */
 const VOLATILE = /(^uptime|At$|^rates$|^latencyMs$|^queues$|^time$|^lastSeen$|Ms$|^problems$|^due|^sla|^age|^from$|^to$)/;
 
@@ -306,7 +310,7 @@ describe('tenant isolation matrix', () => {
       ];
       for (const role of ROLES) {
         for (const aim of aims) {
-          const body = r.method === 'GET' || r.method === 'DELETE' ? undefined : r.path.startsWith('/v1/ingest/') ? ingestBody() : example(r.body);
+          const body = r.method === 'GET' || r.method === 'DELETE' ? undefined : r.path.startsWith('/v1/ingest/') ? ingestBody() : r.path === '/v1/ask' ? bodyOf(r) : example(r.body);
           const res = await call(r.method, aim.path, { token: tokens.a[role], ...(aim.headers ? { headers: aim.headers } : {}), ...(body !== undefined ? { body } : {}) });
           calls++;
           const where = `${role} of a: ${r.method} ${aim.path} (${aim.how}) -> ${res.status}`;
@@ -336,7 +340,7 @@ describe('tenant isolation matrix', () => {
       if (r.method === 'GET') continue;
       const path = r.path.replace(/\{[^}]+\}/g, (m) => PARAM_EXAMPLES[m.slice(1, -1)] ?? 'zzzzzzzzzzzzzzzz');
       const audited = await vigil.audit.count({});
-      const res = await call(r.method, path, { token: tokens.a.viewer, ...(r.method !== 'DELETE' ? { body: r.path.startsWith('/v1/ingest/') ? ingestBody() : example(r.body) } : {}) });
+      const res = await call(r.method, path, { token: tokens.a.viewer, ...(r.method !== 'DELETE' ? { body: r.path.startsWith('/v1/ingest/') ? ingestBody() : r.path === '/v1/ask' ? bodyOf(r) : example(r.body) } : {}) });
       if (res.status === 403) continue;
       if (res.status < 300 && r.method === 'POST' && (await vigil.audit.count({})) === audited) reads.push(`${r.method} ${r.path}`);
       else wrong.push(`${r.method} ${r.path}: ${res.status} ${res.text.slice(0, 120)}`);
