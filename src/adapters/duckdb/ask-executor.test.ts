@@ -214,6 +214,38 @@ describe('compiled queries agree with the same question computed in JS', () => {
   });
 });
 
+describe('intel: exposures and vulnerabilities', () => {
+  it('counts exposed vehicles through SBOMs bound to an ECU version (and a model), with the vulnerability joined', async () => {
+    const withTcu = ours.find((v) => v.software?.['TCU'] && v.software['TCU'] !== PLANTED_TCU)!;
+    const tcu = withTcu.software!['TCU']!;
+    const withIvi = ours.find((v) => v.software?.['IVI'])!;
+    const ivi = withIvi.software!['IVI']!;
+    const db = store.connection;
+    await db.exclusive(async () => {
+      await db.run(`INSERT INTO intel_vulnerabilities VALUES ('CVE-2099-0001', 't', now(), now(), 9.8, 'CRITICAL', NULL, 0.5, 0.9, true, false, '{}', now(), now()),
+        ('CVE-2099-0002', 't', now(), now(), 5.0, 'MEDIUM', NULL, 0.1, 0.2, false, false, '{}', now(), now())`);
+      const sbom = (id: string, tenant: string, ecuKey: string, version: string, modelKey: string | null): Promise<number> =>
+        db.run(`INSERT INTO intel_sboms VALUES (?, ?, 'd', 'cyclonedx', '1.5', NULL, NULL, ?, ?, ?, NULL, ?, NULL, 1, '[]', '{}', 'test', now())`, [tenant, id, ecuKey.toUpperCase(), ecuKey, version, modelKey]);
+      await sbom('s1', T, 'tcu', tcu, null);
+      await sbom('s2', T, 'ivi', ivi, withIvi.model!.toLowerCase());
+      await sbom('s1', OTHER, 'tcu', tcu, null);
+      const match = (tenant: string, vuln: string, sb: string, result: string): Promise<number> =>
+        db.run(`INSERT INTO intel_matches VALUES (?, ?, ?, 'c', 'pkg:generic/lib@1', ?, ?, 'cpe', 0.9, 'r', NULL, NULL, now())`, [tenant, vuln, sb, result, result]);
+      await match(T, 'CVE-2099-0001', 's1', 'affected');
+      await match(T, 'CVE-2099-0002', 's2', 'affected');
+      await match(OTHER, 'CVE-2099-0001', 's1', 'affected');
+    });
+    const a = await ask({ entity: 'exposures', measures: [{ fn: 'count_distinct', field: 'vehicle' }], groupBy: ['vulnerability'], filters: [{ field: 'result', op: 'eq', value: 'affected' }] });
+    const want1 = ours.filter((v) => v.software?.['TCU'] === tcu).length;
+    const want2 = ours.filter((v) => v.software?.['IVI'] === ivi && v.model === withIvi.model).length;
+    expect(new Map(rowsAsObjects(a).map((r) => [r['vulnerability'], r['count_distinct_vehicle']]))).toEqual(new Map([['CVE-2099-0001', want1], ['CVE-2099-0002', want2]]));
+    const kev = await ask({ entity: 'exposures', measures: [{ fn: 'count_distinct', field: 'vehicle' }], filters: [{ field: 'vulnerability.kev', op: 'eq', value: true }] });
+    expect(kev.table.rows).toEqual([[want1]]);
+    const vulns = await ask({ entity: 'vulnerabilities', filters: [{ field: 'cvss', op: 'gte', value: 9 }] });
+    expect(vulns.table.rows).toEqual([[1]]);
+  });
+});
+
 describe('tenant isolation', () => {
   it("never counts another tenant's rows, even for a vehicle key both tenants use", async () => {
     const a = await ask({ entity: 'alerts', filters: [{ field: 'vehicle', op: 'eq', value: twin }] });
