@@ -2,7 +2,8 @@
  * New alerts, live: GET /v1/alerts/stream as server-sent events, read with fetch (EventSource
  * cannot send the Authorization header) and parsed by eventsource-parser. Reconnects after
  * 3 s with Last-Event-ID, so the server sends what was missed. Each alert refreshes the
- * queries that show alerts, incidents and counts (at most once a second).
+ * queries that show incidents and counts (at most once a second); the alert queue watches
+ * `count` itself.
  */
 import { useQueryClient } from '@tanstack/react-query';
 import { createParser } from 'eventsource-parser';
@@ -34,7 +35,8 @@ export function LiveProvider({ cred, children }: { cred: Credentials; children: 
       if (pending.current !== undefined) return;
       pending.current = window.setTimeout(() => {
         pending.current = undefined;
-        for (const key of ['alerts', 'incidents', 'status', 'overview']) void client.invalidateQueries({ queryKey: [key] });
+        // The alert queue refreshes itself (pages/alerts.tsx): it may hold many pages.
+        for (const key of ['incidents', 'status', 'overview']) void client.invalidateQueries({ queryKey: [key] });
       }, 1000);
     };
     const run = async (): Promise<void> => {

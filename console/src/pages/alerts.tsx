@@ -1,7 +1,7 @@
 /**
  * The alert queue: filters (severity, outcome, rule, vehicle), sorting of the loaded rows, a
  * virtualized table that loads pages of 1000 as it scrolls (up to every alert, 100,000 and
- * more), bulk actions through the incident and suppression routes, and the keyboard:
+ * more), new alerts refetched as they arrive (with more than 5 pages loaded, on a click), bulk actions through the incident and suppression routes, and the keyboard:
  * j/k move, x selects, Enter opens (the incident of the alert, else its vehicle).
  */
 import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
@@ -10,9 +10,12 @@ import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react'
 import { useNavigate } from 'react-router';
 import { call, fmtTime, qs, SEVERITIES, type Alert, type Page, type Severity } from '../api';
 import { SeverityBadge, SEVERITY_RANK } from '../components/severity';
+import { useLive } from '../live';
 import { useCred } from '../session';
 
 const PAGE = 1000;
+/** Pages refetched by themselves when new alerts arrive; with more loaded, a button offers it. */
+const AUTO_REFRESH_PAGES = 5;
 const ROW_PX = 34;
 type SortKey = 'time' | 'severity' | 'rule' | 'vehicle';
 
@@ -52,6 +55,21 @@ export function AlertsPage() {
   useEffect(() => {
     if (lastIndex >= rows.length - 50 && q.hasNextPage && !q.isFetchingNextPage) void q.fetchNextPage();
   }, [lastIndex, rows.length, q]);
+
+  // New alerts: refetch while few pages are loaded (a refetch reloads every loaded page), else offer it.
+  const live = useLive();
+  const [seen, setSeen] = useState(live.count);
+  const pagesLoaded = q.data?.pages.length ?? 0;
+  const unseen = live.count - seen;
+  const { refetch, isFetching } = q;
+  useEffect(() => {
+    if (unseen <= 0 || pagesLoaded > AUTO_REFRESH_PAGES || isFetching) return;
+    const t = window.setTimeout(() => {
+      setSeen(live.count);
+      void refetch();
+    }, 1000);
+    return () => window.clearTimeout(t);
+  }, [unseen, pagesLoaded, live.count, refetch, isFetching]);
 
   const chosen = rows.filter((a) => selected.has(a.id));
   const incidentsOf = (alerts: Alert[]) => [...new Set(alerts.filter((a) => a.outcome?.kind === 'incident').map((a) => a.outcome!.ref))];
@@ -137,6 +155,9 @@ export function AlertsPage() {
         <button type="button" disabled={!chosen.length || bulk.isPending} onClick={() => { const why = window.prompt('Close the incidents of the selected alerts as false positive. Reason:'); if (why) bulk.mutate({ kind: 'fp', reason: why }); }}>Close as false positive…</button>
         <span className="muted keys">Keys: j/k move · x select · Enter open</span>
         {message && <span role="status" className="note">{message}</span>}
+        {unseen > 0 && pagesLoaded > AUTO_REFRESH_PAGES && (
+          <button type="button" className="ghost" onClick={() => { setSeen(live.count); void q.refetch(); }}>{unseen} new alert(s): refresh</button>
+        )}
       </div>
       {q.error && <p role="alert" className="error">{(q.error as Error).message}</p>}
       <div className="table" role="grid" aria-label="Alerts" aria-rowcount={total} tabIndex={0} onKeyDown={onKey} data-testid="alert-table">
