@@ -203,6 +203,8 @@ export interface IntelStore extends ExposureSummary {
   exposure(tenant: string, vulnerability: string, list?: Page & { result?: ExposureResult }): Promise<Exposure & { list?: ExposedVehicle[] }>;
   exposedVehicles(tenant: string, vulnerability: string, q: Page & { result?: ExposureResult }): Promise<ExposedVehicle[]>;
   vehicleVulnerabilities(tenant: string, vehicle: string): Promise<VehicleVulnerability[]>;
+  /** The vulnerabilities of each of these vehicles (one query for all), by vehicle; vehicles exposed to none are absent. */
+  vehiclesVulnerabilities(tenant: string, vehicles: readonly string[]): Promise<Map<string, VehicleVulnerability[]>>;
   /** Exposure counts of these vulnerabilities (all the tenant's when absent), by model too. */
   exposureCounts(tenant: string, vulnerabilities?: readonly string[]): Promise<Map<string, ExposureCount & { byModel: { make: string; model: string; vehicles: number }[] }>>;
   /** Record when a vulnerability first exposed the tenant's vehicles; false when it had already. */

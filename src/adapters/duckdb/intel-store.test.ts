@@ -117,6 +117,23 @@ describe('exposure over vehicles x SBOM binding x matches', () => {
     expect(bt.ecus).toEqual([{ ecu: 'ivi', softwareVersion: ' 2024.45.32.12 ' }]);
   });
 
+  it('a vehicle whose software changes after a fleet-wide answer is counted by its new software (the unpacked pairs follow)', async () => {
+    const id = 'VIGIL-DEMO-2026-0001';
+    const want = expected.get(id)!;
+    const a = vehicles.find((v) => v !== odd && want.has(v.id))!;
+    expect((await intel.exposure(T, id)).vehicles).toBe(want.size);
+    await store.upsertVehicles([{ ...a, signalCount: 0, software: { Gateway: 'none-0.0' } }]);
+    const without = await intel.exposedVehicles(T, id, { limit: 100_000 });
+    expect(without).toHaveLength(want.size - 1);
+    expect(without.some((v) => v.vehicle === a.id)).toBe(false);
+    // back, with its ECU names in another case and its versions padded: bound again
+    await store.upsertVehicles([{ ...a, signalCount: 0, software: Object.fromEntries(Object.entries(a.software!).map(([k, v]) => [k.toUpperCase(), ` ${v} `])) }]);
+    expect((await intel.exposure(T, id)).vehicles).toBe(want.size);
+    expect((await intel.exposedVehicles(T, id, { limit: 100_000 })).find((v) => v.vehicle === a.id)?.result).toBe(want.get(a.id));
+    await store.upsertVehicles([{ ...a, signalCount: 0 }]);
+    expect((await intel.topExposed(T, 10)).find((v) => v.id === id)?.vehicles).toBe(want.size);
+  });
+
   it("another tenant's vehicles running the same software are not exposed (its SBOMs are its own)", async () => {
     expect((await intel.exposure(OTHER, 'VIGIL-DEMO-2026-0001')).vehicles).toBe(0);
     const theirs = vehicles.find((v) => v.tenant === OTHER)!;

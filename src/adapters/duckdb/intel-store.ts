@@ -22,6 +22,7 @@ import type {
   StoredMatch, StoredSbom, VehicleVulnerability, VexDecision, VulnerabilityQuery, VulnerabilityRow,
 } from '../../intel/ports.js';
 import type { SerialConnection, SqlParam } from './connection.js';
+import { SOFTWARE_PAIRS, SOFTWARE_VALUES, SoftwarePairs, VEHICLE_ATTRS } from './software-pairs.js';
 import { stagedInsertIgnoringDuplicates } from './staged-insert.js';
 import { jsonParam, jsonValue, pageParams, timeParam, timeValue, vehicleParam, vehicleValue } from './values.js';
 
@@ -34,7 +35,11 @@ const EXPOSING = `('affected', 'needs_review')`;
 const RANK = `((m.result = 'affected')::INT * 10 + m.confidence)`;
 
 export class DuckDBIntelStore implements IntelStore {
-  constructor(private readonly db: SerialConnection) {}
+  private readonly pairs: SoftwarePairs;
+
+  constructor(private readonly db: SerialConnection) {
+    this.pairs = new SoftwarePairs(db);
+  }
 
   // ------------------------------------------------------------------ feeds
 
@@ -144,7 +149,7 @@ export class DuckDBIntelStore implements IntelStore {
     }
     if (q.exposed !== undefined) where.push(`${q.exposed ? '' : 'NOT '}(v.id IN (SELECT vulnerability FROM x))`);
     return this.db.exclusive(async () => {
-      await this.materializeExposure(q.tenant);
+      await this.materializeExposure(q.tenant, undefined, undefined, false);
       const sql = `WITH x AS (SELECT * FROM intel_exposure_x)
         SELECT ${SUMMARY_SELECT}, count(*) OVER () AS total FROM intel_vulnerabilities v
         LEFT JOIN (SELECT vulnerability, count(*) AS vehicles, count_if(result = 'affected') AS affected FROM x GROUP BY vulnerability) e ON e.vulnerability = v.id
@@ -165,7 +170,7 @@ export class DuckDBIntelStore implements IntelStore {
   async summaries(tenant: string, ids: readonly string[]): Promise<VulnerabilityRow[]> {
     if (!ids.length) return [];
     return this.db.exclusive(async () => {
-      await this.materializeExposure(tenant, ids);
+      await this.materializeExposure(tenant, ids, undefined, false);
       const rows = await this.db.all<SummaryRow>(`SELECT ${SUMMARY_SELECT} FROM intel_vulnerabilities v
         LEFT JOIN (SELECT vulnerability, count(*) AS vehicles, count_if(result = 'affected') AS affected FROM intel_exposure_x GROUP BY vulnerability) e ON e.vulnerability = v.id
         LEFT JOIN (${ECUS_OF_TENANT}) ec ON ec.vulnerability = v.id
@@ -327,7 +332,8 @@ export class DuckDBIntelStore implements IntelStore {
         this.db.all(`SELECT ${cols}, ${counts} FROM intel_exposure_x GROUP BY ALL ORDER BY vehicles DESC, ${cols}`);
       const [total] = await this.db.all<CountRow>(`SELECT ${counts} FROM intel_exposure_x`);
       const soft = await this.db.all<CountRow & { ecu: string; version: string }>(
-        `SELECT e.ecu, e.softwareVersion AS version, ${counts} FROM (SELECT result, unnest(ecus) AS e FROM intel_exposure_x) GROUP BY ALL ORDER BY vehicles DESC, 1, 2`);
+        `SELECT h.ecu, h.version, ${counts} FROM (SELECT DISTINCT s.vulnerability, h.vehicle, s.ecu, s.version FROM intel_exposure_h h JOIN intel_exposure_s s ON s.k = h.k) h
+         JOIN intel_exposure_x x ON x.vulnerability = h.vulnerability AND x.vehicle = h.vehicle GROUP BY ALL ORDER BY vehicles DESC, 1, 2`);
       return {
         vulnerability, ...countOf(total),
         byMake: (await group<'make'>('make')).map((r) => ({ make: r.make as string | null, ...countOf(r) })),
@@ -350,24 +356,36 @@ export class DuckDBIntelStore implements IntelStore {
   private async pageOfMaterialized(q: Page & { result?: ExposureResult }): Promise<ExposedVehicle[]> {
     const [limit, offset] = pageParams(q);
     const rows = await this.db.all<ExposedRow>(
-      `SELECT * FROM intel_exposure_x ${q.result ? 'WHERE result = ?' : ''} ORDER BY (result = 'affected') DESC, vehicle LIMIT ? OFFSET ?`,
+      `WITH x AS (SELECT * FROM intel_exposure_x ${q.result ? 'WHERE result = ?' : ''} ORDER BY (result = 'affected') DESC, vehicle LIMIT ? OFFSET ?)
+       ${DETAIL} ORDER BY (x.result = 'affected') DESC, x.vehicle`,
       [...(q.result ? [q.result] : []), limit, offset]);
     return rows.map(exposedOf);
   }
 
   async vehicleVulnerabilities(tenant: string, vehicle: string): Promise<VehicleVulnerability[]> {
-    const key = vehicleParam(vehicle);
+    return (await this.vehiclesVulnerabilities(tenant, [vehicle])).get(vehicle) ?? [];
+  }
+
+  async vehiclesVulnerabilities(tenant: string, vehicles: readonly string[]): Promise<Map<string, VehicleVulnerability[]>> {
+    const keys = [...new Set(vehicles)].map((v) => vehicleParam(v));
+    const out = new Map<string, VehicleVulnerability[]>();
+    if (!keys.length) return out;
     return this.db.exclusive(async () => {
-      await this.materializeExposure(tenant, undefined, key);
+      await this.materializeExposure(tenant, undefined, keys, false);
       const rows = await this.db.all<ExposedRow & SummaryRow>(
-        `SELECT x.*, ${SUMMARY_SELECT.replace('coalesce(ec.ecus, []) AS ecus', '[] AS ecu_names')} FROM intel_exposure_x x JOIN intel_vulnerabilities v ON v.id = x.vulnerability
-         LEFT JOIN (SELECT vulnerability, 1 AS vehicles, 0 AS affected FROM intel_exposure_x) e ON e.vulnerability = v.id
-         ORDER BY (x.result = 'affected') DESC, v.cvss DESC NULLS LAST, v.id`);
-      return rows.map((r) => {
-        const { vehicle: _v, make: _m, model: _mo, year: _y, region: _r, ...exposed } = exposedOf(r);
+        `WITH x AS (SELECT * FROM intel_exposure_x), xd AS (${DETAIL})
+         SELECT x.*, ${SUMMARY_SELECT.replace('coalesce(ec.ecus, []) AS ecus', '[] AS ecu_names')} FROM xd x JOIN intel_vulnerabilities v ON v.id = x.vulnerability
+         -- SUMMARY_SELECT's fleet counts, not wanted per vehicle
+         LEFT JOIN (SELECT NULL::VARCHAR AS vulnerability, 0 AS vehicles, 0 AS affected) e ON false
+         ORDER BY x.vehicle, (x.result = 'affected') DESC, v.cvss DESC NULLS LAST, v.id`);
+      for (const r of rows) {
+        const { vehicle, make: _m, model: _mo, year: _y, region: _r, ...exposed } = exposedOf(r);
         const { vehicles: _n, affected: _a, needsReview: _nr, ecus: _e, ...summary } = summaryOf(r);
-        return { ...summary, ...exposed };
-      });
+        const list = out.get(vehicle) ?? [];
+        list.push({ ...summary, ...exposed });
+        out.set(vehicle, list);
+      }
+      return out;
     });
   }
 
@@ -409,7 +427,7 @@ export class DuckDBIntelStore implements IntelStore {
       const counts = await this.countsOfMaterialized();
       const docs = await this.db.all<{ doc: string }>(`SELECT v.doc FROM intel_vulnerabilities v WHERE v.id IN (SELECT DISTINCT vulnerability FROM intel_exposure_x)`);
       const ecus = await this.db.all<{ vulnerability: string; ecus: string[] }>(
-        `SELECT vulnerability, list(DISTINCT e.ecu) AS ecus FROM (SELECT vulnerability, unnest(ecus) AS e FROM intel_exposure_x) GROUP BY ALL`);
+        `SELECT vulnerability, list(DISTINCT ecu) AS ecus FROM intel_exposure_s WHERE k IN (SELECT k FROM intel_exposure_h) GROUP BY ALL`);
       const first = await this.db.all<{ vulnerability: string; at: bigint }>(
         'SELECT vulnerability, epoch_us(first_exposed_at) AS at FROM intel_first_exposure WHERE tenant = ?', [tenant]);
       return { counts, docs, first, ecus };
@@ -431,21 +449,27 @@ export class DuckDBIntelStore implements IntelStore {
   }
 
   /**
-   * `intel_exposure_x` (temporary): one row per (vulnerability, vehicle UBIGINT) exposed for the tenant,
-   * with the strongest match (affected first, then confidence), the ECUs and components matched.
-   * Restricted to some vulnerabilities and/or one vehicle. The caller holds the connection's turn.
+   * Temporary tables of the tenant's exposure, restricted to some vulnerabilities and/or some
+   * vehicles (the caller holds the connection's turn):
+   * - `intel_exposure_s`: one row per (exposing SBOM binding, ECU software as vehicles write it)
+   *   numbered `k`: vulnerability, the ECU and version, the SBOMs' result (`affected`), basis,
+   *   confidence, components and `rank` (affected first, then confidence), `model_key`;
+   * - `intel_exposure_h`: one row per (k, vehicle UBIGINT) that runs that software (and model), `a` its attributes (VEHICLE_ATTRS; fleet-wide only);
+   * - `intel_exposure_x`: one row per (vulnerability, vehicle) exposed: `result` (affected when
+   *   one of its hits is), and make, model, year and region (NULL without `attributes` or for a few vehicles).
+   * `DETAIL` adds the strongest match, the ECUs and the components to rows of `x` (a page).
+   *
+   * Fleet-wide, the vehicles' software comes unpacked from `SoftwarePairs` (brought up to date
+   * first); for a few vehicles, from their `software` JSON directly.
    */
-  private async materializeExposure(tenant: string, vulnerabilities?: readonly string[], vehicle?: bigint): Promise<void> {
+  private async materializeExposure(tenant: string, vulnerabilities?: readonly string[], vehicles?: readonly bigint[], attributes = true): Promise<void> {
     const params: SqlParam[] = [tenant];
     let vulnFilter = '';
     if (vulnerabilities) {
       vulnFilter = `AND m.vulnerability IN ${IN_LIST}`;
       params.push(JSON.stringify(vulnerabilities));
     }
-    params.push(tenant);
-    if (vehicle !== undefined) params.push(vehicle);
-    await this.db.run(`CREATE OR REPLACE TEMP TABLE intel_exposure_x AS
-      WITH b AS MATERIALIZED (
+    const b = `b AS MATERIALIZED (
         SELECT m.vulnerability, s.ecu_key, s.software_version, s.model_key,
           bool_or(m.result = 'affected') AS affected,
           arg_max(m.basis, ${RANK}) AS basis, arg_max(m.confidence, ${RANK}) AS confidence,
@@ -453,32 +477,40 @@ export class DuckDBIntelStore implements IntelStore {
         FROM intel_matches m JOIN intel_sboms s ON s.tenant = m.tenant AND s.id = m.sbom
         WHERE m.tenant = ? AND m.result IN ${EXPOSING} AND s.ecu_key IS NOT NULL AND s.software_version IS NOT NULL ${vulnFilter}
         GROUP BY ALL
-      ),
-      -- escaped: a version JSON would write escaped, so the string scan below cannot see it
-      versions AS MATERIALIZED (SELECT software_version, regexp_matches(software_version, '["\\\\\\x00-\\x1f]') AS escaped FROM (SELECT DISTINCT software_version FROM b)),
-      cand AS (
-        SELECT v.id, v.make, v.model, v.year, v.region, v.software FROM vehicles v
-        WHERE v.tenant = (SELECT id FROM tenants WHERE name = ?) ${vehicle !== undefined ? 'AND v.id = ?' : ''} AND v.software IS NOT NULL
-          -- a string scan before any JSON parsing: the trimmed version is in the text of the value
-          -- (versions that JSON would escape are never skipped)
-          AND EXISTS (SELECT 1 FROM versions w WHERE w.escaped OR contains(v.software::VARCHAR, w.software_version))
-      ),
-      p AS (
-        SELECT c.id, c.make, c.model, c.year, c.region, e.key AS ecu, e.value ->> '$' AS version
-        FROM cand c, json_each(c.software) e WHERE json_type(e.value) <> 'NULL'
-      ),
-      h AS (
-        SELECT b.vulnerability, p.*, b.affected, b.basis, b.confidence, b.components,
-          (b.affected::INT * 10 + b.confidence) AS rank
-        FROM p JOIN b ON lower(trim(p.ecu)) = b.ecu_key AND trim(p.version) = b.software_version
-          AND (b.model_key IS NULL OR lower(trim(p.model)) = b.model_key)
-      )
-      SELECT vulnerability, id AS vehicle, any_value(make) AS make, any_value(model) AS model, any_value(year) AS year, any_value(region) AS region,
-        CASE WHEN bool_or(affected) THEN 'affected' ELSE 'needs_review' END AS result,
-        arg_max(basis, rank) AS basis, arg_max(confidence, rank) AS confidence,
-        list(DISTINCT {'ecu': ecu, 'softwareVersion': version}) AS ecus,
-        list_sort(list_distinct(flatten(list(components)))) AS components
-      FROM h GROUP BY vulnerability, id`, params);
+      )`;
+    const sRow = `row_number() OVER ()::INTEGER AS k, b.*, w.ecu, w.version, (b.affected::INT * 10 + b.confidence) AS rank`;
+    const [t] = await this.db.all<{ id: number }>('SELECT id FROM tenants WHERE name = ?', [tenant]);
+    const tid = t?.id ?? -1;
+    // An unknown tenant has no vehicle: the (empty) few-vehicles path gives the tables their shape.
+    const few = vehicles ?? (t ? undefined : []);
+    if (few) {
+      // The keys inlined (UBIGINTs, as vehicleParam made them): a literal IN list is looked up in the key's index.
+      await this.db.run(`CREATE OR REPLACE TEMP TABLE intel_exposure_p AS
+        SELECT c.id, c.model, e.key AS ecu, e.value ->> '$' AS version
+        FROM (SELECT id, model, software FROM vehicles WHERE tenant = ? AND id IN (${few.length ? few.map((k) => `${BigInt(k)}::UBIGINT`).join(', ') : 'NULL'}) AND software IS NOT NULL) c,
+          json_each(c.software) e WHERE json_type(e.value) <> 'NULL'`, [tid]);
+      await this.db.run(`CREATE OR REPLACE TEMP TABLE intel_exposure_s AS WITH ${b}
+        SELECT ${sRow} FROM b JOIN (SELECT DISTINCT ecu, version FROM intel_exposure_p) w ON lower(trim(w.ecu)) = b.ecu_key AND trim(w.version) = b.software_version`, params);
+      await this.db.run(`CREATE OR REPLACE TEMP TABLE intel_exposure_h AS
+        SELECT s.k, p.id AS vehicle, NULL::UINTEGER AS a FROM intel_exposure_p p JOIN intel_exposure_s s ON p.ecu = s.ecu AND p.version = s.version
+        WHERE s.model_key IS NULL OR lower(trim(p.model)) = s.model_key`);
+    } else {
+      await this.pairs.refresh(tid);
+      await this.db.run(`CREATE OR REPLACE TEMP TABLE intel_exposure_s AS WITH ${b}
+        SELECT ${sRow}, w.sw FROM b JOIN ${SOFTWARE_VALUES} w ON w.ecu_key = b.ecu_key AND w.version_key = b.software_version`, params);
+      await this.db.run(`CREATE OR REPLACE TEMP TABLE intel_exposure_h AS
+        SELECT s.k, p.id AS vehicle, p.a FROM ${SOFTWARE_PAIRS} p JOIN intel_exposure_s s ON p.sw = s.sw JOIN ${VEHICLE_ATTRS} d ON d.a = p.a
+        WHERE p.tenant = ? AND (s.model_key IS NULL OR d.model_key = s.model_key)`, [tid]);
+    }
+    const x = `SELECT s.vulnerability, h.vehicle, any_value(h.a) AS a, CASE WHEN bool_or(s.affected) THEN 'affected' ELSE 'needs_review' END AS result
+      FROM intel_exposure_h h JOIN intel_exposure_s s ON s.k = h.k GROUP BY s.vulnerability, h.vehicle`;
+    // Fleet-wide, the attributes come with the pairs; for a few vehicles nobody asks for them.
+    await this.db.run(attributes && !few
+      ? `CREATE OR REPLACE TEMP TABLE intel_exposure_x AS
+          SELECT x.vulnerability, x.vehicle, d.make, d.model, d.year, d.region, x.result FROM (${x}) x JOIN ${VEHICLE_ATTRS} d ON d.a = x.a`
+      : `CREATE OR REPLACE TEMP TABLE intel_exposure_x AS
+          SELECT vulnerability, vehicle, NULL::VARCHAR AS make, NULL::VARCHAR AS model, NULL::INTEGER AS year, NULL::VARCHAR AS region, result FROM (${x})`,
+    );
   }
 
   private async docs<T>(sql: string): Promise<T[]> {
@@ -544,6 +576,18 @@ async function insertRows(db: SerialConnection, table: string, columns: readonly
   }
 }
 
+
+/**
+ * The rows of `x` (a query over `intel_exposure_x`, in a CTE named `x`) with the strongest match
+ * among their hits (affected first, then confidence), the ECUs and the components matched.
+ */
+const DETAIL = `SELECT x.*, d.basis, d.confidence, d.ecus, d.components FROM x JOIN (
+    SELECT s.vulnerability, h.vehicle, arg_max(s.basis, s.rank) AS basis, arg_max(s.confidence, s.rank) AS confidence,
+      list(DISTINCT {'ecu': s.ecu, 'softwareVersion': s.version}) AS ecus, list_sort(list_distinct(flatten(list(s.components)))) AS components
+    FROM intel_exposure_h h JOIN intel_exposure_s s ON s.k = h.k
+    WHERE h.vehicle IN (SELECT vehicle FROM x) AND (s.vulnerability, h.vehicle) IN (SELECT (vulnerability, vehicle) FROM x)
+    GROUP BY s.vulnerability, h.vehicle
+  ) d ON d.vulnerability = x.vulnerability AND d.vehicle = x.vehicle`;
 
 /** The ECUs each vulnerability is matched on in the tenant's SBOMs (one `?`: the tenant). */
 const ECUS_OF_TENANT = `SELECT m.vulnerability, list(DISTINCT s.ecu) AS ecus FROM intel_matches m
