@@ -14,6 +14,7 @@ import { DuckDBStore } from '../src/adapters/duckdb/duckdb-store.js';
 import { DuckDBIntelStore } from '../src/adapters/duckdb/intel-store.js';
 import { readDocuments } from '../src/adapters/files/intel-files.js';
 import { systemClock } from '../src/core/clock.js';
+import type { Alert } from '../src/core/records.js';
 import { parseConfig } from '../src/runtime/config.js';
 import { IntelService } from '../src/runtime/intel-service.js';
 import { FleetSimulator } from '../src/sim/simulator.js';
@@ -72,6 +73,42 @@ describe('new intel exposing vehicles', () => {
     expect(byTitle).toEqual(ids.map((id) => ['intel', id, 1]));
     // a second look raises nothing more
     expect(await v.intel.service.checkPendingExposure()).toEqual([]);
+  });
+});
+
+describe("a vehicle's alerts carry the vulnerabilities it is exposed to", () => {
+  it("an alert on an exposed vehicle shows them in its incident's enrichment, those on an ECU the alert names first; an unexposed vehicle's alert shows none", async () => {
+    const ids = ['VIGIL-DEMO-2026-0001', 'VIGIL-DEMO-2026-0002', 'VIGIL-DEMO-2026-0003'];
+    const exposedAny = new Set<string>();
+    for (const id of ids) for (const e of await v.intel.store.exposedVehicles(tenant, id, { limit: 100_000 })) exposedAny.add(e.vehicle);
+    const exposed = (await v.intel.store.exposedVehicles(tenant, 'VIGIL-DEMO-2026-0002', { limit: 1 }))[0]!.vehicle;
+    const mine = await v.intel.store.vehicleVulnerabilities(tenant, exposed);
+    const clean = (await v.store.listVehicles(tenant, { limit: 1000 })).find((x) => !exposedAny.has(x.id))!.id;
+    const now = Date.now();
+    const mk = (id: string, vehicle: string): Alert => ({
+      id, tenant, vehicle, time: now, detectedAt: now, rule: 'tcu.modem-exploit', title: 'Modem exploit attempt', severity: 'high', tags: ['tcu'], details: {},
+    });
+    const alerts = [mk('enrich-exposed', exposed), mk('enrich-clean', clean)];
+    await v.store.insertAlerts(alerts);
+    v.alerts.service.offer(alerts);
+    await v.alerts.idle();
+    const incidentOf = async (alert: string) => {
+      const a = await call('GET', `/v1/alerts/${alert}`, viewer);
+      expect(a.status).toBe(200);
+      expect(a.json.outcome?.kind).toBe('incident');
+      const i = await call('GET', `/v1/incidents/${a.json.outcome.ref}`, viewer);
+      expect(i.status).toBe(200);
+      return i.json.incident;
+    };
+    const hit = await incidentOf('enrich-exposed');
+    const intel = hit.context.intel as { id: string; source: string; relevance: string; ecus: string[]; result: string }[];
+    expect(intel.map((m) => m.id).sort()).toEqual(mine.map((m) => m.id).sort().slice(0, 5));
+    expect(intel.every((m) => m.source === 'exposure')).toBe(true);
+    // the modem flaw is on the TCU, which the alert names: it comes first, marked so
+    expect(intel[0]).toMatchObject({ id: 'VIGIL-DEMO-2026-0002', relevance: 'ecu', ecus: ['TCU'] });
+    expect(intel.filter((m) => m.relevance === 'ecu').every((m) => m.ecus.includes('TCU'))).toBe(true);
+    const miss = await incidentOf('enrich-clean');
+    expect(miss.context.intel).toBeUndefined();
   });
 });
 

@@ -2,10 +2,11 @@
  * Enrichment: what the alert pipeline needs to know beyond the alerts, gathered once per batch
  * before the (synchronous, pure) pipeline runs: the vehicles' identity (make, model, year, trim,
  * region, ECU software) from the store and the live twin, whether they were moving, each
- * tenant's fleet size (for the spread factor of the score), and intel matches from a hook that
- * the threat-intel work (issue 6) plugs in.
+ * tenant's fleet size (for the spread factor of the score), and intel matches from a hook (the
+ * vulnerabilities the alert's vehicle is exposed to: `relevantIntel`, wired in src/api/alert-pipeline.ts).
  */
 import type { Alert, VehicleRecord } from '../core/records.js';
+import type { VehicleVulnerability } from '../intel/ports.js';
 import type { TwinView } from '../twin/twins.js';
 import type { VehicleFacts } from './suppress.js';
 
@@ -14,6 +15,45 @@ export interface IntelMatch {
   readonly id: string;
   readonly title?: string;
   readonly source?: string;
+  /** A vulnerability the alert's vehicle is exposed to (source `exposure`): its result there. */
+  readonly result?: 'affected' | 'needs_review';
+  /** ... the vehicle's ECUs it is matched on. */
+  readonly ecus?: readonly string[];
+  /** ... `ecu` when the alert names one of those ECUs (rule, title or a tag), else `vehicle`. */
+  readonly relevance?: 'ecu' | 'vehicle';
+}
+
+/** Exposures an alert carries at most. */
+export const MAX_INTEL_PER_ALERT = 5;
+
+/** What `relevantIntel` reads of a vehicle's vulnerability. */
+export type VehicleExposure = Pick<VehicleVulnerability, 'id' | 'title' | 'result' | 'cvss' | 'epss' | 'kev' | 'withdrawn' | 'ecus'>;
+
+/**
+ * The vulnerabilities of an alert's vehicle that the alert carries: first those matched on an ECU
+ * the alert names (a word of its rule id, title or tags equals the ECU name, case-insensitively:
+ * rule `tcu-exploit` names ECU `TCU`), then the others; within each, `affected` before
+ * `needs_review`, then KEV, CVSS, EPSS (highest first) and id. At most `max`; withdrawn ones never.
+ */
+export function relevantIntel(alert: Alert, exposures: readonly VehicleExposure[], max = MAX_INTEL_PER_ALERT): IntelMatch[] {
+  const words = new Set(wordsOf([alert.rule, alert.title, ...alert.tags].join(' ')));
+  const named = (ecu: string): boolean => {
+    const w = wordsOf(ecu);
+    return w.length > 0 && w.every((x) => words.has(x));
+  };
+  return exposures
+    .filter((v) => !v.withdrawn)
+    .map((v) => ({ v, ecu: v.ecus.some((e) => named(e.ecu)) }))
+    .sort((a, b) => Number(b.ecu) - Number(a.ecu) || Number(b.v.result === 'affected') - Number(a.v.result === 'affected')
+      || Number(b.v.kev) - Number(a.v.kev) || (b.v.cvss ?? -1) - (a.v.cvss ?? -1) || (b.v.epss ?? -1) - (a.v.epss ?? -1) || a.v.id.localeCompare(b.v.id))
+    .slice(0, max)
+    .map(({ v, ecu }) => ({
+      id: v.id, title: v.title, source: 'exposure', result: v.result, ecus: [...new Set(v.ecus.map((e) => e.ecu))].sort(), relevance: ecu ? 'ecu' : 'vehicle',
+    }));
+}
+
+function wordsOf(text: string): string[] {
+  return text.toLowerCase().split(/[^a-z0-9]+/).filter((w) => w.length > 0);
 }
 
 export interface EnrichmentSources {
@@ -22,8 +62,8 @@ export interface EnrichmentSources {
   /** The live twin (Pipeline.vehicleTwin). */
   liveTwin?(tenant: string, vehicle: string): Promise<TwinView | undefined>;
   fleetSize(tenant: string): Promise<number>;
-  /** Intel matches of an alert (issue 6); absent: none. */
-  intel?(alert: Alert): Promise<readonly IntelMatch[]>;
+  /** Intel matches of the batch's alerts, by alert id (one call a batch); absent: none. */
+  intel?(alerts: readonly Alert[]): Promise<ReadonlyMap<string, readonly IntelMatch[]>>;
 }
 
 export interface Enrichment {
@@ -138,10 +178,7 @@ export async function gatherEnrichment(alerts: readonly Alert[], sources: Enrich
     fleet.set(tenant, size);
   }
   if (sources.intel) {
-    for (const a of alerts) {
-      const m = await sources.intel(a);
-      if (m.length) intel.set(a.id, m);
-    }
+    for (const [id, m] of await sources.intel(alerts)) if (m.length) intel.set(id, m);
   }
   return { vehicles, fleet, intel };
 }

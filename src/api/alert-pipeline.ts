@@ -1,15 +1,19 @@
 /**
  * Wiring of the alert pipeline: the DuckDB incident and workflow stores on the store's
  * connection, the service fed by Pipeline.onAlertsStored, evidence capture on a timer.
- * The campaign rules are the pack's fleet-correlation rules (`source: alert`).
+ * The campaign rules are the pack's fleet-correlation rules (`source: alert`). The intel hook:
+ * the vulnerabilities an alert's vehicle is exposed to (the intel store on the same connection,
+ * src/runtime/alert-intel.ts).
  */
 import type { Clock } from '../core/clock.js';
 import type { SignalCatalog } from '../core/catalog.js';
 import { DuckDBIncidentStore } from '../adapters/duckdb/incident-store.js';
+import { DuckDBIntelStore } from '../adapters/duckdb/intel-store.js';
 import type { DuckDBStore } from '../adapters/duckdb/duckdb-store.js';
 import { DuckDBWorkflowStore } from '../adapters/duckdb/workflow-store.js';
 import type { AlertPipelineOptions } from '../alerts/pipeline.js';
 import type { CompiledPack } from '../detect/rules/index.js';
+import { exposureIntel } from '../runtime/alert-intel.js';
 import { AlertService } from '../runtime/alert-service.js';
 import { EvidenceCapture } from '../runtime/evidence.js';
 import type { Pipeline } from '../runtime/pipeline.js';
@@ -46,6 +50,7 @@ export async function startAlertPipeline(w: AlertWiring): Promise<RunningAlerts>
   );
   const service = new AlertService({
     clock: w.clock, metrics: w.pipeline.metrics, store: w.store, incidents, queries: incidents, workflow, twin, evidence,
+    intel: exposureIntel(new DuckDBIntelStore(w.store.connection)),
     pipeline: { ...w.options, campaignRules },
   });
   await service.start();

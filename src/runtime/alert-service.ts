@@ -47,8 +47,8 @@ export interface AlertServiceOptions {
   readonly workflow: WorkflowStore;
   readonly twin?: (tenant: string, vehicle: string) => Promise<TwinView | undefined>;
   readonly evidence?: EvidenceCapture;
-  /** Intel matches of an alert (issue 6 plugs in here). */
-  readonly intel?: (alert: Alert) => Promise<readonly IntelMatch[]>;
+  /** Intel matches of a batch's alerts, by alert id (src/api/alert-pipeline.ts: the vehicles' exposures, `exposureIntel`). */
+  readonly intel?: (alerts: readonly Alert[]) => Promise<ReadonlyMap<string, readonly IntelMatch[]>>;
   readonly pipeline?: Omit<AlertPipelineOptions, 'clock'>;
 }
 
