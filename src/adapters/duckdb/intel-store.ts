@@ -371,6 +371,9 @@ export class DuckDBIntelStore implements IntelStore {
     const out = new Map<string, VehicleVulnerability[]>();
     if (!keys.length) return out;
     return this.db.exclusive(async () => {
+      // The alert service asks for every batch: a tenant with no exposing match costs one lookup.
+      const [any] = await this.db.all(`SELECT 1 FROM intel_matches WHERE tenant = ? AND result IN ${EXPOSING} LIMIT 1`, [tenant]);
+      if (!any) return out;
       await this.materializeExposure(tenant, undefined, keys, false);
       const rows = await this.db.all<ExposedRow & SummaryRow>(
         `WITH x AS (SELECT * FROM intel_exposure_x), xd AS (${DETAIL})
