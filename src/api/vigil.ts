@@ -31,6 +31,10 @@ import { DuckDBCustomDetections } from '../adapters/duckdb/custom-detections.js'
 import { DuckDBIntelStore } from '../adapters/duckdb/intel-store.js';
 import { registerDetectionRoutes } from '../adapters/http/detection-routes.js';
 import { loadTemplates } from './templates.js';
+import { registerAlertStream } from '../adapters/http/alert-stream.js';
+import { registerConsole } from '../adapters/http/console.js';
+import { registerRuleRoutes } from '../adapters/http/rule-routes.js';
+import { registerSessionRoute } from '../adapters/http/session-route.js';
 import { DEFAULT_SECURITY_EXTRACT, type SecurityEventDef } from '../normalize/security-extract.js';
 import { mergeExtracts, parseSecurityExtract } from '../normalize/security-extract-file.js';
 import { DEFAULT_SIGNALS } from '../sim/default-catalog.js';
@@ -162,6 +166,14 @@ export async function startVigil(config: VigilConfig, opts: StartOptions = {}): 
         vulnerabilities: vulnerabilityLookup(new DuckDBIntelStore(store.connection)),
         runtime: { check: (r) => pipeline.checkCustomDetection(r), add: (r) => pipeline.addCustomDetection(r), remove: (t, id) => pipeline.removeCustomDetection(t, id) },
       });
+      registerSessionRoute(http, { defaultTenant: config.tenant });
+      registerAlertStream(http, { onAlertsStored: (l) => pipeline.onAlertsStored(l), defaultTenant: config.tenant });
+      registerRuleRoutes(http, {
+        rules: (detection.pack?.rules ?? []).map((r) => ({ ...r.meta, enabled: r.spec.enabled })), configDisabled: config.detection.disabled,
+        missingSignals: detection.pack?.disabled ?? [], noise: (t, since) => alerts.service.noise(t, since), defaultTenant: config.tenant,
+      });
+      // The web console at / (console/dist), after every API route.
+      await registerConsole(http);
       url = await http.listen({ host: config.http.host, port: config.http.port });
     }
     const sources = await Promise.all(config.sources.map((s) => startSource(s, { pipeline, defaultTenant: config.tenant, clock })));
