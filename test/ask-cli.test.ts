@@ -39,7 +39,8 @@ describe('vigil ask', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/vehicle\.make\s+count\n-+\s+-+\nVolvo\s+2\nBMW\s+1\n/);
-    expect(r.stdout).toContain('FROM alerts e LEFT JOIN vehicles v');
+    expect(r.stdout).toContain('FROM alerts e WHERE e.tenant = $1');
+    expect(r.stdout).toContain('FROM a LEFT JOIN vehicles v ON v.tenant = a.tenant AND v.id = a.vehicle');
     expect(r.stdout).toContain('-- $1 = ');
   });
 
