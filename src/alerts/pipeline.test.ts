@@ -122,6 +122,14 @@ describe('AlertPipeline', () => {
     expect(r.created[0]!.context['intel']).toEqual([{ id: 'CVE-2025-1234' }, { id: 'ADV-9', title: 'advisory' }]);
   });
 
+  it('titles an intel incident by its item, and one of a STIX indicator by the alert (which names the indicator) rather than its UUID', () => {
+    const p = new AlertPipeline({ clock: new ManualClock(T0) });
+    const cve = p.process([alert({ title: 'BlueZ exploit attempt', details: { cve: 'CVE-2025-1234' } })], enrichment({})).created[0]!;
+    const ind = p.process([alert({ vehicle: VB, rule: 'intel.indicator-match', title: 'connection matched threat indicator C2 relay', details: { intel: 'indicator--54664894-be4a-4c41-a886-9d545c5aff1a' } })], enrichment({})).created[0]!;
+    expect(cve.title).toBe('CVE-2025-1234: BlueZ exploit attempt');
+    expect(ind).toMatchObject({ kind: 'intel', groupKey: 'indicator--54664894-be4a-4c41-a886-9d545c5aff1a', title: 'Threat indicator: connection matched threat indicator C2 relay' });
+  });
+
   it('scores risk from severity, asset criticality, exposure and fleet spread', () => {
     const p = new AlertPipeline({ clock: new ManualClock(T0) });
     const vehicles = new Map([[`acme/${VA}`, { make: 'Volvo', moving: true }]]);

@@ -208,7 +208,9 @@ export class AlertPipeline {
   private newIncident(alert: Alert, route: Route, facts: VehicleFacts | undefined, now: number): Incident {
     const id = incidentId(alert.tenant, route, alert.id);
     const vehicle = route.kind === 'vehicle' ? alert.vehicle : undefined;
-    const title = route.kind === 'campaign' ? `Campaign: ${alert.title}` : route.kind === 'intel' ? `${route.intel}: ${alert.title}` : alert.title;
+    // An intel incident is titled by its item; a STIX indicator's id is a UUID, and the alert's title already names the indicator.
+    const intelTitle = route.intel?.startsWith('indicator--') ? `Threat indicator: ${alert.title}` : `${route.intel}: ${alert.title}`;
+    const title = route.kind === 'campaign' ? `Campaign: ${alert.title}` : route.kind === 'intel' ? intelTitle : alert.title;
     const due = slaDueAt('new', alert.severity, now, this.opts.sla ?? DEFAULT_SLA);
     const identity = facts && vehicle !== undefined ? { identity: { ...facts } } : {};
     return {
