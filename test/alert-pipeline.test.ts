@@ -168,7 +168,7 @@ describe('alert pipeline in Vigil', () => {
     expect(first).toMatchObject({ alertCount: 1 });
 
     // A second alert pipeline over the same store (a restart): the index comes back from the store.
-    const again = await startAlertPipeline({ store: v.store as DuckDBStore, pipeline: v.pipeline, catalog: v.catalog, clock });
+    const again = await startAlertPipeline({ store: v.store as DuckDBStore, pipeline: v.pipeline, catalog: v.catalog, clock, intel: v.intel.store });
     await v.alerts.stop();
     await v.store.insertAlerts([mk(2), mk(3)]);
     again.service.offer([mk(2), mk(3), mk(1)]);
@@ -210,7 +210,7 @@ describe('alert pipeline in Vigil', () => {
     // A noisy fleet against small caps: the noisy vehicle raises 400 distinct groups, 100 other
     // vehicles one alert each. The state stays within 20 open incidents and 50 dedup keys.
     await v.alerts.stop();
-    const a = await startAlertPipeline({ store: v.store as DuckDBStore, pipeline: v.pipeline, catalog: v.catalog, clock, options: { maxOpenIncidents: 20, maxDedupKeys: 50 } });
+    const a = await startAlertPipeline({ store: v.store as DuckDBStore, pipeline: v.pipeline, catalog: v.catalog, clock, intel: v.intel.store, options: { maxOpenIncidents: 20, maxDedupKeys: 50 } });
     try {
       const more: Alert[] = [];
       for (let i = 0; i < 400; i++) more.push(alert(`g${i}`, 1000 + i, { rule: 'can.dlc', severity: 'low', details: { group: { id: i } } }));

@@ -8,7 +8,7 @@
 import type { Clock } from '../core/clock.js';
 import type { SignalCatalog } from '../core/catalog.js';
 import { DuckDBIncidentStore } from '../adapters/duckdb/incident-store.js';
-import { DuckDBIntelStore } from '../adapters/duckdb/intel-store.js';
+import type { DuckDBIntelStore } from '../adapters/duckdb/intel-store.js';
 import type { DuckDBStore } from '../adapters/duckdb/duckdb-store.js';
 import { DuckDBWorkflowStore } from '../adapters/duckdb/workflow-store.js';
 import type { AlertPipelineOptions } from '../alerts/pipeline.js';
@@ -33,6 +33,8 @@ export interface AlertWiring {
   readonly pipeline: Pipeline;
   readonly catalog: SignalCatalog;
   readonly clock: Clock;
+  /** What exposes a vehicle: alerts carry its vulnerabilities (src/runtime/alert-intel.ts). */
+  readonly intel: DuckDBIntelStore;
   readonly pack?: CompiledPack;
   readonly options?: Omit<AlertPipelineOptions, 'clock' | 'campaignRules'>;
   readonly evidence?: { readonly beforeMs?: number; readonly afterMs?: number };
@@ -50,7 +52,7 @@ export async function startAlertPipeline(w: AlertWiring): Promise<RunningAlerts>
   );
   const service = new AlertService({
     clock: w.clock, metrics: w.pipeline.metrics, store: w.store, incidents, queries: incidents, workflow, twin, evidence,
-    intel: exposureIntel(new DuckDBIntelStore(w.store.connection)),
+    intel: exposureIntel(w.intel),
     pipeline: { ...w.options, campaignRules },
   });
   await service.start();

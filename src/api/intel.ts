@@ -6,7 +6,7 @@
  */
 import type { Clock } from '../core/clock.js';
 import type { Alert } from '../core/records.js';
-import { DuckDBIntelStore } from '../adapters/duckdb/intel-store.js';
+import type { DuckDBIntelStore } from '../adapters/duckdb/intel-store.js';
 import type { DuckDBStore } from '../adapters/duckdb/duckdb-store.js';
 import { readDocuments } from '../adapters/files/intel-files.js';
 import type { Indicator, RecordReport } from '../intel/model.js';
@@ -28,6 +28,8 @@ export interface RunningIntel {
 export interface IntelWiring {
   readonly config: VigilConfig;
   readonly store: DuckDBStore;
+  /** The intel store of this Vigil (one per connection: the alert enrichment, the bulletin and the detection routes read it too). */
+  readonly intel: DuckDBIntelStore;
   readonly clock: Clock;
   readonly offerAlerts: (alerts: readonly Alert[]) => void;
   /** Where the pending-exposure check counts its failures (`vigil_intel_exposure_check_errors_total`). */
@@ -37,7 +39,7 @@ export interface IntelWiring {
 }
 
 export async function startIntel(w: IntelWiring): Promise<RunningIntel> {
-  const store = new DuckDBIntelStore(w.store.connection);
+  const store = w.intel;
   const service = new IntelService({
     store, clock: w.clock, insertAlerts: (a) => w.store.insertAlerts(a), offerAlerts: w.offerAlerts,
     ...(w.setIndicators ? { setIndicators: w.setIndicators } : {}),

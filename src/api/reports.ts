@@ -4,14 +4,14 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { SerialConnection } from '../adapters/duckdb/connection.js';
-import { DuckDBIntelStore } from '../adapters/duckdb/intel-store.js';
+import type { DuckDBIntelStore } from '../adapters/duckdb/intel-store.js';
 import { DuckDBBulletinSource } from '../adapters/duckdb/report-store.js';
 import { registerReportRoutes } from '../adapters/http/report-routes.js';
 
-export function registerReports(http: FastifyInstance, deps: { connection: SerialConnection; defaultTenant: string; now: () => number }): void {
+export function registerReports(http: FastifyInstance, deps: { connection: SerialConnection; intel: DuckDBIntelStore; defaultTenant: string; now: () => number }): void {
   registerReportRoutes(http, {
     source: new DuckDBBulletinSource(deps.connection),
-    exposure: new DuckDBIntelStore(deps.connection),
+    exposure: deps.intel,
     defaultTenant: deps.defaultTenant,
     now: deps.now,
   });

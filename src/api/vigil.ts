@@ -117,13 +117,15 @@ export async function startVigil(config: VigilConfig, opts: StartOptions = {}): 
     });
     await pipeline.start();
     const { evidence: evidenceWindow, dedupWindow, groupWindow, campaignWindow, maxOpenIncidents, maxDedupKeys } = config.alerts;
+    // One intel store on the store's connection for everything that reads intel.
+    const intelStore = new DuckDBIntelStore(store.connection);
     const alerts = await startAlertPipeline({
-      store, pipeline, catalog, clock, pack: detection.pack,
+      store, pipeline, catalog, clock, intel: intelStore, pack: detection.pack,
       options: { dedupWindows: dedupWindow, groupWindowMs: groupWindow, campaignWindowMs: campaignWindow, maxOpenIncidents, maxDedupKeys, sla: config.incidents.sla },
       evidence: { beforeMs: evidenceWindow.before, afterMs: evidenceWindow.after },
     });
     const intel = await startIntel({
-      config, store, clock, metrics: pipeline.metrics, offerAlerts: (a) => alerts.service.offer(a),
+      config, store, intel: intelStore, clock, metrics: pipeline.metrics, offerAlerts: (a) => alerts.service.offer(a),
       setIndicators: (list) => void pipeline.setIndicators(list),
     });
     const startedAt = Date.now();
@@ -142,7 +144,7 @@ export async function startVigil(config: VigilConfig, opts: StartOptions = {}): 
       registerVehicleRoutes(http, { store, pipeline, defaultTenant: config.tenant });
       // The analyst API (one module per area; each route declares its permission).
       registerFleetRoutes(http, { views: new DuckDBFleetViews(store.connection), defaultTenant: config.tenant, now: () => clock.now() });
-      registerReports(http, { connection: store.connection, defaultTenant: config.tenant, now: () => clock.now() });
+      registerReports(http, { connection: store.connection, intel: intelStore, defaultTenant: config.tenant, now: () => clock.now() });
       // Asked queries run on a connection of their own; opening it turns off file and network access in the database (ask-executor.ts).
       askExecutor = await DuckDBAskExecutor.open(store.connection);
       const executor = askExecutor;
@@ -163,7 +165,7 @@ export async function startVigil(config: VigilConfig, opts: StartOptions = {}): 
       registerIntelRoutes(http, { store: intel.store, service: intel.service, audit, clock, defaultTenant: config.tenant });
       registerDetectionRoutes(http, {
         templates: loadTemplates(), store: customDetections, catalog, audit, clock, defaultTenant: config.tenant,
-        vulnerabilities: vulnerabilityLookup(new DuckDBIntelStore(store.connection)),
+        vulnerabilities: vulnerabilityLookup(intelStore),
         runtime: { check: (r) => pipeline.checkCustomDetection(r), add: (r) => pipeline.addCustomDetection(r), remove: (t, id) => pipeline.removeCustomDetection(t, id) },
       });
       registerSessionRoute(http, { defaultTenant: config.tenant });

@@ -14,21 +14,14 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { SEVERITIES, type Severity } from '../../core/records.js';
+import { SEVERITIES } from '../../core/records.js';
+import type { RuleMeta } from '../../detect/rules/plan.js';
 import { threatGroupOf } from '../../report/taxonomy.js';
 import type { NoiseReport } from '../../runtime/alert-service.js';
 import { ErrorBody, TimeQuery, requestTenant } from './api.js';
 
 /** A rule of the running pack, as the route shows it. */
-export interface RuleInfo {
-  readonly id: string;
-  readonly title: string;
-  readonly severity: Severity;
-  readonly tags: readonly string[];
-  readonly type: string;
-  readonly file: string;
-  readonly enabled: boolean;
-}
+export type RuleInfo = Pick<RuleMeta, 'id' | 'title' | 'severity' | 'tags' | 'type' | 'file'> & { readonly enabled: boolean };
 
 export interface RuleRouteDeps {
   /** The compiled rules of the running pack (enabled or not). */
