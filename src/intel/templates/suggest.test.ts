@@ -17,7 +17,8 @@ function load(...names: string[]): Map<string, Vulnerability> {
 }
 
 describe.skipIf(intel.skip)('suggestTemplates on real CVE records', () => {
-  const vulns = load('cve5/CVE-2017-1000251.json', 'nvd/CVE-2017-1000251.json', 'cve5/CVE-2017-9633.json', 'cve5/CVE-2017-9647.json', 'cve5/CVE-2023-29389.json', 'cve5/CVE-2023-32156.json', 'cve5/CVE-2024-45431.json');
+  // The describe body runs at collection even when skipped: read the files only when they are there.
+  const vulns = intel.skip ? new Map<string, Vulnerability>() : load('cve5/CVE-2017-1000251.json', 'nvd/CVE-2017-1000251.json', 'cve5/CVE-2017-9633.json', 'cve5/CVE-2017-9647.json', 'cve5/CVE-2023-29389.json', 'cve5/CVE-2023-32156.json', 'cve5/CVE-2024-45431.json');
   const first = (id: string) => suggestTemplates(templates, vulns.get(id)!)[0];
 
   it('BlueBorne (CVE-2017-1000251): the Bluetooth template first, for its CWE, attack vector and L2CAP', () => {
