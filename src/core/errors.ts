@@ -60,3 +60,17 @@ export class BackpressureError extends VigilError {
 export class NotFoundError extends VigilError {
   readonly _tag = 'NotFoundError';
 }
+
+/**
+ * A scale-out write was refused by the fence (Store.writeGroup): the partition's stored position
+ * has a newer lease epoch (the writer lost its lease) or already covers the span (a replay).
+ */
+export class StaleWriterError extends VigilError {
+  readonly _tag = 'StaleWriterError';
+  constructor(
+    reason: string,
+    readonly partition: number,
+  ) {
+    super(reason);
+  }
+}

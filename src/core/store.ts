@@ -42,6 +42,34 @@ export interface StoreCounts {
   readonly deadLetters: number;
 }
 
+/** One partition's stretch of a JetStream stream covered by a write group (scale-out). */
+export interface StreamSpan {
+  readonly partition: number;
+  /** The lease epoch of the worker writing (grows by one at every change of owner). */
+  readonly epoch: number;
+  /** First and last stream sequence of this partition's messages in the group. */
+  readonly from: number;
+  readonly to: number;
+}
+
+/** Where each partition's durable writes stand. */
+export interface StreamPosition {
+  readonly partition: number;
+  readonly epoch: number;
+  readonly seq: number;
+}
+
+/** One group of a scale-out worker's output, written with `Store.writeGroup`. */
+export interface WriteGroup {
+  readonly signals?: SignalBatch;
+  readonly securityEvents?: readonly SecurityEvent[];
+  readonly apiEvents?: readonly ApiEvent[];
+  readonly alerts?: readonly Alert[];
+  readonly deadLetters?: readonly DeadLetter[];
+  readonly vehicles?: readonly VehicleRecord[];
+  readonly spans: readonly StreamSpan[];
+}
+
 export interface Store {
   readonly dialect: 'duckdb' | 'postgres';
   /** Apply pending migrations; returns the schema version now in force. */
@@ -94,4 +122,16 @@ export interface Store {
   saveCheckpoint(name: string, data: Uint8Array): Promise<void>;
   /** The checkpoint last saved under `name`, byte for byte; undefined when there is none. */
   loadCheckpoint(name: string): Promise<Uint8Array | undefined>;
+
+  /** Scale-out: the stored position of every partition written so far, by partition. */
+  streamPositions(): Promise<StreamPosition[]>;
+  /**
+   * Scale-out: write one group of a worker's output and advance its partitions' positions, in ONE
+   * transaction, all or nothing. For each span, the stored position must have epoch <= span.epoch and
+   * seq < span.from; otherwise nothing is written and a StaleWriterError (src/core/errors.ts) is thrown
+   * naming the partition (a worker that lost its lease, or a replay already written). On success each
+   * partition's position becomes { epoch: span.epoch, seq: span.to }. Idempotent records (events,
+   * alerts, dead letters by id) keep their skip-duplicates semantics inside the group.
+   */
+  writeGroup(g: WriteGroup): Promise<void>;
 }

@@ -15,8 +15,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SignalBatch } from '../../src/core/batch.js';
-import { StoreError } from '../../src/core/errors.js';
-import type { Store, StoreCounts } from '../../src/core/store.js';
+import { StaleWriterError, StoreError } from '../../src/core/errors.js';
+import type { Store, StoreCounts, StreamSpan } from '../../src/core/store.js';
 import { CAN_EXTENDED_FLAG, CanFrameBatchBuilder, type CanFrameBatch } from '../../src/core/can.js';
 import {
   ACME,
@@ -534,6 +534,65 @@ export function runStoreContract(name: string, make: () => Promise<Store>, optio
       });
     });
 
+    describe('write groups (scale-out fence)', () => {
+      const group = (spans: StreamSpan[], n: number) => ({
+        signals: signalBatch(ACME, [{ vehicle: V.a, time: T0 + n, signal: 1, value: n }]),
+        securityEvents: [securityEvent(n)],
+        apiEvents: [apiEvent(n)],
+        alerts: [alert(n)],
+        deadLetters: [deadLetter(n)],
+        vehicles: [vehicle(V.a, { signalCount: 1 })],
+        spans,
+      });
+      const ONE_OF_EACH = { signals: 1, canFrames: 0, securityEvents: 1, apiEvents: 1, alerts: 1, vehicles: 1, deadLetters: 1 };
+
+      it('writes every record of a group and advances each partition to its span end', async () => {
+        expect(await store.streamPositions()).toEqual([]);
+        await store.writeGroup(group([{ partition: 3, epoch: 1, from: 1, to: 10 }, { partition: 0, epoch: 2, from: 4, to: 4 }], 1));
+        expect(await store.counts()).toEqual(ONE_OF_EACH);
+        expect(await store.streamPositions()).toEqual([{ partition: 0, epoch: 2, seq: 4 }, { partition: 3, epoch: 1, seq: 10 }]);
+        await store.writeGroup({ ...group([{ partition: 3, epoch: 1, from: 11, to: 12 }], 2) });
+        // A new owner (a higher epoch) continues where the stored position stands.
+        await store.writeGroup({ spans: [{ partition: 0, epoch: 5, from: 5, to: 9 }] });
+        expect(await store.streamPositions()).toEqual([{ partition: 0, epoch: 5, seq: 9 }, { partition: 3, epoch: 1, seq: 12 }]);
+        expect((await store.counts()).signals).toBe(2);
+        expect((await store.getVehicle(ACME, V.a))?.signalCount).toBe(2);
+      });
+
+      it('refuses a stale epoch with StaleWriterError naming the partition and writes nothing', async () => {
+        await store.writeGroup(group([{ partition: 1, epoch: 4, from: 1, to: 5 }], 1));
+        const stale = store.writeGroup(group([{ partition: 2, epoch: 1, from: 1, to: 1 }, { partition: 1, epoch: 3, from: 6, to: 9 }], 2));
+        await expect(stale).rejects.toBeInstanceOf(StaleWriterError);
+        await expect(stale).rejects.toMatchObject({ partition: 1 });
+        expect(await store.counts()).toEqual(ONE_OF_EACH);
+        expect(await store.streamPositions()).toEqual([{ partition: 1, epoch: 4, seq: 5 }]);
+      });
+
+      it('refuses a span overlapping the stored position (a replay already written) and writes nothing', async () => {
+        await store.writeGroup(group([{ partition: 7, epoch: 1, from: 1, to: 5 }], 1));
+        for (const from of [1, 5]) {
+          await expect(store.writeGroup(group([{ partition: 7, epoch: 2, from, to: 8 }], 2))).rejects.toBeInstanceOf(StaleWriterError);
+        }
+        expect(await store.counts()).toEqual(ONE_OF_EACH);
+        expect(await store.streamPositions()).toEqual([{ partition: 7, epoch: 1, seq: 5 }]);
+        await store.writeGroup(group([{ partition: 7, epoch: 2, from: 6, to: 8 }], 2));
+        expect(await store.streamPositions()).toEqual([{ partition: 7, epoch: 2, seq: 8 }]);
+      });
+
+      it('is all or nothing: a malformed record in a group writes none of it and moves no position', async () => {
+        const bad = { ...group([{ partition: 0, epoch: 1, from: 1, to: 1 }], 1), vehicles: [vehicle(V.a), vehicle('0123')] };
+        await expect(store.writeGroup(bad)).rejects.toBeInstanceOf(StoreError);
+        expect(await store.counts()).toEqual(ZERO);
+        expect(await store.streamPositions()).toEqual([]);
+      });
+
+      it('keeps skipping records already stored by id inside a group', async () => {
+        await store.insertAlerts([alert(1)]);
+        await store.writeGroup({ alerts: [alert(1), alert(2), alert(2)], spans: [{ partition: 0, epoch: 1, from: 1, to: 2 }] });
+        expect((await store.counts()).alerts).toBe(2);
+      });
+    });
+
     describe('concurrency', () => {
       it('serializes concurrent callers without losing or mixing writes', async () => {
         const writes: Promise<unknown>[] = [];
@@ -576,6 +635,7 @@ export function runStoreContract(name: string, make: () => Promise<Store>, optio
           await store.insertDeadLetters([deadLetter(1, { raw: ALL_BYTES })]);
           await store.upsertVehicles([vehicle(V.max)]);
           await store.saveCheckpoint('twins/1x1/0', ALL_BYTES);
+          await store.writeGroup({ spans: [{ partition: 2, epoch: 3, from: 1, to: 40 }] });
           const before = await store.counts();
 
           await store.close();
@@ -594,6 +654,7 @@ export function runStoreContract(name: string, make: () => Promise<Store>, optio
           expect(await store.listDeadLetters({ limit: 10 })).toEqual([deadLetter(1, { raw: ALL_BYTES })]);
           expect(await store.getVehicle(ACME, V.max)).toEqual(vehicle(V.max));
           expect(await store.loadCheckpoint('twins/1x1/0')).toEqual(ALL_BYTES);
+          expect(await store.streamPositions()).toEqual([{ partition: 2, epoch: 3, seq: 40 }]);
           // Ids stay taken after a reopen: idempotency does not depend on process memory.
           expect(await store.insertSecurityEvents([securityEvent(1)])).toBe(0);
           const more = signalBatch(GLOBEX, [{ vehicle: V.a, time: T0, signal: 5, value: 1 }]);

@@ -33,6 +33,8 @@ export class SerialConnection {
   /** Settles when the last queued operation has; never rejects. */
   private tail: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** True between the BEGIN and the COMMIT or ROLLBACK of `transaction()`. */
+  private inTransaction = false;
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -109,9 +111,15 @@ export class SerialConnection {
     }
   }
 
-  /** Runs `body` between BEGIN and COMMIT; rolls back and rethrows when it fails. */
+  /**
+   * Runs `body` between BEGIN and COMMIT; rolls back and rethrows when it fails. Called inside
+   * another `transaction()`, `body` joins the outer one (DuckDB has no nested transactions), so
+   * helpers that commit alone can also be parts of one larger write (Store.writeGroup).
+   */
   async transaction<T>(body: () => Promise<T>): Promise<T> {
+    if (this.inTransaction) return body();
     await this.run('BEGIN TRANSACTION');
+    this.inTransaction = true;
     try {
       const result = await body();
       await this.run('COMMIT');
@@ -120,6 +128,8 @@ export class SerialConnection {
       // Also after a failed COMMIT; the rollback's own failure would hide the error that caused it.
       await this.run('ROLLBACK').catch(() => undefined);
       throw error;
+    } finally {
+      this.inTransaction = false;
     }
   }
 

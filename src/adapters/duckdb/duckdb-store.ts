@@ -7,7 +7,8 @@
 import type { SignalBatch } from '../../core/batch.js';
 import type { CanFrameBatch } from '../../core/can.js';
 import type { Alert, ApiEvent, DeadLetter, SecurityEvent, VehicleRecord } from '../../core/records.js';
-import type { Page, Store, StoreCounts, StoredCanFrame, StoredSignal } from '../../core/store.js';
+import { StaleWriterError, StoreError } from '../../core/errors.js';
+import type { Page, Store, StoreCounts, StoredCanFrame, StoredSignal, StreamPosition, StreamSpan, WriteGroup } from '../../core/store.js';
 import { SerialConnection, storeError, type SqlParam } from './connection.js';
 import { appliedMigrations, migrate, type AppliedMigration } from './migrations.js';
 import { loadSignalDictionary, saveSignalDictionary } from './signal-dict.js';
@@ -151,26 +152,30 @@ export class DuckDBStore implements Store {
     return this.db.exclusive(async () => {
       if (list.length === 0) return;
       const ids = await this.tenants.ensureAll(list.map((v) => v.tenant));
-      // Validate every record before anything is written: a rejected call writes nothing.
-      const rows = list.map((v) => vehicles.params(v, ids.get(v.tenant)!));
-      if (list.length > SMALL_UPSERT) {
-        await bulkUpsertVehicles(this.db, list, ids);
-        return;
-      }
-      // Few rows: plain multi-row upserts beat the staging table's fixed cost. ON CONFLICT
-      // may touch a row once per statement, so repeats of a vehicle go to later rounds.
-      const rounds: SqlParam[][][] = [];
-      const seen = new Map<string, number>();
-      list.forEach((v, i) => {
-        const key = `${v.tenant}\u0000${v.id}`;
-        const round = seen.get(key) ?? 0;
-        seen.set(key, round + 1);
-        (rounds[round] ??= []).push(rows[i]!);
-      });
-      await this.db.transaction(async () => {
-        for (const r of rounds) await insertRows(this.db, vehicles.table, vehicles.columns, r, VEHICLE_MERGE);
-      });
+      await this.db.transaction(this.vehicleUpsert(list, ids));
     });
+  }
+
+  /**
+   * Validates every record now (a rejected call writes nothing) and returns the upsert, to run
+   * inside a transaction with the connection's turn held.
+   */
+  private vehicleUpsert(list: readonly VehicleRecord[], ids: ReadonlyMap<string, number>): () => Promise<void> {
+    const rows = list.map((v) => vehicles.params(v, ids.get(v.tenant)!));
+    if (list.length > SMALL_UPSERT) return () => bulkUpsertVehicles(this.db, list, ids);
+    // Few rows: plain multi-row upserts beat the staging table's fixed cost. ON CONFLICT
+    // may touch a row once per statement, so repeats of a vehicle go to later rounds.
+    const rounds: SqlParam[][][] = [];
+    const seen = new Map<string, number>();
+    list.forEach((v, i) => {
+      const key = `${v.tenant}\u0000${v.id}`;
+      const round = seen.get(key) ?? 0;
+      seen.set(key, round + 1);
+      (rounds[round] ??= []).push(rows[i]!);
+    });
+    return async () => {
+      for (const r of rounds) await insertRows(this.db, vehicles.table, vehicles.columns, r, VEHICLE_MERGE);
+    };
   }
 
   async getVehicle(tenant: string, id: string): Promise<VehicleRecord | undefined> {
@@ -352,12 +357,78 @@ export class DuckDBStore implements Store {
     return this.db.exclusive(async () => {
       if (records.length === 0) return 0;
       const ids = await this.tenants.ensureAll(records.flatMap((r) => (r.tenant === undefined ? [] : [r.tenant])));
-      // Parameters are built (and validated) before the transaction: a bad record writes nothing.
-      const rows = records.map((r) => table.params(r, r.tenant === undefined ? null : ids.get(r.tenant)!));
-      if (rows.length < STAGED_INSERT_MIN_ROWS) return this.db.transaction(() => insertRows(this.db, table.table, table.columns, rows, 'ON CONFLICT DO NOTHING'));
-      const key = table.table === deadLetters.table ? ['id'] : ['tenant', 'id'];
-      return this.db.transaction(() => stagedInsertIgnoringDuplicates(this.db, table.table, table.columns, key, rows));
+      return this.db.transaction(this.recordInsert(table, records, ids));
     });
+  }
+
+  /**
+   * Builds (and so validates) the parameters now, so a bad record writes nothing, and returns the
+   * insert skipping stored ids, to run inside a transaction with the connection's turn held.
+   */
+  private recordInsert<R extends { readonly tenant?: string }>(
+    table: RecordTable<R, unknown>,
+    records: readonly R[],
+    ids: ReadonlyMap<string, number>,
+  ): () => Promise<number> {
+    const rows = records.map((r) => table.params(r, r.tenant === undefined ? null : ids.get(r.tenant)!));
+    if (rows.length === 0) return async () => 0;
+    if (rows.length < STAGED_INSERT_MIN_ROWS) return () => insertRows(this.db, table.table, table.columns, rows, 'ON CONFLICT DO NOTHING');
+    const key = table.table === deadLetters.table ? ['id'] : ['tenant', 'id'];
+    return () => stagedInsertIgnoringDuplicates(this.db, table.table, table.columns, key, rows);
+  }
+
+  streamPositions(): Promise<StreamPosition[]> {
+    return this.db.exclusive(() => this.readPositions());
+  }
+
+  writeGroup(g: WriteGroup): Promise<void> {
+    return this.db.exclusive(async () => {
+      checkSpans(g.spans);
+      const signals = g.signals !== undefined && g.signals.size > 0 ? g.signals : undefined;
+      const events = g.securityEvents ?? [];
+      const api = g.apiEvents ?? [];
+      const alertList = g.alerts ?? [];
+      const dead = g.deadLetters ?? [];
+      const cars = g.vehicles ?? [];
+      // Tenants are registered outside the transaction (tenants.ts: a rolled-back write must not
+      // leave a cached id); every record is validated before anything is written.
+      const tenantNames = [
+        ...(signals ? [signals.tenant] : []),
+        ...[...events, ...api, ...alertList, ...dead, ...cars].flatMap((r) => (r.tenant === undefined ? [] : [r.tenant])),
+      ];
+      const ids = await this.tenants.ensureAll(tenantNames);
+      const writes = [
+        this.recordInsert(securityEvents, events, ids),
+        this.recordInsert(apiEvents, api, ids),
+        this.recordInsert(alerts, alertList, ids),
+        this.recordInsert(deadLetters, dead, ids),
+        ...(cars.length ? [this.vehicleUpsert(cars, ids)] : []),
+      ];
+      await this.db.transaction(async () => {
+        const stored = new Map((await this.readPositions()).map((p) => [p.partition, p]));
+        for (const span of g.spans) {
+          const at = stored.get(span.partition);
+          if (at && at.epoch > span.epoch) {
+            throw new StaleWriterError(`partition ${span.partition} is held at epoch ${at.epoch}; a writer of epoch ${span.epoch} lost its lease`, span.partition);
+          }
+          if (at && at.seq >= span.from) {
+            throw new StaleWriterError(`partition ${span.partition} is written up to sequence ${at.seq}; the span ${span.from}-${span.to} overlaps it`, span.partition);
+          }
+        }
+        if (signals) await this.appendRows(ids.get(signals.tenant)!, signals);
+        for (const write of writes) await write();
+        if (g.spans.length) {
+          await insertRows(this.db, 'stream_positions', ['part', 'epoch', 'seq'], g.spans.map((s) => [s.partition, s.epoch, s.to]),
+            'ON CONFLICT (part) DO UPDATE SET epoch = excluded.epoch, seq = excluded.seq');
+        }
+      });
+    });
+  }
+
+  /** The stored positions, by partition; the caller holds the connection's turn. */
+  private async readPositions(): Promise<StreamPosition[]> {
+    const rows = await this.db.all<{ part: number; epoch: bigint; seq: bigint }>('SELECT part, epoch, seq FROM stream_positions ORDER BY part');
+    return rows.map((r) => ({ partition: r.part, epoch: Number(r.epoch), seq: Number(r.seq) }));
   }
 
   /** One page of a record table, scoped to `tenant` (every tenant when undefined). */
@@ -402,5 +473,16 @@ export class DuckDBStore implements Store {
       params.push(value);
     }
     return { sql: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
+  }
+}
+
+/** Spans name each partition once, with whole non-negative numbers and `from <= to`. */
+function checkSpans(spans: readonly StreamSpan[]): void {
+  const seen = new Set<number>();
+  for (const s of spans) {
+    const whole = [s.partition, s.epoch, s.from, s.to].every((n) => Number.isSafeInteger(n) && n >= 0);
+    if (!whole || s.from > s.to) throw new StoreError(`malformed stream span ${JSON.stringify(s)}`);
+    if (seen.has(s.partition)) throw new StoreError(`stream span names partition ${s.partition} twice`);
+    seen.add(s.partition);
   }
 }

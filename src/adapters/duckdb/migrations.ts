@@ -501,6 +501,19 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 6,
+    name: 'scale-out stream positions (the write fence of Store.writeGroup)',
+    // One row per JetStream partition: the lease epoch of its last writer and the last stream
+    // sequence its durable writes cover. Internal state, not tenant data.
+    statements: [
+      `CREATE TABLE stream_positions (
+        part INTEGER PRIMARY KEY,
+        epoch BIGINT NOT NULL,
+        seq BIGINT NOT NULL
+      )`,
+    ],
+  },
 ];
 
 const BOOKKEEPING = `CREATE TABLE IF NOT EXISTS schema_migrations (
