@@ -121,7 +121,7 @@ export const CATALOG: readonly EntitySpec[] = [
     fields: [
       vehicleKey('vehicle'),
       ...vehicleAttributes(''),
-      field({ name: 'first_seen', type: 'time', label: 'first seen', synonyms: ['onboarded'] }),
+      field({ name: 'first_seen', type: 'time', label: 'first seen', synonyms: ['onboarded', 'registered', 'enrolled'] }),
       field({ name: 'last_seen', type: 'time', label: 'last seen', synonyms: ['last contact', 'last active'] }),
       field({ name: 'signal_count', type: 'integer', label: 'signals received', groupable: false }),
     ],

@@ -68,7 +68,7 @@ export const STOP = new Set(
     'fleet-wide our kind kinds sort type types currently respectively ones one each per by across versus vs between ' +
     'since until till up rate rates frequency frequent frequently common often times time period window stats statistics ' +
     'summary summarize overview report table chart graph plot them happen happening affect affecting ' +
-    'did-we have-we involve involving involved belonging belong belongs associated related linked tied ' +
+    'among amongst did-we have-we involve involving involved belonging belong belongs associated related linked tied ' +
     'give show list display find name let lets look see check count counts counted total totals tally value values')
     .split(' '),
 );

@@ -16,6 +16,8 @@ import { queryProblems } from './validate.js';
 import type { Meaning } from './vocabulary.js';
 
 const DAY = 86_400_000;
+/** Time fields every row has: named without a time range they add no condition ("cars registered"). */
+const ALWAYS_SET: ReadonlySet<string> = new Set(['first_seen', 'created_at', 'updated_at', 'detected_at']);
 
 export interface Pending {
   cue: Cue;
@@ -37,6 +39,8 @@ export interface Mention {
   /** Right after "top N". */
   readonly afterTop: boolean;
   readonly index: number;
+  /** An entity word's enum values kept aside by the vocabulary ("vehicle": also an incident kind). */
+  readonly shadowed?: readonly Extract<Meaning, { kind: 'value' }>[];
 }
 
 export interface Parts {
@@ -63,8 +67,23 @@ export function buildQuery(p: Parts): Understanding {
   const sliceValues: { field: string; value: string | number | boolean; label: string }[] = [];
   // Values and fields, in the question's order.
   const byField = new Map<string, { values: (string | number | boolean)[]; negated: boolean }>();
+  // Mentions that became a filter (for the check that every "not" and every field word was used),
+  // and entity words read as a value of the entity ("vehicle incidents": kind vehicle).
+  const filtered = new Set<Mention>();
+  let windowField: string | undefined;
+  const asValue = new Set<Mention>();
   for (const m of p.mentions) {
     const meanings = m.match.meanings;
+    const kept = shadowedValue(p, spec, m);
+    if (kept) {
+      const entry = byField.get(kept.field) ?? { values: [], negated: m.negated };
+      if (!entry.values.includes(kept.value)) entry.values.push(kept.value);
+      entry.negated = entry.negated || m.negated;
+      byField.set(kept.field, entry);
+      asValue.add(m);
+      filtered.add(m);
+      continue;
+    }
     if (meanings.some((x) => x.kind === 'entity') && meanings.every((x) => x.kind !== 'value') && !(m.grouping && meanings.some((x) => x.kind === 'field'))) {
       // "which vehicles" on another entity: the vehicles are the answer's rows.
       if (meanings.some((x) => x.kind === 'entity' && x.entity === 'vehicles') && spec.name !== 'vehicles' && spec.vehicleField) {
@@ -83,13 +102,22 @@ export function buildQuery(p: Parts): Understanding {
       const fs = fieldOf(spec, f)!;
       if (m.comparator && !Number.isNaN(m.comparator.value)) {
         filters.push({ field: f, op: m.negated ? negateOp(m.comparator.op) : m.comparator.op, value: m.comparator.value });
+        filtered.add(m);
       } else if (m.measure) {
         measures.push({ fn: m.measure, field: f });
       } else if (fs.type === 'boolean') {
         filters.push({ field: f, op: 'eq', value: !m.negated });
+        filtered.add(m);
       } else if (m.grouping || m.afterTop || afterListCue(p, m) || (rankingCue(p) && !valueOf(p, keys))) {
         if (!fs.groupable) return { error: `${spec.label} cannot be grouped by ${fs.label}` };
         if (!groupBy.includes(f)) groupBy.push(f);
+      } else if (fs.type === 'time') {
+        // "incidents opened on 2 November", "cars registered last month": the window's field.
+        if (p.windows.length > 0) windowField ??= f;
+        else if (f !== spec.timeField && !ALWAYS_SET.has(f)) return { error: `I do not know what to do with "${m.match.source}": give a time range for ${fs.label} (e.g. "${m.match.source} in the last 7 days")` };
+      } else if (!valueOf(p, keys) && !shadowedOf(p, spec, keys) && !rankingCue(p)) {
+        // A field word with no value, grouping, measure or comparison ("incidents kind"): never dropped silently.
+        return fieldAskBack(p, spec, m, fs);
       }
       continue;
     }
@@ -123,18 +151,21 @@ export function buildQuery(p: Parts): Understanding {
     }
     if (m.afterVs || (p.cues.some((c) => c.cue === 'vs') && sliceValues.length === 0 && isFollowedByVs(p, m))) {
       sliceValues.push({ field: d.field, value: d.value, label: String(d.value) });
+      filtered.add(m);
       continue;
     }
     const fs = fieldOf(spec, d.field)!;
     if (m.comparator && fs.ordered && !Number.isNaN(m.comparator.value)) continue;
     if (m.comparator && fs.type === 'integer' && typeof d.value === 'number') {
       filters.push({ field: d.field, op: m.negated ? negateOp(m.comparator.op) : m.comparator.op, value: d.value });
+      filtered.add(m);
       continue;
     }
     const entry = byField.get(d.field) ?? { values: [], negated: m.negated };
     if (!entry.values.includes(d.value)) entry.values.push(d.value);
     entry.negated = entry.negated || m.negated;
     byField.set(d.field, entry);
+    filtered.add(m);
     // "high severity or above" / "at least high": an ordered comparison.
     const cmp = orderedCue(p, m);
     if (cmp && fs.ordered) {
@@ -160,6 +191,15 @@ export function buildQuery(p: Parts): Understanding {
       filters.push({ field: 'state', op: closed ? 'in' : 'not_in', value: ['resolved', 'false_positive'] });
     }
   }
+  // Every "not" applies to something that became a filter (or to open/closed): "vehicles that never alerted" is no count of vehicles that did.
+  for (const c of p.cues) {
+    if (c.cue !== 'neg') continue;
+    const next = p.cues.find((x) => x.at > c.at);
+    if (next && (next.cue === 'open' || next.cue === 'closed') && !p.mentions.some((m) => m.index > c.at && m.index < next.at)) continue;
+    if (p.mentions.some((m) => m.index > c.at && m.negated && filtered.has(m))) continue;
+    const word = p.original.split(/\s+/).find((w) => /^(not|excluding|exclude|except|without|non|never|isn.t|aren.t|other|apart|!=|<>)/i.test(w)) ?? 'not';
+    return { error: `I could not tell what "${word}" excludes here: name a value after it (e.g. "not critical", "excluding us-west")` };
+  }
   // Measures and the counting target.
   // "how many vehicles alerted", "vehicles with critical alerts": vehicles named before the entity are what is counted.
   const isVehicles = (m: Mention): boolean => m.match.meanings.some((x) => x.kind === 'entity' && x.entity === 'vehicles') && m.match.meanings.every((x) => x.kind !== 'value');
@@ -167,7 +207,7 @@ export function buildQuery(p: Parts): Understanding {
   // "exposed vehicles", "affected cars": an entity phrase that names vehicles counts them too.
   const vehiclePhrase = firstEntity !== undefined && /\b(vehicles?|cars?)\b/.test(firstEntity.match.text);
   const countsVehicles = spec.name !== 'vehicles' && spec.vehicleField !== undefined &&
-    (vehiclePhrase || p.mentions.some((m) => isVehicles(m) && !m.grouping && (firstEntity === undefined || m.index < firstEntity.index)));
+    (vehiclePhrase || p.mentions.some((m) => isVehicles(m) && !asValue.has(m) && !m.grouping && (firstEntity === undefined || m.index < firstEntity.index)));
   const isCount = has('count');
   const isList = has('list');
   const topCue = p.cues.find((c) => c.cue === 'top');
@@ -202,6 +242,7 @@ export function buildQuery(p: Parts): Understanding {
   const order: Order[] = [];
   let limit: number | undefined;
   let time: TimeRange | undefined = p.windows[0] ? toRange(p.windows[0]) : undefined;
+  if (time && windowField !== undefined && windowField !== spec.timeField) time = { ...time, field: windowField };
   // "Tesla alerts compared to Ford": the value before the comparison is the first slice.
   if (sliceValues.length === 1) {
     const s = sliceValues[0]!;
@@ -280,6 +321,43 @@ function checked(query: TypedQueryInput, notes: string[]): Understanding {
 }
 
 /** "which make", "what model": a field right after a list cue is what the answer lists. */
+/**
+ * An entity word read as an enum value of the question's entity, when the shape says so: right
+ * before the entity's own word ("vehicle incidents") or right after the field's word ("incidents
+ * of kind vehicle", "kind is vehicle"). Elsewhere the word is the entity ("vehicles with incidents").
+ */
+function shadowedValue(p: Parts, spec: EntitySpec, m: Mention): { field: string; value: string | number | boolean } | undefined {
+  if (!m.shadowed?.length || m.match.meanings.some((x) => x.kind === 'entity' && x.entity === spec.name)) return undefined;
+  for (const x of m.shadowed) {
+    if (x.entity !== undefined && x.entity !== spec.name) continue;
+    const field = fieldName(spec, x.key);
+    if (field === undefined) continue;
+    const next = p.mentions.find((o) => o.index === m.index + m.match.n);
+    const beforeEntity = next !== undefined && next.match.meanings.some((y) => y.kind === 'entity' && y.entity === spec.name) && next.match.meanings.every((y) => y.kind !== 'value');
+    const prev = [...p.mentions].reverse().find((o) => o.index < m.index);
+    const afterField = prev !== undefined && m.index - (prev.index + prev.match.n) <= 1 && prev.match.meanings.some((y) => y.kind === 'field' && y.key === x.key);
+    if (beforeEntity || afterField) return { field, value: x.value };
+  }
+  return undefined;
+}
+
+/** Whether an entity word of the question stands for a value of one of `keys` (shadowedValue). */
+function shadowedOf(p: Parts, spec: EntitySpec, keys: readonly string[]): boolean {
+  return p.mentions.some((m) => m.shadowed?.some((x) => keys.includes(x.key)) && shadowedValue(p, spec, m) !== undefined);
+}
+
+/** A field word the question does nothing with: ask whether it groups by it, rather than drop it. */
+function fieldAskBack(p: Parts, spec: EntitySpec, m: Mention, fs: { label: string; groupable: boolean }): Understanding {
+  const ask = `I do not know what to do with "${m.match.source}": name a value of ${fs.label}`;
+  if (!fs.groupable) return { error: `${ask} or a comparison (e.g. "${fs.label} above 5")` };
+  return {
+    askBack: {
+      question: `${ask}, or group by it?`,
+      choices: [{ label: `${spec.label} by ${fs.label}`, question: replaceWord(p.original, m.match.source, `by ${m.match.source}`) }],
+    },
+  };
+}
+
 function afterListCue(p: Parts, m: Mention): boolean {
   return p.cues.some((c) => c.cue === 'list' && c.at === m.index - 1);
 }

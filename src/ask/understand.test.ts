@@ -156,3 +156,35 @@ describe('asks back instead of guessing', () => {
     expect(understand('how many alerts for Kia', vocabulary, clock)).toMatchObject({ error: expect.stringContaining('kia') });
   });
 });
+
+describe('no word is dropped silently (issue 7 review)', () => {
+  it('reads make aliases as the make', () => {
+    expect(query('number of VW cars')).toMatchObject({ entity: 'vehicles', filters: [{ field: 'make', op: 'eq', value: 'Volkswagen' }] });
+  });
+  it('reads an entity word as the incident kind where the shape says so, and counts incidents', () => {
+    const kind = [{ field: 'kind', op: 'eq', value: 'vehicle' }];
+    expect(query('how many vehicle incidents')).toMatchObject({ entity: 'incidents', measures: [{ fn: 'count' }], filters: kind });
+    expect(query('number of incidents of kind vehicle')).toMatchObject({ entity: 'incidents', measures: [{ fn: 'count' }], filters: kind });
+    expect(query('incidents whose kind is vehicle')).toMatchObject({ entity: 'incidents', filters: kind });
+    expect(query('how many campaign incidents')).toMatchObject({ entity: 'incidents', measures: [{ fn: 'count' }], filters: [{ field: 'kind', op: 'eq', value: 'campaign' }] });
+    // Elsewhere "vehicles" are the vehicles: counted, no kind filter.
+    expect(query('how many vehicles have incidents')).toMatchObject({ entity: 'incidents', measures: [{ fn: 'count_distinct', field: 'vehicle' }], filters: [] });
+  });
+  it('asks back about a field word it would otherwise ignore', () => {
+    const back = askBack('how many incidents and their kind');
+    expect(back.choices.map((c) => c.question)).toEqual(['how many incidents and their by kind']);
+    expect(query(back.choices[0]!.question)).toMatchObject({ entity: 'incidents', groupBy: ['kind'] });
+    expect(askBack('how many alerts with severity').choices.map((c) => c.label)).toEqual(['alerts by severity']);
+  });
+  it('refuses a "not" that excludes nothing it can express', () => {
+    expect(understand('how many vehicles never alerted', vocabulary, clock)).toMatchObject({ error: expect.stringContaining('never') });
+    expect(understand('alerts without incidents', vocabulary, clock)).toMatchObject({ error: expect.stringContaining('without') });
+    expect(query('alerts that are not critical')).toMatchObject({ filters: [{ field: 'severity', op: 'ne', value: 'critical' }] });
+  });
+  it('puts a time range on the time field the question names', () => {
+    expect(query('how many cars are registered')).toMatchObject({ entity: 'vehicles', filters: [] });
+    expect(query('how many cars are registered')).not.toHaveProperty('time');
+    expect(query('cars registered in the last 30 days')).toMatchObject({ entity: 'vehicles', time: { kind: 'relative', last: 30, unit: 'day', field: 'first_seen' } });
+    expect(query('highest risk among incidents')).toMatchObject({ entity: 'incidents', measures: [{ fn: 'max', field: 'risk' }] });
+  });
+});

@@ -92,8 +92,9 @@ export function understand(question: string, vocabulary: Vocabulary, clock: Cloc
       continue;
     }
     if (match) {
-      const m: Mention = { match, negated: negate, grouping, ...(measure ? { measure } : {}), afterVs, afterTop, index: i };
       const isEntity = match.meanings.some((x) => x.kind === 'entity') && match.meanings.every((x) => x.kind !== 'value');
+      const aside = isEntity ? vocabulary.shadowed.get(match.text) : undefined;
+      const m: Mention = { match, negated: negate, grouping, ...(measure ? { measure } : {}), afterVs, afterTop, index: i, ...(aside ? { shadowed: aside } : {}) };
       const isField = !isEntity && match.meanings.every((x) => x.kind === 'field');
       if (isField && comparator) m.comparator = { op: comparator.op, value: NaN };
       else if (!isField && !isEntity && comparator) {

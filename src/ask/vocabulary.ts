@@ -44,6 +44,12 @@ export interface Vocabulary {
   readonly maxWords: number;
   /** ECU names seen in the data. */
   readonly ecus: readonly string[];
+  /**
+   * Enum values whose phrase is an entity word ("vehicle": the entity, and an incident kind):
+   * the phrase reads as the entity, and as the value only where the question's shape says so
+   * ("vehicle incidents", "incidents of kind vehicle"; shape.ts).
+   */
+  readonly shadowed: ReadonlyMap<string, readonly Extract<Meaning, { kind: 'value' }>[]>;
 }
 
 /** Words for the entities beyond the catalog's synonyms. */
@@ -92,15 +98,29 @@ const REGION_WORDS: Readonly<Record<string, readonly string[]>> = {
   'cn-east': ['cn east', 'china', 'eastern china', 'cn-east'],
 };
 
+/** Other names of makes (keys as the data spells the make; a make the data lacks adds nothing). */
+const MAKE_WORDS: Readonly<Record<string, readonly string[]>> = {
+  Volkswagen: ['vw'],
+  'Mercedes-Benz': ['mercedes', 'merc', 'benz'],
+  Chevrolet: ['chevy'],
+};
+
 /** Builds the vocabulary from the catalog and the data's values. */
 export function buildVocabulary(data: DataValues): Vocabulary {
   const phrases = new Map<string, Meaning[]>();
+  const shadowed = new Map<string, Extract<Meaning, { kind: 'value' }>[]>();
   const add = (phrase: string, m: Meaning): void => {
     const key = words(phrase).join(' ');
     if (key === '') return;
     const list = phrases.get(key) ?? [];
-    // An entity word is the entity: "incident" is not the alert outcome, "vehicle" not the incident kind.
-    if (m.kind === 'value' && m.entity !== undefined && list.some((x) => x.kind === 'entity')) return;
+    // An entity word is the entity: "incident" is not the alert outcome, "vehicle" not the incident
+    // kind — unless the question's shape says so (kept aside in `shadowed`).
+    if (m.kind === 'value' && m.entity !== undefined && list.some((x) => x.kind === 'entity')) {
+      const aside = shadowed.get(key) ?? [];
+      if (!aside.some((x) => sameMeaning(x, m))) aside.push(m);
+      shadowed.set(key, aside);
+      return;
+    }
     if (!list.some((x) => sameMeaning(x, m))) list.push(m);
     phrases.set(key, list);
   };
@@ -131,6 +151,7 @@ export function buildVocabulary(data: DataValues): Vocabulary {
     for (const v of values) {
       add(String(v), { kind: 'value', key, value: v });
       if (key === 'region') for (const w of REGION_WORDS[String(v)] ?? []) add(w, { kind: 'value', key, value: v });
+      if (key === 'make') for (const w of MAKE_WORDS[String(v)] ?? []) add(w, { kind: 'value', key, value: v });
       if (key === 'rule') {
         const id = String(v);
         const parts = id.split('.');
@@ -159,7 +180,7 @@ export function buildVocabulary(data: DataValues): Vocabulary {
       }
     }
   }
-  return { phrases, byLength, wordsByChars, wordsByDigits, maxWords: Math.min(maxWords, 10), ecus };
+  return { phrases, byLength, wordsByChars, wordsByDigits, maxWords: Math.min(maxWords, 10), ecus, shadowed };
 }
 
 function sameMeaning(a: Meaning, b: Meaning): boolean {
