@@ -157,8 +157,10 @@ const day = (ms: number): string => {
   return iso.endsWith('T00:00:00.000Z') ? iso.slice(0, 10) : `${iso.slice(0, 16)}Z`;
 };
 
+/** A cell as the summary writes it: measures with thousands separators, groups (years, ids) as they are. */
 function cellText(col: ResultColumn, x: Cell | undefined): string {
   if (col.type === 'time' && typeof x === 'number') return day(x);
+  if (col.role !== 'measure' && typeof x === 'number') return String(x);
   return fmt(x);
 }
 

@@ -8,7 +8,7 @@
 import { entityOf, fieldOf, type EntityName, type EntitySpec } from './catalog.js';
 import type { Cue } from './cues.js';
 import type { Match } from './match.js';
-import { parseTypedQuery, type Analysis, type Filter, type Measure, type Order, type TimeRange, measureName, type TypedQueryInput } from './query.js';
+import { parseTypedQuery, UNIT_MS, type Analysis, type Filter, type Measure, type Order, type TimeRange, measureName, type TypedQueryInput } from './query.js';
 import { replaceWord } from './text.js';
 import type { TimeWindow } from './time.js';
 import type { AskBack, Understanding } from './understand.js';
@@ -254,7 +254,8 @@ export function buildQuery(p: Parts): Understanding {
   }
   if (p.windows.length >= 2 || sliceValues.length >= 2) {
     if (p.windows.length >= 2) {
-      const [a, b] = p.windows as [TimeWindow, TimeWindow];
+      // Periods in time order, whatever the word order ("this month vs last month"): change_* = b - a is the change over time.
+      const [a, b] = [...p.windows.slice(0, 2)].sort((x, y) => start(x, p.now) - start(y, p.now)) as [TimeWindow, TimeWindow];
       analysis = { kind: 'comparison', a: { label: a.text, filters: [], time: toRange(a) }, b: { label: b.text, filters: [], time: toRange(b) } };
       time = undefined;
     } else {
@@ -429,6 +430,11 @@ function groupChoices(spec: EntitySpec): { label: string }[] {
 function toRange(w: TimeWindow): TimeRange {
   if (w.relative) return { kind: 'relative', last: w.relative.last, unit: w.relative.unit };
   return { kind: 'absolute', from: Math.max(0, w.from ?? 0), to: w.to ?? 8.64e12 };
+}
+
+/** Where a window starts (a relative one: its length before now). */
+function start(w: TimeWindow, now: number): number {
+  return w.relative ? now - w.relative.last * UNIT_MS[w.relative.unit] : (w.from ?? 0);
 }
 
 function defaultBucket(w: TimeWindow | undefined, now: number): 'hour' | 'day' | 'week' | 'month' {

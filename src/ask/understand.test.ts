@@ -62,9 +62,12 @@ describe('question shapes', () => {
     expect(query('weekly incidents this year')).toMatchObject({ entity: 'incidents', analysis: { kind: 'trend', bucket: 'week' } });
   });
   it('comparisons of periods and of values', () => {
-    expect(query('alerts this month vs last month')).toMatchObject({
-      analysis: { kind: 'comparison', a: { label: 'this month', time: { from: Date.UTC(2026, 11, 1), to: NOW } }, b: { label: 'last month', time: { from: Date.UTC(2026, 10, 1), to: Date.UTC(2026, 11, 1) } } },
-    });
+    // Periods in time order whatever the word order, so change_* = b - a is this month - last month.
+    for (const q of ['alerts this month vs last month', 'alerts last month vs this month']) {
+      expect(query(q)).toMatchObject({
+        analysis: { kind: 'comparison', a: { label: 'last month', time: { from: Date.UTC(2026, 10, 1), to: Date.UTC(2026, 11, 1) } }, b: { label: 'this month', time: { from: Date.UTC(2026, 11, 1), to: NOW } } },
+      });
+    }
     expect(query('Tesla vs Ford alerts')).toMatchObject({ analysis: { kind: 'comparison', a: { filters: [{ field: 'vehicle.make', value: 'Tesla' }] }, b: { filters: [{ field: 'vehicle.make', value: 'Ford' }] } } });
   });
   it('measures of a field', () => {

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hypergeometricTail } from '../../alerts/fleet.js';
 import { askQuery, askSql } from '../../ask/ask.js';
+import { askQuestion } from '../../ask/question.js';
 import type { Answer } from '../../ask/answer.js';
 import type { TypedQueryInput } from '../../ask/query.js';
 import { QueryError } from '../../ask/validate.js';
@@ -16,6 +17,7 @@ import { ManualClock } from '../../core/clock.js';
 import type { Alert, Severity, VehicleRecord } from '../../core/records.js';
 import { DAY, EXPLOIT_RULE, PLANTED_TCU, fleetFixture, insertIncidents } from '../../../test/fleet-fixture.js';
 import { DuckDBAskExecutor } from './ask-executor.js';
+import { DuckDBAskValues } from './ask-vocabulary.js';
 import { DuckDBStore } from './duckdb-store.js';
 
 const T = 'acme';
@@ -158,6 +160,28 @@ describe('compiled queries agree with the same question computed in JS', () => {
       expect([r['count_a'], r['count_b'], r['change_count']]).toEqual([inA, inB, inB - inA]);
     }
     expect(a.table.rows.length).toBe(new Set(ourAlerts.map((al) => al.severity)).size);
+  });
+
+  it('asked in words, "this month vs last month" gives the change this month - last month (either word order)', async () => {
+    const now = Date.UTC(2026, 9, 20, 12); // 20 October: this month 1-20 October, last month September
+    const values = new DuckDBAskValues(store.connection);
+    const thisMonth = ourAlerts.filter((al) => al.time >= Date.UTC(2026, 9, 1) && al.time < now).length;
+    const lastMonth = ourAlerts.filter((al) => al.time >= Date.UTC(2026, 8, 1) && al.time < Date.UTC(2026, 9, 1)).length;
+    expect(thisMonth).not.toBe(lastMonth);
+    for (const question of ['alerts this month vs last month', 'alerts last month compared to this month']) {
+      const r = await askQuestion(question, { tenant: T, executor: exec, values, clock: new ManualClock(now) });
+      if (r.kind !== 'answer') throw new Error(`${question}: ${JSON.stringify(r)}`);
+      const row = rowsAsObjects(r.answer)[0]!;
+      expect([row['count_a'], row['count_b'], row['change_count']]).toEqual([lastMonth, thisMonth, thisMonth - lastMonth]);
+      expect(r.answer.summary).toContain(`Change: ${(thisMonth - lastMonth).toLocaleString('en-US')}`);
+    }
+  });
+
+  it('writes years and other group values without thousands separators in the summary', async () => {
+    const a = await ask({ entity: 'vehicles', groupBy: ['year'], order: [{ by: 'year', dir: 'asc' }] });
+    const first = rowsAsObjects(a)[0]!;
+    expect(a.summary).toContain(`${String(first['year'])} (count ${Number(first['count']).toLocaleString('en-US')})`);
+    expect(a.summary).not.toMatch(/\b20,\d\d\d\b/);
   });
 
   it('counts incidents per state and the average risk, joined to vehicles', async () => {
