@@ -159,6 +159,33 @@ describe('questions through the engine and the model on DuckDB', () => {
     expect(server.received).toHaveLength(2);
   });
 
+  it('repairs once after a query that validates but fails to RUN, sending the store\'s error text; a second failure is an error', async () => {
+    // An alert whose tags are a JSON object, not a list: a `tags has` filter passes the catalog and fails in DuckDB.
+    const db = store.connection;
+    await store.insertAlerts([{ id: 'odd', tenant: 'acme', vehicle: '00000000000000a3', time: NOW - 3_600_000, detectedAt: NOW - 3_600_000, rule: 'gnss-spoofing', title: 'GNSS', severity: 'high', tags: ['x'], details: {} }]);
+    await db.exclusive(() => db.run(`UPDATE alerts SET tags = '{"technique": "T1"}' WHERE id = 'odd'`));
+    try {
+      const failing = '{"entity":"alerts","filters":[{"field":"tags","op":"has","value":"T1"}]}';
+      server.script = [failing, '{"entity":"alerts","filters":[{"field":"rule","op":"eq","value":"gnss-spoofing"}]}'];
+      const r = await askQuestion('alerts tagged T1', ctx('always'));
+      expect(r).toMatchObject({ kind: 'answer', by: 'model', notes: ['repaired once'], query: { filters: [{ field: 'rule' }] } });
+      if (r.kind === 'answer') expect(r.answer.table.rows).toEqual([[1]]);
+      expect(server.received).toHaveLength(2);
+      const repair = server.received[1]!.body.messages;
+      expect(repair).toHaveLength(4);
+      expect(repair[2]).toEqual({ role: 'assistant', content: failing });
+      expect(repair[3]!.content).toMatch(/rejected: .*Conversion Error.*tags/s);
+
+      server.received.length = 0;
+      server.script = [failing, failing];
+      const twice = await askQuestion('alerts tagged T1', ctx('always'));
+      expect(twice).toMatchObject({ kind: 'error', by: 'model', error: expect.stringMatching(/failed after one repair: .*Conversion Error/) });
+      expect(server.received).toHaveLength(2);
+    } finally {
+      await db.exclusive(() => db.run(`DELETE FROM alerts WHERE id = 'odd'`));
+    }
+  });
+
   it('mode always sends every question to the model', async () => {
     server.script = ['{"entity":"vehicles","filters":[{"field":"make","op":"eq","value":"Tesla"}]}'];
     const r = await askQuestion('how many Teslas', ctx('always'));
