@@ -132,6 +132,29 @@ describe('CanDetector', () => {
     expect([r.flags[n - 2], r.flags[n - 1]]).toEqual([0, 0]);
   });
 
+  it('when a copy with the same payload takes a slot, keeps the frame nearer the id\'s long-run phase (a logger that scatters timestamps by 4 ms)', () => {
+    // 0x300 every 20 ms, constant payload, timestamps scattered 0..4 ms late (as a USB logger's).
+    const jittery = (from: number, to: number, seed: number, b = new CanFrameBatchBuilder({ tenant: 't', vin: 'V', source: 'test' }, 1024, 8, true)): CanFrameBatchBuilder => {
+      let x = seed;
+      for (let t = from; t < to; t += 20) {
+        x = (x * 1103515245 + 12345) % 2147483648;
+        b.push(t + (x / 2147483648) * 4, 0x300, [7, 7, 7, 7]);
+      }
+      return b;
+    };
+    const profile = learnCanProfile([jittery(0, 60_000, 1).build()], { ngram: 'off' });
+    const b = jittery(100_000, 101_000, 5);
+    b.push(101_001, 0x300, [7, 7, 7, 7]); // a replayed copy, not early for the earliest-arrival schedule
+    b.push(101_002.5, 0x300, [7, 7, 7, 7]); // the real frame, nearer the middle of the scatter
+    jittery(101_020, 101_100, 9, b);
+    const trace = b.build();
+    const r = new CanDetector(profile).score(trace);
+    const copy = trace.size - 6;
+    expect(trace.time[copy]).toBe(101_001);
+    expect(r.flags[copy]).toBe(MODEL.timing);
+    expect(r.flagged).toBe(1);
+  });
+
   it('with the n-gram model on, flags an id sequence never seen', () => {
     const profile = profileOf({ ngram: 'auto' });
     expect(profile.ngram).toMatchObject({ enabled: true, holdoutUnseen: 0 });

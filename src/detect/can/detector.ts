@@ -14,7 +14,7 @@ import { MODEL_BYTES, WARMUP_GAPS } from './learn.js';
 import { MODEL, MODEL_NAMES, type CanProfile, type ModelName } from './profile.js';
 
 export { hexId } from './explain.js';
-import { nextDue, predicted } from './schedule.js';
+import { nextDue, nextPhase, phaseResidual, predicted } from './schedule.js';
 import type { SignalRanges } from './signals.js';
 import { CompiledProfile, GRAM_BASE, NO_BYTE, stepDistance } from './compiled.js';
 import { explainFinding, hexId, type ExplainState } from './explain.js';
@@ -77,6 +77,9 @@ export class CanDetector {
   private readonly lastTBefore: Float64Array;
   private readonly prevBefore: Uint8Array;
   private readonly hasPrevBefore: Uint8Array;
+  /** Periodic ids: the smoothed phase (schedule.ts), and as it was before the last accepted frame. */
+  private readonly phase: Float64Array;
+  private readonly phaseBefore: Float64Array;
   private readonly lastAlert: Float64Array;
   private readonly unknownAlert = new Map<number, number>();
   private sharedUnknownAlert = -Infinity;
@@ -106,6 +109,8 @@ export class CanDetector {
     this.lastTBefore = new Float64Array(k).fill(NaN);
     this.prevBefore = new Uint8Array(k * MODEL_BYTES);
     this.hasPrevBefore = new Uint8Array(k);
+    this.phase = new Float64Array(k).fill(NaN);
+    this.phaseBefore = new Float64Array(k).fill(NaN);
     this.lastAlert = new Float64Array(k * 8).fill(-Infinity);
     this.history = new Int32Array(Math.max(1, this.c.n - 1));
   }
@@ -122,6 +127,8 @@ export class CanDetector {
     this.hasPrevBefore.fill(0);
     this.dueBefore.fill(NaN);
     this.lastTBefore.fill(NaN);
+    this.phase.fill(NaN);
+    this.phaseBefore.fill(NaN);
     this.historyLen = 0;
     this.gramRun = 0;
   }
@@ -213,6 +220,7 @@ export class CanDetector {
           const before = this.dueBefore[s]!;
           const p2 = before === before ? predicted(before, t, c.period[s]!) : NaN;
           this.due[s] = p2 === p2 ? nextDue(p2, t, c.period[s]!) : t;
+          this.phase[s] = nextPhase(this.phaseBefore[s]!, t, c.period[s]!);
           this.lastT[s] = t;
           this.lastSeen[s] = t;
           for (let b = 0; b < nb; b++) this.prev[ms + b] = data[at + b]!;
@@ -240,12 +248,18 @@ export class CanDetector {
         this.lastTBefore[s] = this.lastT[s]!;
         this.hasPrevBefore[s] = this.hasPrev[s]!;
         for (let b = 0; b < nb; b++) this.prevBefore[ms + b] = this.prev[ms + b]!;
-        const early = pred === pred && pred > t ? (pred - t) / c.earlyTol[s]! : 0;
+        this.phaseBefore[s] = this.phase[s]!;
+        let early = pred === pred && pred > t ? (pred - t) / c.earlyTol[s]! : 0;
+        const ph = this.phase[s]!;
+        if (c.periodic[s] === 1 && ph === ph) early = Math.max(early, Math.abs(phaseResidual(ph, t, c.period[s]!)) / c.earlyTol[s]!);
         this.accFit[s] = early > stepFit ? early : stepFit;
         this.lastIdx[s] = i;
       }
       if (accepted || (resync && (f & MODEL.timing) === 0)) {
-        if (c.periodic[s] === 1) this.due[s] = pred === pred ? (phaseShift ? t : nextDue(pred, t, c.period[s]!)) : t;
+        if (c.periodic[s] === 1) {
+          this.due[s] = pred === pred ? (phaseShift ? t : nextDue(pred, t, c.period[s]!)) : t;
+          this.phase[s] = phaseShift ? t : nextPhase(this.phase[s]!, t, c.period[s]!);
+        }
         this.lastT[s] = t;
         if (this.accepted[s]! <= WARMUP_GAPS) this.accepted[s]!++;
       }
@@ -279,6 +293,8 @@ export class CanDetector {
       const p = predicted(before, t, c.period[s]!);
       if (p > t) fit = (p - t) / c.earlyTol[s]!;
     }
+    const phase = this.phaseBefore[s]!;
+    if (phase === phase) fit = Math.max(fit, Math.abs(phaseResidual(phase, t, c.period[s]!)) / c.earlyTol[s]!);
     const gapBefore = t - this.lastTBefore[s]!;
     if (gapBefore < c.minGap[s]!) fit = Math.max(fit, 2 - gapBefore / c.minGap[s]!);
     if (this.hasPrevBefore[s] === 1) {

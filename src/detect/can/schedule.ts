@@ -28,3 +28,29 @@ export function advanceSchedule(due: number, t: number, period: number): { early
   const pred = predicted(due, t, period);
   return { early: pred > t ? pred - t : 0, due: nextDue(pred, t, period) };
 }
+
+/**
+ * Weight of a new arrival in the smoothed phase of an id (see `phaseResidual`). The logger's
+ * timestamps of one periodic id scatter by +-3-5 ms around its schedule (DAGA V40); averaged
+ * over about 1 / PHASE_SMOOTHING frames the phase is known far better than from one arrival.
+ */
+export const PHASE_SMOOTHING = 0.1;
+
+/**
+ * How far `t` lies from the nearest slot of the smoothed phase (`phase` + k * period), in
+ * -period/2..period/2. It tells which of two frames in one slot keeps the id's rhythm: a
+ * replayed copy sent next to the real frame is as early as jitter allows on its own, but
+ * further from the long-run phase than the real frame in most slots.
+ */
+export function phaseResidual(phase: number, t: number, period: number): number {
+  const d = t - phase;
+  return d - Math.round(d / period) * period;
+}
+
+/** The smoothed phase after accepting a frame at `t` (NaN before the first frame: `t` itself). */
+export function nextPhase(phase: number, t: number, period: number): number {
+  if (phase !== phase) return t;
+  const d = t - phase;
+  const k = Math.round(d / period);
+  return phase + k * period + PHASE_SMOOTHING * (d - k * period);
+}
