@@ -464,6 +464,29 @@ export const configSchema = z.strictObject({
         .optional(),
     })
     .prefault({}),
+  /**
+   * Scale-out (`vigil serve --role ingest|worker`, src/adapters/nats/README.md): the ingest role
+   * publishes each partition's hand-overs to NATS JetStream; worker processes own partitions by
+   * lease and write to the shared PostgreSQL. `runtime.partitions` is the partition count.
+   */
+  scaleout: z
+    .strictObject({
+      /** NATS servers (a cluster: several URLs). */
+      servers: z.array(z.string().min(1)).min(1).default(['nats://127.0.0.1:4222']),
+      /** The hand-over stream, and the lease stream (`<stream>_LEASES`). */
+      stream: z.string().regex(/^[A-Za-z0-9_-]+$/).default('VIGIL_BUS'),
+      /** Hand-overs go to `<subjectPrefix>.part.<n>`, leases to `<subjectPrefix>.lease.*`. */
+      subjectPrefix: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/).default('vigil.bus'),
+      /** Stream replicas when Vigil creates the streams (3 on a NATS cluster). */
+      replicas: z.number().int().min(1).max(5).default(1),
+      /** A partition's lease lives this long without renewal: a killed worker's partitions move after it. */
+      leaseTtl: positiveDuration.default(5_000),
+      /** Raw messages per write group of a worker at most. */
+      groupMessages: z.number().int().min(1).max(100_000).default(2_000),
+      /** The shared PostgreSQL: URL and schema. */
+      postgres: z.strictObject({ url: z.string().min(1), schema: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('vigil') }).optional(),
+    })
+    .optional(),
 }).transform((c) => ({ ...c, normalize: { ...c.normalize, sourceUnits: sourceUnitsOf(c) } }));
 
 /**
