@@ -8,6 +8,10 @@
  * one are both validated, compiled and run through the guarded executor. A question is right
  * when the result rows are the same (execution accuracy), or when the expected ask-back offers
  * the expected choices, or when an expected refusal is refused. Latency is question to rows.
+ * The expected typed queries go through the same compiler as the engine's, so a compiler bug
+ * would agree with itself: items with `sql` also carry an independent expected answer, SQL
+ * written by hand against the store's tables (run as a power user's SQL on the tenant's rows),
+ * and the engine's table is compared with it too (`independent` in the report).
  * The guard's adversarial SQL set (test/ask-adversarial.ts) is run as power users' SQL: any
  * statement that runs is an escape.
  */
@@ -41,6 +45,8 @@ interface Item {
   readonly error?: boolean;
   /** From holdout.yaml: not used to tune the engine. */
   readonly holdout?: boolean;
+  /** Hand-written SQL giving the expected result table; `{now}` is the clock as a TIMESTAMP. */
+  readonly sql?: string;
 }
 
 interface Outcome {
@@ -51,6 +57,9 @@ interface Outcome {
   readonly holdout: boolean;
   readonly ms: number;
   readonly why?: string;
+  /** Against the hand-written SQL, for items that have one. */
+  readonly independent?: boolean;
+  readonly independentWhy?: string;
 }
 
 /** Dates written as YYYY-MM-DD or ISO strings in `from`/`to` become epoch ms. */
@@ -62,15 +71,23 @@ function withTimes(v: unknown): unknown {
   return v;
 }
 
-async function rows(exec: AskExecutor, scope: TenantScope, input: unknown, now: number): Promise<string> {
+/** The result of a typed query: the main table, and with commonality's counts appended (`all`). */
+async function rows(exec: AskExecutor, scope: TenantScope, input: unknown, now: number): Promise<{ main: string; all: string }> {
   const parsed = parseTypedQuery(input);
   if ('problems' in parsed) throw new Error(parsed.problems.join('; '));
   const entity = validateQuery(parsed.query);
   const compiled = compileQuery(parsed.query, entity, { scope, now });
-  const main = await exec.run(compiled, scope, DEFAULT_LIMITS);
-  const parts = [canonical(main.rows)];
+  // The answer's rows: the statement asks for one row beyond the limit to know it is cut (answer.ts).
+  const main = canonical((await exec.run(compiled, scope, DEFAULT_LIMITS)).rows.slice(0, compiled.limit));
+  const parts = [main];
   if (compiled.commonality) parts.push(canonical((await exec.run(compiled.commonality, scope, DEFAULT_LIMITS)).rows));
-  return parts.join('\n--\n');
+  return { main, all: parts.join('\n--\n') };
+}
+
+/** The hand-written SQL's result table (the tenant's rows only, through the executor's scope). */
+async function sqlRows(exec: AskExecutor, scope: TenantScope, sql: string, now: number): Promise<string> {
+  const ts = `TIMESTAMP '${new Date(now).toISOString().replace('T', ' ').replace('Z', '')}'`;
+  return canonical((await exec.runSql(sql.replaceAll('{now}', ts), scope, DEFAULT_LIMITS)).rows);
 }
 
 function canonical(list: readonly (readonly Cell[])[]): string {
@@ -106,6 +123,9 @@ async function seedIntel(db: SerialConnection, now: number): Promise<void> {
   });
 }
 
+/** Items whose hand-written SQL and expected typed query give different tables (one of the two is wrong). */
+const disagreements: { seed: number; question: string; sql: string; query: string }[] = [];
+
 async function evalSeed(seed: number, vehicles: number, items: readonly Item[], now: number): Promise<Outcome[]> {
   const fx = fleetFixture({ seed, vehicles, tenants: [TENANT], noisyShare: 0.2, alertsPerNoisy: 3, planted: Math.max(5, Math.floor(vehicles / 100)), end: now, days: 60, incidents: true });
   const store = await DuckDBStore.open({ path: ':memory:' });
@@ -121,10 +141,14 @@ async function evalSeed(seed: number, vehicles: number, items: readonly Item[], 
     const scope = await exec.scope(TENANT);
     for (const item of items) {
       const expected = item.query ? await rows(exec, scope, withTimes(item.query), now) : undefined;
+      const independent = item.sql ? await sqlRows(exec, scope, item.sql, now) : undefined;
+      if (independent !== undefined && expected && independent !== expected.main) {
+        disagreements.push({ seed, question: item.questions[0]!, sql: independent.slice(0, 300), query: expected.main.slice(0, 300) });
+      }
       for (const question of item.questions) {
         const t0 = performance.now();
         let got: Understanding;
-        let result: string | undefined;
+        let result: { main: string; all: string } | undefined;
         let why: string | undefined;
         try {
           got = understand(question, vocabulary, clock);
@@ -136,7 +160,7 @@ async function evalSeed(seed: number, vehicles: number, items: readonly Item[], 
         const ms = performance.now() - t0;
         let ok = false;
         if (item.query) {
-          ok = result !== undefined && result === expected;
+          ok = result !== undefined && result.all === expected?.all;
           if (!ok) why ??= 'query' in got ? `different rows from ${JSON.stringify(got.query)}` : JSON.stringify(got).slice(0, 300);
         } else if (item.askBack) {
           const labels = 'askBack' in got ? got.askBack.choices.map((c) => c.label) : [];
@@ -146,7 +170,10 @@ async function evalSeed(seed: number, vehicles: number, items: readonly Item[], 
           ok = 'error' in got;
           if (!ok) why = JSON.stringify(got).slice(0, 300);
         }
-        out.push({ seed, category: item.category, question, ok, holdout: item.holdout === true, ms, ...(why ? { why } : {}) });
+        const ind = independent === undefined ? {} : result?.main === independent
+          ? { independent: true }
+          : { independent: false, independentWhy: result ? `rows ${result.main.slice(0, 200)} against the SQL's ${independent.slice(0, 200)}` : (why ?? 'no query') };
+        out.push({ seed, category: item.category, question, ok, holdout: item.holdout === true, ms, ...(why ? { why } : {}), ...ind });
       }
     }
     return out;
@@ -211,6 +238,15 @@ async function main(): Promise<void> {
   const right = outcomes.filter((o) => o.ok).length;
   const share = (list: readonly Outcome[]): number => Math.round((list.filter((o) => o.ok).length / Math.max(1, list.length)) * 1000) / 1000;
   const heldOut = outcomes.filter((o) => o.holdout);
+  const checked = outcomes.filter((o) => o.independent !== undefined);
+  const shareIndependent = (list: readonly Outcome[]): number => Math.round((list.filter((o) => o.independent).length / Math.max(1, list.length)) * 1000) / 1000;
+  const independentByCategory: Record<string, { questions: number; right: number; accuracy: number }> = {};
+  for (const o of checked) {
+    const c = (independentByCategory[o.category] ??= { questions: 0, right: 0, accuracy: 0 });
+    c.questions++;
+    if (o.independent) c.right++;
+  }
+  for (const c of Object.values(independentByCategory)) c.accuracy = Math.round((c.right / c.questions) * 1000) / 1000;
   const report = {
     accuracy: Math.round((right / outcomes.length) * 1000) / 1000,
     questions: items.reduce((n, i) => n + i.questions.length, 0),
@@ -227,6 +263,18 @@ async function main(): Promise<void> {
     p50_ms: Math.round(percentile(outcomes.map((o) => o.ms), 50) * 100) / 100,
     p95_ms: Math.round(percentile(outcomes.map((o) => o.ms), 95) * 100) / 100,
     by_category: byCategory,
+    independent: {
+      what: 'the engine\'s table against hand-written SQL (items with `sql`)',
+      questions: items.reduce((n, i) => n + (i.sql ? i.questions.length : 0), 0),
+      runs: checked.length,
+      right: checked.filter((o) => o.independent).length,
+      accuracy: shareIndependent(checked),
+      development_accuracy: shareIndependent(checked.filter((o) => !o.holdout)),
+      holdout_accuracy: shareIndependent(checked.filter((o) => o.holdout)),
+      by_category: independentByCategory,
+      expected_query_disagrees_with_sql: disagreements,
+      wrong: checked.filter((o) => !o.independent).map((o) => ({ seed: o.seed, category: o.category, holdout: o.holdout, question: o.question, why: o.independentWhy })),
+    },
     wrong: outcomes.filter((o) => !o.ok).map((o) => ({ seed: o.seed, category: o.category, holdout: o.holdout, question: o.question, why: o.why })),
   };
   if (json) {
@@ -238,6 +286,11 @@ async function main(): Promise<void> {
   console.log(`  development set ${(report.development_accuracy * 100).toFixed(1)}%, held-out set (${report.holdout_questions} questions, not used for tuning) ${(report.holdout_accuracy * 100).toFixed(1)}%`);
   console.log(`guard: ${guard.escapes.length} escapes of ${guard.tried} adversarial statements`);
   for (const [c, v] of Object.entries(byCategory)) console.log(`  ${c.padEnd(12)} ${(v.accuracy * 100).toFixed(1).padStart(5)}%  (${v.right}/${v.questions})`);
+  const ind = report.independent;
+  console.log(`against hand-written SQL (${ind.questions} questions): ${(ind.accuracy * 100).toFixed(1)}% (${ind.right}/${ind.runs}); development ${(ind.development_accuracy * 100).toFixed(1)}%, held-out ${(ind.holdout_accuracy * 100).toFixed(1)}%; expected queries disagreeing with their SQL: ${ind.expected_query_disagrees_with_sql.length}`);
+  for (const [c, v] of Object.entries(ind.by_category)) console.log(`  ${c.padEnd(12)} ${(v.accuracy * 100).toFixed(1).padStart(5)}%  (${v.right}/${v.questions})`);
+  for (const d of ind.expected_query_disagrees_with_sql) console.log(`  SQL and expected query disagree, seed ${d.seed}: ${d.question}\n      SQL   ${d.sql}\n      query ${d.query}`);
+  for (const w of ind.wrong) console.log(`  wrong against SQL [${w.category}${w.holdout ? ', held out' : ''}] seed ${w.seed}: ${w.question}\n      ${w.why}`);
   for (const w of report.wrong) console.log(`  wrong [${w.category}${w.holdout ? ', held out' : ''}] seed ${w.seed}: ${w.question}\n      ${w.why}`);
 }
 
