@@ -37,8 +37,8 @@ const SEED_BODIES: Record<string, unknown> = {
 };
 /** The body a route is called with: its seed body, else the smallest schema-valid document. */
 const bodyOf = (r: { method: string; path: string; body: JsonSchema | undefined }): unknown => SEED_BODIES[`${r.method} ${r.path}`] ?? example(r.body);
-/** Keys of answers that change by themselves between two reads (clocks, rates, queues). */
-const VOLATILE = /(^uptime|At$|^rates$|^latencyMs$|^queues$|^time$|^lastSeen$|Ms$|^problems$|^due|^sla|^age|^from$|^to$)/;
+/** Keys of answers that change by themselves between two reads (clocks, rates, queues, time buckets up to now). */
+const VOLATILE = /(^uptime|At$|^rates$|^latencyMs$|^queues$|^time$|^lastSeen$|Ms$|^problems$|^due|^sla|^age|^from$|^to$|^buckets$)/;
 
 interface Route {
   method: string;

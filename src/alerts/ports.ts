@@ -135,9 +135,15 @@ export interface AlertQuery {
   readonly since?: number;
   readonly until?: number;
   readonly outcome?: AlertOutcomeKind | 'pending';
+  /** Field to sort by and direction; default newest `time` first. Ties: newest time, then id (a stable order for paging). */
+  readonly sort?: { field: AlertSortField; desc: boolean };
   readonly limit: number;
   readonly offset?: number;
 }
+
+/** What `GET /v1/alerts` sorts by: `severity` by rank (low < critical), `outcome` by kind, pending last. */
+export const ALERT_SORT_FIELDS = ['time', 'detectedAt', 'severity', 'rule', 'vehicle', 'outcome'] as const;
+export type AlertSortField = (typeof ALERT_SORT_FIELDS)[number];
 
 /** A stored alert with what the alert pipeline made of it (absent while undecided). */
 export interface AlertWithOutcome extends Alert {
@@ -153,12 +159,37 @@ export interface VehicleWindowQuery {
   readonly limit: number;
 }
 
+/** Counts per time bucket for the console's overview: `[from, to)` cut into buckets of `bucketMs` from `from`. */
+export interface TimelineQuery {
+  readonly tenant: string;
+  readonly from: number;
+  readonly to: number;
+  readonly bucketMs: number;
+}
+
+/** One bucket: alerts by severity (by alert time) and incidents opened (by creation time). */
+export interface TimelineBucket {
+  readonly start: number;
+  readonly alerts: Readonly<Record<Severity, number>>;
+  readonly incidents: number;
+}
+
+/** Aggregates over every stored alert and incident of a tenant (not a sample of the latest). */
+export interface AlertTimeline {
+  /** Every bucket of the range, empty ones included. */
+  timeline(q: TimelineQuery): Promise<TimelineBucket[]>;
+  /** Stored alerts by severity, all time. */
+  alertsBySeverity(tenant: string): Promise<Record<Severity, number>>;
+  /** The time of the tenant's earliest alert at or after `since`, if any. */
+  firstAlertSince(tenant: string, since: number): Promise<number | undefined>;
+}
+
 /**
  * Reads across the raw-record tables and the alert pipeline's decisions: the alert list of the
  * API, the vehicle records an evidence capture collects, the fleet size for scoring.
  */
 export interface AlertQueries {
-  /** Newest alert first (ties by id), with the total count of matches. */
+  /** In `q.sort` order (default newest first; ties newest first, then by id), with the total count of matches. */
   listAlerts(q: AlertQuery): Promise<{ items: AlertWithOutcome[]; total: number }>;
   getAlert(tenant: string, id: string): Promise<AlertWithOutcome | undefined>;
   /** Security events of a vehicle in the window, oldest first. */

@@ -154,7 +154,7 @@ export async function startVigil(config: VigilConfig, opts: StartOptions = {}): 
         executor, audit, clock, defaultTenant: config.tenant,
         question: (q, tenant) => askQuestion(q, { tenant, executor, values: askValues, clock, ...(model ? { model } : {}) }),
       });
-      registerAlertRoutes(http, { queries: alerts.incidents, incidents: alerts.incidents, noise: (t, since) => alerts.service.noise(t, since), defaultTenant: config.tenant });
+      registerAlertRoutes(http, { queries: alerts.incidents, incidents: alerts.incidents, noise: (t, since) => alerts.service.noise(t, since), defaultTenant: config.tenant, now: () => clock.now() });
       registerAccessRoutes(http, { tokens, audit, clock, defaultTenant: config.tenant });
       registerIncidentRoutes(http, {
         incidents: alerts.incidents, alerts: alerts.incidents, alertPipeline: alerts.service, workflow, audit, clock, defaultTenant: config.tenant, sla: config.incidents.sla,
@@ -173,6 +173,13 @@ export async function startVigil(config: VigilConfig, opts: StartOptions = {}): 
       registerRuleRoutes(http, {
         rules: (detection.pack?.rules ?? []).map((r) => ({ ...r.meta, enabled: r.spec.enabled })), configDisabled: config.detection.disabled,
         missingSignals: detection.pack?.disabled ?? [], noise: (t, since) => alerts.service.noise(t, since), defaultTenant: config.tenant,
+        // Rules of the pack switched on or off per tenant, kept with the tenant's rule tuning.
+        ...(detection.pack?.rules.length ? {
+          switching: {
+            workflow, audit, clock, off: (t: string) => pipeline.rulesOffFor(t),
+            tuner: { check: (r: string, p: Readonly<Record<string, unknown>>) => pipeline.checkRuleTuning(r, p), apply: async (t: string, r: string, p: Readonly<Record<string, unknown>>) => pipeline.tuneRule(t, r, p) },
+          },
+        } : {}),
       });
       // The web console at / (console/dist), after every API route.
       await registerConsole(http);

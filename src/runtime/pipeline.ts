@@ -29,6 +29,7 @@ import { packedTransferables, packItems } from './handover.js';
 import { emptyStats, Lane, type CustomRuleChange, type CanBindingOption, type InputItem, type LaneOptions, type LaneOutput, type LaneStats, type RuleTuningEntry } from './lane.js';
 import { ConfigError } from '../core/errors.js';
 import { compileTuned } from '../detect/rules/tuning.js';
+import { RuleSwitches, splitSwitch, switchProblem } from './rule-switches.js';
 import { compileCustom, type CustomRule } from '../detect/rules/custom.js';
 import { compileRules, type CompiledPack } from '../detect/rules/compile.js';
 import { compileIndicators, type CompileReport } from '../intel/indicators/compile.js';
@@ -184,7 +185,7 @@ export class Pipeline {
     for (const t of opts.ruleTuning ?? []) {
       const problems = this.checkRuleTuning(t.rule, t.params);
       if (problems.length) this.tuningProblems.push(`rule tuning of ${t.rule} for ${t.tenant} not applied: ${problems.join('; ')}`);
-      else this.applyTuning(t);
+      else this.applyTuningAndSwitch(t);
     }
     for (const c of opts.customDetections ?? []) {
       const problems = this.checkCustomDetection(c);
@@ -207,7 +208,30 @@ export class Pipeline {
     const r = pack.rules.find((x) => x.meta.id === rule);
     if (!r) return [`no rule ${rule} runs (unknown, or disabled in the config)`];
     if (!r.spec.enabled) return [`rule ${rule} is not enabled`];
-    return compileTuned(pack, rule, params, pack.rules.length).problems;
+    // `enabled` switches the rule for the tenant (rule-switches.ts); the rest changes how it runs.
+    const { enabled, params: rest } = splitSwitch(params);
+    const bad = switchProblem(enabled);
+    if (bad) return [bad];
+    if (enabled !== undefined && !Object.keys(rest).length) return [];
+    return compileTuned(pack, rule, rest, pack.rules.length).problems;
+  }
+
+  /** Rules of the pack switched off per tenant: their alerts are dropped before correlation and storing. */
+  private readonly switches = new RuleSwitches();
+
+  /** The rules switched off for `tenant` (tuning `enabled: false`). */
+  rulesOffFor(tenant: string): string[] {
+    return this.switches.offFor(tenant);
+  }
+
+  /** Applies a checked tuning: the switch here, the parameters (if any) to the correlation; returns the lanes' part, if any. */
+  private applyTuningAndSwitch(t: RuleTuningEntry): RuleTuningEntry | undefined {
+    const { enabled, params } = splitSwitch(t.params);
+    if (enabled !== undefined) this.switches.set(t.tenant, t.rule, enabled as boolean);
+    if (!Object.keys(params).length) return undefined;
+    const lanes = { tenant: t.tenant, rule: t.rule, params };
+    this.applyTuning(lanes);
+    return lanes;
   }
 
   /**
@@ -218,10 +242,10 @@ export class Pipeline {
   tuneRule(tenant: string, rule: string, params: Readonly<Record<string, unknown>>): void {
     const problems = this.checkRuleTuning(rule, params);
     if (problems.length) throw new ConfigError(`cannot tune rule ${rule}`, problems);
-    const t = { tenant, rule, params };
-    this.applyTuning(t);
+    const t = this.applyTuningAndSwitch({ tenant, rule, params });
+    if (!t) return;
     for (const h of this.hosts) {
-      if (h.lane) h.lane.tune(tenant, rule, params);
+      if (h.lane) h.lane.tune(tenant, rule, t.params);
       else h.worker?.postMessage({ type: 'tune', id: this.nextId++, tuning: t } satisfies ToWorker);
     }
   }
@@ -694,7 +718,8 @@ export class Pipeline {
     const pending = h.pending.get(id);
     h.pending.delete(id);
     if (pending && pending.units === 0 && !pending.frames) this.ticksInFlight--;
-    if (this.correlation && out.alerts.length) out = this.correlate(out);
+    out = this.dropSwitchedOff(out);
+    if (this.correlation && out.alerts.length) out = this.dropSwitchedOff(this.correlate(out));
     const acks = h.pendingAcks.get(id);
     h.pendingAcks.delete(id);
     const n = pending?.units ?? 0;
@@ -721,6 +746,13 @@ export class Pipeline {
         this.workerErrors.push(`alert listener failed: ${(e as Error).message}`);
       }
     }
+  }
+
+  /** `out` without the alerts of rules switched off for their tenant. */
+  private dropSwitchedOff(out: LaneOutput): LaneOutput {
+    const kept = this.switches.keep(out.alerts);
+    if (kept === out.alerts) return out;
+    return { ...out, alerts: [...kept], stats: { ...out.stats, alerts: out.stats.alerts - (out.alerts.length - kept.length) } };
   }
 
   /** Alerts of one worker through the fleet correlation rules; what they raise is stored with them. */

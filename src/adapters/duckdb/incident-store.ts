@@ -12,7 +12,7 @@ import { SEVERITIES, type ApiEvent, type SecurityEvent, type Severity } from '..
 import { isVehicleKey } from '../../core/vehicle-key.js';
 import type { AlertOutcome, Incident, Suppression } from '../../alerts/model.js';
 import type {
-  AlertQueries, AlertQuery, AlertWithOutcome, IncidentPatch, IncidentQuery, IncidentStore, NoiseRow, VehicleWindowQuery,
+  AlertQueries, AlertQuery, AlertSortField, AlertTimeline, AlertWithOutcome, IncidentPatch, IncidentQuery, IncidentStore, NoiseRow, TimelineBucket, TimelineQuery, VehicleWindowQuery,
 } from '../../alerts/ports.js';
 import type { SerialConnection, SqlParam } from './connection.js';
 import { insertRows } from './sql.js';
@@ -73,7 +73,7 @@ const IDS_PER_QUERY = 500;
 /** States in which an incident no longer takes alerts. */
 const CLOSED_STATES = `('resolved', 'false_positive')`;
 
-export class DuckDBIncidentStore implements IncidentStore, AlertQueries {
+export class DuckDBIncidentStore implements IncidentStore, AlertQueries, AlertTimeline {
   constructor(private readonly db: SerialConnection) {}
 
   /** An incident id already stored is skipped (the first write wins), so a retried write is safe. */
@@ -382,10 +382,63 @@ export class DuckDBIncidentStore implements IncidentStore, AlertQueries {
     return this.db.exclusive(async () => {
       const [count] = await this.db.all<{ n: bigint }>(`SELECT count(*) AS n FROM ${from}`, [q.tenant, ...params]);
       const rows = await this.db.all<AlertOutcomeRow>(
-        `SELECT ${ALERT_SELECT} FROM ${from} ORDER BY a.ts DESC, a.id LIMIT ? OFFSET ?`,
+        `SELECT ${ALERT_SELECT} FROM ${from} ORDER BY ${alertOrder(q.sort)} LIMIT ? OFFSET ?`,
         [q.tenant, ...params, limit, offset],
       );
       return { items: rows.map((r) => readAlert(r, q.tenant)), total: Number(count?.n ?? 0) };
+    });
+  }
+
+  // AlertTimeline
+
+  timeline(q: TimelineQuery): Promise<TimelineBucket[]> {
+    if (!(q.bucketMs >= 1) || !(q.to > q.from)) throw new StoreError(`timeline needs from < to and bucketMs >= 1 (got ${q.from}, ${q.to}, ${q.bucketMs})`);
+    const n = Math.ceil((q.to - q.from) / q.bucketMs);
+    if (n > MAX_TIMELINE_BUCKETS) throw new StoreError(`timeline of ${n} buckets; at most ${MAX_TIMELINE_BUCKETS}`);
+    const range = [timeParam(q.from, 'from'), timeParam(q.to, 'to')];
+    const bucket = (col: string) => `((epoch_ms(${col}) - ${Math.floor(q.from)}) // ${Math.floor(q.bucketMs)})::BIGINT`;
+    return this.db.exclusive(async () => {
+      const alertRows = await this.db.all<{ b: bigint; severity: Severity; n: bigint }>(
+        `SELECT ${bucket('ts')} AS b, severity, count(*) AS n FROM alerts
+         WHERE tenant = (SELECT id FROM tenants WHERE name = ?) AND ts >= ? AND ts < ? GROUP BY ALL`,
+        [q.tenant, ...range],
+      );
+      const incidentRows = await this.db.all<{ b: bigint; n: bigint }>(
+        `SELECT ${bucket('created_at')} AS b, count(*) AS n FROM incidents WHERE tenant = ? AND created_at >= ? AND created_at < ? GROUP BY ALL`,
+        [q.tenant, ...range],
+      );
+      const out = Array.from({ length: n }, (_, i) => ({ start: q.from + i * q.bucketMs, alerts: zeroSeverities(), incidents: 0 }));
+      for (const r of alertRows) {
+        const b = out[Number(r.b)];
+        if (b) b.alerts[r.severity] += Number(r.n);
+      }
+      for (const r of incidentRows) {
+        const b = out[Number(r.b)];
+        if (b) b.incidents += Number(r.n);
+      }
+      return out;
+    });
+  }
+
+  alertsBySeverity(tenant: string): Promise<Record<Severity, number>> {
+    return this.db.exclusive(async () => {
+      const rows = await this.db.all<{ severity: Severity; n: bigint }>(
+        'SELECT severity, count(*) AS n FROM alerts WHERE tenant = (SELECT id FROM tenants WHERE name = ?) GROUP BY severity',
+        [tenant],
+      );
+      const out = zeroSeverities();
+      for (const r of rows) out[r.severity] = Number(r.n);
+      return out;
+    });
+  }
+
+  firstAlertSince(tenant: string, since: number): Promise<number | undefined> {
+    return this.db.exclusive(async () => {
+      const [row] = await this.db.all<{ t: bigint | null }>(
+        'SELECT epoch_us(min(ts)) AS t FROM alerts WHERE tenant = (SELECT id FROM tenants WHERE name = ?) AND ts >= ?',
+        [tenant, timeParam(since, 'since')],
+      );
+      return row?.t == null ? undefined : timeValue(row.t);
     });
   }
 
@@ -569,6 +622,24 @@ type AlertRow = Parameters<typeof alerts.read>[0];
 type AlertOutcomeRow = AlertRow & { outcome: AlertOutcome['outcome'] | null; ref: string | null; decided_at: bigint | null };
 
 /** alerts.select with the alias of the join (the columns alerts.read expects). */
+/** Most buckets one timeline answers. */
+export const MAX_TIMELINE_BUCKETS = 1000;
+
+const zeroSeverities = (): Record<Severity, number> => Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
+
+/** Sort fields of AlertQuery -> SQL; after the field, newest first then id: a total order, so offset pages neither skip nor repeat. */
+const ALERT_SORT_COLUMNS: Record<AlertSortField, string> = {
+  time: 'a.ts', detectedAt: 'a.detected_at', severity: `CASE a.severity ${SEVERITIES.map((s, i) => `WHEN '${s}' THEN ${i}`).join(' ')} END`,
+  rule: 'a.rule', vehicle: 'a.vehicle', outcome: 'o.outcome',
+};
+
+function alertOrder(sort: AlertQuery['sort']): string {
+  if (!sort) return 'a.ts DESC, a.id';
+  const column = ALERT_SORT_COLUMNS[sort.field];
+  if (column === undefined) throw new StoreError(`cannot sort alerts by ${String(sort.field)}`);
+  return `${column} ${sort.desc ? 'DESC' : 'ASC'} NULLS LAST, a.ts DESC, a.id`;
+}
+
 const ALERT_SELECT = `a.id, a.vehicle, epoch_us(a.ts) AS ts, epoch_us(a.detected_at) AS detected_at, a.rule, a.title, a.severity,
   a.tags, a.details, o.outcome, o.ref, epoch_us(o.decided_at) AS decided_at`;
 

@@ -3,7 +3,14 @@
  * alert with its captured evidence, and the noise reduction (alerts in vs incidents out).
  * Read-only; every route acts on the caller's tenant.
  *
- *   GET /v1/alerts?rule=&vehicle=&severity=high,critical&since=&until=&outcome=incident|duplicate|suppressed|pending&limit=&offset=
+ *   GET /v1/alerts?rule=&vehicle=&severity=high,critical&since=&until=&outcome=incident|duplicate|suppressed|pending&sort=-time&limit=&offset=
+ *                                     sorted server-side by time, detectedAt, severity (rank), rule, vehicle or
+ *                                     outcome (- for descending; ties newest first, then id: offset pages are stable)
+ *   GET /v1/alerts/timeline?since=&until=&buckets=24
+ *                                     every stored alert and incident counted per time bucket (alerts by
+ *                                     severity, incidents by creation), and alerts by severity all time;
+ *                                     by default from the first alert of the last 30 days to now, in buckets
+ *                                     of a round width (1 s ... 1 day) so that at most `buckets` cover it
  *   GET /v1/alerts/noise?since=       per rule and totals: alerts, duplicates, suppressed, incidents, reduction %
  *   GET /v1/alerts/{id}               the alert, its outcome and its evidence (null until captured)
  */
@@ -13,15 +20,29 @@ import { z } from 'zod';
 import { NotFoundError } from '../../core/errors.js';
 import { SEVERITIES } from '../../core/records.js';
 import { ALERT_OUTCOMES } from '../../alerts/model.js';
-import type { AlertQueries, AlertQuery, AlertWithOutcome, IncidentStore } from '../../alerts/ports.js';
+import { ALERT_SORT_FIELDS, type AlertQueries, type AlertQuery, type AlertTimeline, type AlertSortField, type AlertWithOutcome, type IncidentStore } from '../../alerts/ports.js';
 import type { NoiseReport } from '../../runtime/alert-service.js';
-import { CsvOf, ErrorBody, PageQuery, Paged, TimeQuery, requestTenant } from './api.js';
+import { ApiError, CsvOf, ErrorBody, PageQuery, Paged, SortQuery, TimeQuery, parseSort, requestTenant } from './api.js';
 
 export interface AlertRouteDeps {
-  readonly queries: AlertQueries;
+  readonly queries: AlertQueries & AlertTimeline;
   readonly incidents: Pick<IncidentStore, 'getEvidence'>;
   readonly noise: (tenant: string, since?: number) => Promise<NoiseReport>;
   readonly defaultTenant: string;
+  /** Now, for the timeline's default range (the injected clock); default Date.now. */
+  readonly now?: () => number;
+}
+
+/** The timeline's default reach back: the first alert of the last 30 days. */
+export const TIMELINE_DEFAULT_RANGE_MS = 30 * 86_400_000;
+/** Round bucket widths, the smallest that fits is taken. */
+const BUCKET_WIDTHS_MS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200, 86_400].map((s) => s * 1000);
+const MAX_BUCKETS = 200;
+
+/** The smallest round width cutting `[from, to)` into at most `n` buckets (whole days past the list). */
+export function bucketWidth(from: number, to: number, n: number): number {
+  const min = Math.max(1, Math.ceil((to - from) / n));
+  return BUCKET_WIDTHS_MS.find((w) => w >= min) ?? Math.ceil(min / 86_400_000) * 86_400_000;
 }
 
 const Time = z.number().describe('epoch milliseconds');
@@ -52,6 +73,7 @@ const ListQuery = PageQuery.extend({
   since: TimeQuery.optional().describe('alert time at or after: epoch ms or ISO 8601'),
   until: TimeQuery.optional().describe('alert time before: epoch ms or ISO 8601'),
   outcome: z.enum([...ALERT_OUTCOMES, 'pending']).optional().describe('pending: not decided yet'),
+  sort: SortQuery(ALERT_SORT_FIELDS, '-time'),
 });
 const TenantQuery = z.object({ tenant: z.string().optional().describe('operator tokens: the tenant to act on') });
 
@@ -61,11 +83,12 @@ export function registerAlertRoutes(app: FastifyInstance, deps: AlertRouteDeps):
 
   r.get('/v1/alerts', {
     config: { permission: 'read' },
-    schema: { tags: ['alerts'], summary: 'List alerts with their outcome, newest first', querystring: ListQuery, response: { 200: Paged(AlertBody), 400: ErrorBody } },
+    schema: { tags: ['alerts'], summary: 'List alerts with their outcome, sorted (default newest first)', querystring: ListQuery, response: { 200: Paged(AlertBody), 400: ErrorBody } },
   }, async (req) => {
     const q = req.query;
     const query: AlertQuery = {
       tenant: requestTenant(req, deps.defaultTenant), limit: q.limit, offset: q.offset,
+      sort: parseSort(q.sort) as { field: AlertSortField; desc: boolean },
       ...(q.rule !== undefined ? { rule: q.rule } : {}),
       ...(q.vehicle !== undefined ? { vehicle: q.vehicle } : {}),
       ...(q.severity ? { severity: q.severity as AlertQuery['severity'] } : {}),
@@ -75,6 +98,40 @@ export function registerAlertRoutes(app: FastifyInstance, deps: AlertRouteDeps):
     };
     const { items, total } = await deps.queries.listAlerts(query);
     return { items: items.map(view), total, limit: q.limit, offset: q.offset };
+  });
+
+  r.get('/v1/alerts/timeline', {
+    config: { permission: 'read' },
+    schema: {
+      tags: ['alerts'], summary: 'Alerts (by severity) and incidents per time bucket, over every stored one',
+      querystring: TenantQuery.extend({
+        since: TimeQuery.optional().describe('start: epoch ms or ISO 8601; default the first alert of the last 30 days'),
+        until: TimeQuery.optional().describe('end (exclusive): epoch ms or ISO 8601; default now'),
+        buckets: z.coerce.number().int().min(1).max(MAX_BUCKETS).default(24).describe('at most this many buckets'),
+      }),
+      response: {
+        200: z.object({
+          from: Time, to: Time, bucketMs: z.number().int(),
+          buckets: z.array(z.object({ start: Time, ...Object.fromEntries(SEVERITIES.map((s) => [s, z.number().int()])) as Record<(typeof SEVERITIES)[number], z.ZodNumber>, incidents: z.number().int() })),
+          bySeverity: z.object(Object.fromEntries(SEVERITIES.map((s) => [s, z.number().int()])) as Record<(typeof SEVERITIES)[number], z.ZodNumber>).describe('stored alerts by severity, all time'),
+        }),
+        400: ErrorBody,
+      },
+    },
+  }, async (req) => {
+    const tenant = requestTenant(req, deps.defaultTenant);
+    const q = req.query;
+    const to = q.until ?? (deps.now ?? Date.now)();
+    const since = q.since ?? (await deps.queries.firstAlertSince(tenant, to - TIMELINE_DEFAULT_RANGE_MS)) ?? to - 3_600_000;
+    if (!(since < to)) throw new ApiError(400, 'ValidationError', `since (${since}) must be before until (${to})`, [{ in: 'querystring', path: '/since', message: 'must be before until' }]);
+    const bucketMs = bucketWidth(since, to, q.buckets);
+    // Buckets aligned on their width (UTC), so that two reads a moment apart draw the same bars.
+    const from = Math.floor(since / bucketMs) * bucketMs;
+    const [buckets, bySeverity] = await Promise.all([
+      deps.queries.timeline({ tenant, from, to, bucketMs }),
+      deps.queries.alertsBySeverity(tenant),
+    ]);
+    return { from, to, bucketMs, buckets: buckets.map((b) => ({ start: b.start, ...b.alerts, incidents: b.incidents })), bySeverity };
   });
 
   r.get('/v1/alerts/noise', {

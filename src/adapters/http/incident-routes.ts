@@ -27,7 +27,7 @@ import { isVehicleKey } from '../../core/vehicle-key.js';
 import { INCIDENT_KINDS, INCIDENT_STATES, type Incident, type IncidentState, type Suppression } from '../../alerts/model.js';
 import type { IncidentEvent, IncidentPatch, IncidentQuery, IncidentStore, WorkflowStore } from '../../alerts/ports.js';
 import { suppressionMatchProblems } from '../../alerts/suppress.js';
-import { DEFAULT_SLA, isClosed, slaBreached, transition, type SlaPolicy } from '../../alerts/workflow.js';
+import { DEFAULT_SLA, TRANSITIONS, isClosed, slaBreached, transition, type SlaPolicy } from '../../alerts/workflow.js';
 import { ApiError, CsvOf, ErrorBody, PageQuery, Paged, SortQuery, TimeQuery, parseSort, parseTime, principalOf, requestTenant, type FieldError } from './api.js';
 
 /** Applies per-tenant rule tuning to the running detection (Pipeline.tuneRule). */
@@ -77,6 +77,7 @@ const IncidentBody = z.object({
   vehicleCount: z.number().int(), alertCount: z.number().int(), firstAlertAt: Time, lastAlertAt: Time, createdAt: Time, updatedAt: Time,
   slaDueAt: Time.optional(), slaBreached: z.boolean().describe('the SLA of the current state has run out'), closedAt: Time.optional(),
   context: z.record(z.string(), z.unknown()),
+  allowed: z.array(z.enum(INCIDENT_STATES)).describe('the states the workflow allows it to move to from here (POST .../transition)'),
 });
 const EventBody = z.object({ id: z.string(), time: Time, actor: z.string(), kind: z.string(), body: z.record(z.string(), z.unknown()) });
 const LinkBody = z.object({ a: z.string(), b: z.string(), relation: z.string(), createdBy: z.string(), createdAt: Time });
@@ -158,7 +159,7 @@ export function registerIncidentRoutes(server: FastifyInstance, deps: IncidentRo
     if (!incident) throw new NotFoundError(`no incident ${id} in tenant ${tenant}`);
     return incident;
   };
-  const view = (i: Incident): z.infer<typeof IncidentBody> => ({ ...i, tags: [...i.tags], rules: [...i.rules], context: { ...i.context }, slaBreached: slaBreached(i, now()) });
+  const view = (i: Incident): z.infer<typeof IncidentBody> => ({ ...i, tags: [...i.tags], rules: [...i.rules], context: { ...i.context }, slaBreached: slaBreached(i, now()), allowed: [...TRANSITIONS[i.state]] });
 
   /** The one way a change is made: patch the incident, append its event, append the audit entry. */
   const change = async (

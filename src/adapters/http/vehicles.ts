@@ -7,15 +7,19 @@
  *   GET /v1/vehicles?limit=&offset=&tenant=
  *   GET /v1/vehicles/{id}?tenant=             identity, ECUs, last-known state with VSS paths, statistics
  *   GET /v1/vehicles/{id}/timeline?limit=&tenant=
+ *   GET /v1/vehicles/positions?vehicles=k1,k2,...   the last GNSS position of each (live twins; up to
+ *                                                   100 at once: the console's map in one request)
  */
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import { ConfigError, NotFoundError } from '../../core/errors.js';
 import type { VehicleRecord } from '../../core/records.js';
 import type { Store } from '../../core/store.js';
 import { isVehicleKey } from '../../core/vehicle-key.js';
 import type { TimelineEvent } from '../../twin/timeline.js';
 import type { TwinView } from '../../twin/twins.js';
-import { requestTenant } from './api.js';
+import { ErrorBody, requestTenant } from './api.js';
 
 export interface VehicleRouteDeps {
   readonly store: Store;
@@ -26,6 +30,10 @@ export interface VehicleRouteDeps {
 
 /** Largest page of vehicles or timeline events. */
 export const MAX_VEHICLE_PAGE = 1000;
+/** Most vehicles one positions request asks for. */
+export const MAX_POSITIONS = 100;
+const LATITUDE = 'Vehicle.CurrentLocation.Latitude';
+const LONGITUDE = 'Vehicle.CurrentLocation.Longitude';
 
 type Query = { tenant?: string; limit?: string; offset?: string };
 
@@ -45,6 +53,37 @@ export function registerVehicleRoutes(app: FastifyInstance, deps: VehicleRouteDe
     // One more than asked, to say whether there is a next page.
     const rows = await deps.store.listVehicles(tenant, { limit: p.limit + 1, offset: p.offset });
     return { tenant, items: rows.slice(0, p.limit).map(summary), limit: p.limit, offset: p.offset, more: rows.length > p.limit };
+  });
+
+  app.withTypeProvider<ZodTypeProvider>().get('/v1/vehicles/positions', {
+    config: { permission: 'read' },
+    schema: {
+      tags: ['vehicles'], summary: 'The last GNSS position of each vehicle asked for (those with one)',
+      querystring: z.object({
+        tenant: z.string().optional().describe('operator tokens: the tenant to act on'),
+        vehicles: z.string().describe(`comma list of up to ${MAX_POSITIONS} vehicle keys`).transform((s, ctx) => {
+          const list = [...new Set(s.split(',').map((x) => x.trim()).filter(Boolean))];
+          if (list.length > MAX_POSITIONS) ctx.addIssue({ code: 'custom', message: `at most ${MAX_POSITIONS} vehicles` });
+          const bad = list.filter((x) => !isVehicleKey(x));
+          if (bad.length) ctx.addIssue({ code: 'custom', message: `not a vehicle key (16 lowercase hex digits): ${bad.slice(0, 3).map((b) => JSON.stringify(b.slice(0, 40))).join(', ')}` });
+          return list;
+        }),
+      }),
+      response: {
+        200: z.object({ items: z.array(z.object({ id: z.string(), model: z.string().nullable(), lat: z.number(), lon: z.number(), at: z.number().nullable().describe('epoch ms of the latitude reading') })) }),
+        400: ErrorBody,
+      },
+    },
+  }, async (req) => {
+    const tenant = requestTenant(req, deps.defaultTenant);
+    const twins = await Promise.all(req.query.vehicles.map((id) => deps.pipeline.vehicleTwin(tenant, id)));
+    const items = [];
+    for (const t of twins) {
+      const lat = t?.signals.find((s) => s.path === LATITUDE);
+      const lon = t?.signals.find((s) => s.path === LONGITUDE);
+      if (t && typeof lat?.value === 'number' && typeof lon?.value === 'number') items.push({ id: t.id, model: t.identity.model ?? null, lat: lat.value, lon: lon.value, at: lat.time });
+    }
+    return { items };
   });
 
   app.get<{ Params: { id: string }; Querystring: Query }>('/v1/vehicles/:id', { config: { permission: 'read' } }, async (req) => {
