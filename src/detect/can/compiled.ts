@@ -16,6 +16,8 @@ export class CompiledProfile {
   readonly ids: readonly number[];
   readonly table: IdTable;
   readonly periodic: Uint8Array;
+  /** Periodic ids whose gaps alternate long-short (TimingModel.alternating). */
+  readonly alternating: Uint8Array;
   readonly period: Float64Array;
   readonly earlyTol: Float64Array;
   readonly minGap: Float64Array;
@@ -28,6 +30,8 @@ export class CompiledProfile {
   readonly hi: Uint8Array;
   readonly stepLimit: Uint8Array;
   readonly stepMean: Float64Array;
+  /** Per byte: the surprise (bits) of the byte changing from one frame to the next, -log2 of its learnt change share. */
+  readonly changeCost: Float64Array;
   readonly grams: KeySet | undefined;
   readonly n: number;
   readonly minViolations: number;
@@ -40,6 +44,7 @@ export class CompiledProfile {
     this.ids = models.map((m) => m.id >>> 0);
     this.table = new IdTable(this.ids);
     this.periodic = new Uint8Array(k);
+    this.alternating = new Uint8Array(k);
     this.period = new Float64Array(k);
     this.earlyTol = new Float64Array(k);
     this.minGap = new Float64Array(k);
@@ -52,10 +57,12 @@ export class CompiledProfile {
     this.hi = new Uint8Array(k * MODEL_BYTES).fill(255);
     this.stepLimit = new Uint8Array(k * MODEL_BYTES).fill(NO_BYTE);
     this.stepMean = new Float64Array(k * MODEL_BYTES);
+    this.changeCost = new Float64Array(k * MODEL_BYTES);
     models.forEach((m, s) => {
       const t = m.timing;
       if (t.kind === 'periodic') {
         this.periodic[s] = 1;
+        if (t.alternating === true) this.alternating[s] = 1;
         this.period[s] = t.period;
         this.earlyTol[s] = t.earliest * tol.earlyFactor + tol.earlySlackMs;
         this.minGap[s] = t.minGap * tol.periodicMinGapFactor;
@@ -70,6 +77,7 @@ export class CompiledProfile {
         this.constMask[at] = p.constMask[b]!;
         this.constValue[at] = p.constValue[b]!;
         this.stepMean[at] = p.stepMean[b]!;
+        this.changeCost[at] = -Math.log2(Math.max(p.changeShare[b]!, 1 / Math.max(1, m.frames)));
         const slack = Math.ceil((p.max[b]! - p.min[b]!) * tol.rangeSlack);
         this.lo[at] = Math.max(0, p.min[b]! - slack);
         this.hi[at] = Math.min(255, p.max[b]! + slack);

@@ -155,6 +155,42 @@ describe('CanDetector', () => {
     expect(r.flagged).toBe(1);
   });
 
+  it('learns a long-short rhythm and keeps the frame that follows it when a copy takes its slot', () => {
+    // 0x310 every 30 ms on average, gaps alternating 26 and 34 ms (as 0x290 on the DAGA V40).
+    const rhythm = (from: number, slots: number, b = new CanFrameBatchBuilder({ tenant: 't', vin: 'V', source: 'test' }, 1024, 8, true)): CanFrameBatchBuilder => {
+      for (let k = 0; k < slots; k++) b.push(from + k * 30 + (k % 2 === 0 ? 0 : -4) + (k % 7) * 0.05, 0x310, [0, 0, 0, 0]);
+      return b;
+    };
+    const profile = learnCanProfile([rhythm(0, 2000).build()], { ngram: 'off' });
+    expect(profile.ids[0]!.timing).toMatchObject({ kind: 'periodic', alternating: true });
+    expect(learnCanProfile([clean()], { ngram: 'off' }).ids.every((m) => !('alternating' in m.timing))).toBe(true);
+    const b = rhythm(100_000, 40); // the last slot (k = 39, odd) is due 4 ms before the mean phase
+    b.push(100_000 + 40 * 30 - 1.5, 0x310, [0, 0, 0, 0]); // a copy, nearer the mean phase
+    b.push(100_000 + 40 * 30 + 0.1, 0x310, [0, 0, 0, 0]); // the real frame of slot 40 (even: on the mean phase)
+    b.push(100_000 + 41 * 30 - 4, 0x310, [0, 0, 0, 0]);
+    const trace = b.build();
+    const r = new CanDetector(profile).score(trace);
+    expect([...r.flags.subarray(trace.size - 3)]).toEqual([MODEL.timing, 0, 0]);
+    expect(r.flagged).toBe(1);
+  });
+
+  it('when two frames tie on timing, keeps the one whose payload does not bring back a byte that rarely changes', () => {
+    // 0x320 every 20 ms, jitter 0..0.8 ms; byte 1 changes once per 100 frames, byte 0 is a free-running flag.
+    const mk = (from: number, slots: number, b = new CanFrameBatchBuilder({ tenant: 't', vin: 'V', source: 'test' }, 1024, 8, true)): CanFrameBatchBuilder => {
+      for (let k = 0; k < slots; k++) b.push(from + k * 20 + ((k * 7) % 9) * 0.1, 0x320, [k & 1, Math.floor(k / 100) & 0xff, 0, 0]);
+      return b;
+    };
+    const profile = learnCanProfile([mk(0, 5000).build()], { ngram: 'off' });
+    const b = mk(100_000, 450); // byte 1 is now 4
+    const t = 100_000 + 450 * 20;
+    b.push(t + 0.4, 0x320, [0, 3, 0, 0]); // a replayed copy from the drive before (byte 1 = 3), on the phase
+    b.push(t + 0.7, 0x320, [0, 4, 0, 0]); // the real frame, 0.3 ms later
+    b.push(t + 20.2, 0x320, [1, 4, 0, 0]);
+    const trace = b.build();
+    const r = new CanDetector(profile).score(trace);
+    expect([...r.flags.subarray(trace.size - 3)]).toEqual([MODEL.timing, 0, 0]);
+  });
+
   it('with the n-gram model on, flags an id sequence never seen', () => {
     const profile = profileOf({ ngram: 'auto' });
     expect(profile.ngram).toMatchObject({ enabled: true, holdoutUnseen: 0 });

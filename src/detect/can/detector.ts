@@ -27,6 +27,14 @@ export const DEFAULT_ALERT_COOLDOWN_MS = 10_000;
 export const RESYNC_FRAMES = 4;
 /** Findings that may mean "the previous frame was the extra one" (see the swap in score()). */
 const SWAPPABLE = MODEL.timing | MODEL.step;
+/**
+ * Two frames in one slot are also told apart by their payloads: each byte that changed from the
+ * id's previous accepted frame adds its surprise, -log2 of how often it changed in training (a
+ * byte that changed in 1 of 4 frames adds 2 bits, a byte that never did ~13). Weighted so that
+ * 32 bits weigh one early tolerance: timing decides unless the frames are near a tie. Set a
+ * priori, not fitted on the attack traces.
+ */
+const SURPRISE_WEIGHT = 1 / 32;
 const POPCOUNT = Uint8Array.from({ length: 256 }, (_, v) => v.toString(2).replace(/0/g, '').length);
 
 export interface CanAlert {
@@ -75,6 +83,8 @@ export class CanDetector {
   private readonly accFit: Float64Array;
   private readonly dueBefore: Float64Array;
   private readonly lastTBefore: Float64Array;
+  /** The accepted frame before lastTBefore (alternating ids are judged against the frame two before). */
+  private readonly lastT2Before: Float64Array;
   private readonly prevBefore: Uint8Array;
   private readonly hasPrevBefore: Uint8Array;
   /** Periodic ids: the smoothed phase (schedule.ts), and as it was before the last accepted frame. */
@@ -107,6 +117,7 @@ export class CanDetector {
     this.accFit = new Float64Array(k);
     this.dueBefore = new Float64Array(k).fill(NaN);
     this.lastTBefore = new Float64Array(k).fill(NaN);
+    this.lastT2Before = new Float64Array(k).fill(NaN);
     this.prevBefore = new Uint8Array(k * MODEL_BYTES);
     this.hasPrevBefore = new Uint8Array(k);
     this.phase = new Float64Array(k).fill(NaN);
@@ -127,6 +138,7 @@ export class CanDetector {
     this.hasPrevBefore.fill(0);
     this.dueBefore.fill(NaN);
     this.lastTBefore.fill(NaN);
+    this.lastT2Before.fill(NaN);
     this.phase.fill(NaN);
     this.phaseBefore.fill(NaN);
     this.historyLen = 0;
@@ -182,6 +194,7 @@ export class CanDetector {
       const ms = s * MODEL_BYTES;
       let stepFit = 0;
       let violations = 0;
+      let surprise = 0;
       // Frames lost in between (a flooded bus drops some) add their changes: scale by the periods elapsed.
       const periods = c.periodic[s] === 1 && last === last ? Math.max(1, Math.round((t - last) / c.period[s]!)) : 1;
       for (let b = 0; b < nb; b++) {
@@ -189,6 +202,7 @@ export class CanDetector {
         violations += POPCOUNT[(v & c.constMask[ms + b]!) ^ c.constValue[ms + b]!]!;
         if (v < c.lo[ms + b]! || v > c.hi[ms + b]!) violations++;
         const lim = c.stepLimit[ms + b]!;
+        if (v !== this.prev[ms + b]) surprise += c.changeCost[ms + b]!;
         if (lim !== NO_BYTE && this.hasPrev[s] === 1) {
           const step = stepDistance(v, this.prev[ms + b]!, c.stepMean[ms + b]! * periods) / (lim * periods);
           if (step > stepFit) stepFit = step;
@@ -245,14 +259,14 @@ export class CanDetector {
       const resync = this.rejectRun[s]! >= RESYNC_FRAMES;
       if (accepted) {
         this.dueBefore[s] = this.due[s]!;
+        this.lastT2Before[s] = this.lastTBefore[s]!;
         this.lastTBefore[s] = this.lastT[s]!;
         this.hasPrevBefore[s] = this.hasPrev[s]!;
         for (let b = 0; b < nb; b++) this.prevBefore[ms + b] = this.prev[ms + b]!;
         this.phaseBefore[s] = this.phase[s]!;
         let early = pred === pred && pred > t ? (pred - t) / c.earlyTol[s]! : 0;
-        const ph = this.phase[s]!;
-        if (c.periodic[s] === 1 && ph === ph) early = Math.max(early, Math.abs(phaseResidual(ph, t, c.period[s]!)) / c.earlyTol[s]!);
-        this.accFit[s] = early > stepFit ? early : stepFit;
+        if (c.periodic[s] === 1) early = Math.max(early, this.offRhythm(s, t, this.phase[s]!, this.lastT2Before[s]!));
+        this.accFit[s] = (early > stepFit ? early : stepFit) + (this.hasPrev[s] === 1 ? surprise * SURPRISE_WEIGHT : 0);
         this.lastIdx[s] = i;
       }
       if (accepted || (resync && (f & MODEL.timing) === 0)) {
@@ -288,17 +302,20 @@ export class CanDetector {
   private fitBefore(s: number, t: number, data: Uint8Array, at: number, nb: number): number {
     const c = this.c;
     let fit = 0;
+    let extra = 0;
     const before = this.dueBefore[s]!;
     if (before === before) {
       const p = predicted(before, t, c.period[s]!);
       if (p > t) fit = (p - t) / c.earlyTol[s]!;
     }
-    const phase = this.phaseBefore[s]!;
-    if (phase === phase) fit = Math.max(fit, Math.abs(phaseResidual(phase, t, c.period[s]!)) / c.earlyTol[s]!);
+    fit = Math.max(fit, this.offRhythm(s, t, this.phaseBefore[s]!, this.lastT2Before[s]!));
     const gapBefore = t - this.lastTBefore[s]!;
     if (gapBefore < c.minGap[s]!) fit = Math.max(fit, 2 - gapBefore / c.minGap[s]!);
     if (this.hasPrevBefore[s] === 1) {
       const ms = s * MODEL_BYTES;
+      let surprise = 0;
+      for (let b = 0; b < nb; b++) if (data[at + b] !== this.prevBefore[ms + b]) surprise += c.changeCost[ms + b]!;
+      extra = surprise * SURPRISE_WEIGHT;
       const lastBefore = this.lastTBefore[s]!;
       const periods = lastBefore === lastBefore ? Math.max(1, Math.round((t - lastBefore) / c.period[s]!)) : 1;
       for (let b = 0; b < nb; b++) {
@@ -308,7 +325,17 @@ export class CanDetector {
         if (step > fit) fit = step;
       }
     }
-    return fit;
+    return fit + extra;
+  }
+
+  /**
+   * How far a frame at `t` is from the id's rhythm, in early tolerances: from the smoothed
+   * `phase`, or for an alternating id from the frame two slots before (`twoBack`). 0 when unknown.
+   */
+  private offRhythm(s: number, t: number, phase: number, twoBack: number): number {
+    const c = this.c;
+    const ref = c.alternating[s] === 1 ? twoBack : phase;
+    return ref === ref ? Math.abs(phaseResidual(ref, t, c.period[s]!)) / c.earlyTol[s]! : 0;
   }
 
   /** The alert for a frame found, one frame later, to have taken a later frame's slot. */

@@ -7,7 +7,7 @@
  */
 import type { CanFrameBatch } from '../../core/can.js';
 import { CAN_PROFILE_FORMAT, DEFAULT_TOLERANCES, type CanProfile, type IdModel, type NgramModel, type PayloadModel, type TimingModel, type Tolerances } from './profile.js';
-import { advanceSchedule } from './schedule.js';
+import { advanceSchedule, nextPhase, phaseResidual } from './schedule.js';
 
 /** More distinct ids than this is not one bus (or not CAN): learning stops with an error. */
 export const MAX_PROFILE_IDS = 4096;
@@ -28,6 +28,12 @@ export const MODEL_BYTES = 8;
  * enforcing it would raise false alerts. Measured on clean data only (see README).
  */
 export const STABLE_AFTER_SHARE = 0.1;
+/**
+ * A periodic id alternates (long gap, short gap, ...) when its arrivals lie this much closer,
+ * in median, to the frame two before plus two periods than to its smoothed phase. On the DAGA
+ * V40 only 0x290 does (0.34; every other id 0.9 or more).
+ */
+export const ALTERNATING_RATIO = 0.5;
 /** The first gap of an id in a segment is not used: a recording starts with frames queued in the logger. */
 export const WARMUP_GAPS = 1;
 
@@ -252,7 +258,31 @@ function timingModel(times: readonly number[], spanMs: number): TimingModel {
     if (r.early > earliest) earliest = r.early;
     due = r.due;
   }
-  return { kind: 'periodic', period, earliest, minGap: Number.isFinite(minGap) ? minGap : sorted[0]!, maxGap };
+  return { kind: 'periodic', period, earliest, minGap: Number.isFinite(minGap) ? minGap : sorted[0]!, maxGap, ...(alternates(times, period) ? { alternating: true } : {}) };
+}
+
+/** Whether the id's arrivals follow the frame two before (a long-short rhythm) clearly better than its smoothed phase. */
+function alternates(times: readonly number[], period: number): boolean {
+  const smooth: number[] = [];
+  const twoBack: number[] = [];
+  let phase = NaN;
+  let seen = 0;
+  for (let i = 0; i < times.length; i++) {
+    const t = times[i]!;
+    if (Number.isNaN(t)) {
+      phase = NaN;
+      seen = 0;
+      continue;
+    }
+    if (seen++ > WARMUP_GAPS + 1) {
+      smooth.push(Math.abs(phaseResidual(phase, t, period)));
+      twoBack.push(Math.abs(phaseResidual(times[i - 2]!, t, period)));
+    }
+    phase = nextPhase(phase, t, period);
+  }
+  if (smooth.length < MIN_MODEL_FRAMES) return false;
+  const median = (xs: number[]): number => xs.sort((a, b) => a - b)[xs.length >> 1]!;
+  return median(twoBack) < ALTERNATING_RATIO * median(smooth);
 }
 
 /** N-grams of ids per segment; `auto` keeps the model only when the held-out tail of training is (almost) all seen. */

@@ -47,6 +47,8 @@ export type TimingModel =
       readonly minGap: number;
       /** Longest gap seen in training, ms. */
       readonly maxGap: number;
+      /** Gaps alternate long-short: a frame is judged against the frame two before, not the smoothed phase (learn.ts). */
+      readonly alternating?: boolean;
     }
   | {
       readonly kind: 'aperiodic';
