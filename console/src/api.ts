@@ -9,15 +9,6 @@ export const SEVERITIES: readonly Severity[] = ['low', 'medium', 'high', 'critic
 export type IncidentState = 'new' | 'triaged' | 'investigating' | 'contained' | 'resolved' | 'false_positive';
 export const INCIDENT_STATES: readonly IncidentState[] = ['new', 'triaged', 'investigating', 'contained', 'resolved', 'false_positive'];
 export const OPEN_STATES: readonly IncidentState[] = ['new', 'triaged', 'investigating', 'contained'];
-/** The workflow's allowed moves (src/alerts/workflow.ts TRANSITIONS); the server is the judge (409 with the allowed ones). */
-export const TRANSITIONS: Readonly<Record<IncidentState, readonly IncidentState[]>> = {
-  new: ['triaged', 'investigating', 'false_positive', 'resolved'],
-  triaged: ['investigating', 'false_positive', 'resolved'],
-  investigating: ['contained', 'resolved', 'false_positive'],
-  contained: ['resolved', 'investigating'],
-  resolved: ['investigating'],
-  false_positive: ['triaged'],
-};
 
 export interface Alert {
   id: string; tenant: string; vehicle?: string; time: number; detectedAt: number; rule: string; title: string;
@@ -30,6 +21,8 @@ export interface Incident {
   assignee?: string; tags: string[]; vehicle?: string; rules: string[]; vehicleCount: number; alertCount: number;
   firstAlertAt: number; lastAlertAt: number; createdAt: number; updatedAt: number; slaDueAt?: number; slaBreached: boolean;
   closedAt?: number; context: Record<string, unknown>;
+  /** The states the workflow allows it to move to from here (the server's, src/alerts/workflow.ts). */
+  allowed: IncidentState[];
 }
 export interface IncidentEvent { id: string; time: number; actor: string; kind: string; body: Record<string, unknown> }
 export interface Session { tokenId: string; name: string; role: string; tokenTenant: string; actingTenant: string; operator: boolean; defaultTenant: string }

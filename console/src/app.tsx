@@ -6,9 +6,11 @@ import { call } from './api';
 import { LiveProvider, useLive } from './live';
 import { useCred, useSession } from './session';
 import { useTheme } from './theme';
-import { OverviewPage } from './pages/overview';
 
-// The overview comes with the first load; the other pages when first opened.
+// Every page is a chunk of its own, fetched when first opened; the overview's as this module
+// loads (main.tsx), in parallel with the session check, since most visits start there.
+export const overviewChunk = import('./pages/overview');
+const OverviewPage = lazy(() => overviewChunk.then((m) => ({ default: m.OverviewPage })));
 const AlertsPage = lazy(() => import('./pages/alerts').then((m) => ({ default: m.AlertsPage })));
 const DetectionsPage = lazy(() => import('./pages/detections').then((m) => ({ default: m.DetectionsPage })));
 const IncidentPage = lazy(() => import('./pages/incident').then((m) => ({ default: m.IncidentPage })));

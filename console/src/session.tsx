@@ -8,6 +8,12 @@ import { call, type Credentials, type Session } from './api';
 const TOKEN_KEY = 'vigil.token';
 const TENANT_KEY = 'vigil.tenant';
 
+/** The token and tenant kept from before a reload, unchecked (restore() checks them). */
+export function storedCredentials(): Credentials | undefined {
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  return token ? { token, tenant: sessionStorage.getItem(TENANT_KEY) ?? undefined } : undefined;
+}
+
 interface SessionState {
   readonly cred: Credentials | undefined;
   readonly session: Session | undefined;

@@ -2,8 +2,11 @@
  * The web console end to end: Debian's Chromium (/usr/bin/chromium), driven by playwright-core,
  * against a running Vigil with a small simulated fleet. Log in with a token, see alerts arrive
  * live, work the alert queue with the keyboard, open an incident and change its state, look at a
- * vehicle, the detections, the intel exposure, a question asked and the bulletin; screenshots of each page go to test-artifacts/console/, and the
- * overview's load time (navigation start to charts drawn, in the browser) to timings.json.
+ * vehicle, the detections (switching a rule off and on), the intel exposure, a question asked, a
+ * playbook run on the incident, a 100,000-alert queue sorted by the server, and the bulletin.
+ * Screenshots of each page go to test-artifacts/console/; each page's load time, measured in
+ * the browser (navigation to the page's main content drawn: a full load for the overview, a
+ * click on the page's link for the others), to timings.json and the log.
  *
  * Skips with a message when Chromium is absent, except under CI=true (.ci/run installs it).
  * Never downloads a browser: playwright-core has none of its own.
@@ -39,12 +42,31 @@ const PLACES: [number, number][] = [[57.7, 11.97], [48.14, 11.58], [40.71, -74.0
 const OVERVIEW_DRAWN = `document.querySelectorAll('.chart-card .recharts-bar-rectangle').length >= 2
   && !document.querySelector('.counter .value')?.textContent?.includes('…') && document.querySelectorAll('.map .land').length > 100`;
 
+/** The overview must be drawn within this after navigation start (the goal is 1 s; loaded CI machines get room). */
+const OVERVIEW_BUDGET_MS = Number(process.env.VIGIL_E2E_OVERVIEW_BUDGET_MS ?? 5000);
+
 let vigil: Vigil;
 let token: string;
 let context: BrowserContext;
 let page: Page;
 let profile: string;
 const timings: Record<string, number> = {};
+
+/**
+ * Opens a page by `go` (a click on its link, usually) and records in `timings` how long the
+ * browser took from just before it to `drawn` (run in the page, every animation frame) holding.
+ */
+async function timed(name: string, go: () => Promise<unknown>, drawn: string): Promise<number> {
+  await page.evaluate('window.__navStart = performance.now(); window.__navDone = undefined');
+  await go();
+  await page.waitForFunction(`(${drawn}) && (window.__navDone ??= performance.now(), true)`, undefined, { timeout: 30_000 });
+  const ms = Math.round((await page.evaluate('window.__navDone - window.__navStart')) as number);
+  timings[name] = ms;
+  console.log(`console e2e: ${name} drawn ${ms} ms after navigation`);
+  return ms;
+}
+/** In the page: a table (by its aria-label) has at least one body row. */
+const rowsIn = (label: string, n = 1): string => `document.querySelectorAll('table[aria-label="${label}"] tbody tr').length >= ${n}`;
 
 /** Odometer rollbacks (an alert each) for vehicles `from`..`to`-1, with a position each. */
 async function attack(from: number, to: number, at: number): Promise<void> {
@@ -86,6 +108,8 @@ function poll<T>(f: () => Promise<T>) {
 
 async function shot(name: string, fullPage = true): Promise<void> {
   await page.evaluate('window.scrollTo(0, 0)');
+  // No tooltip of where the last click left the pointer.
+  await page.mouse.move(1, 1);
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage });
 }
 
@@ -143,17 +167,18 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
       const nav = performance.getEntriesByType('navigation')[0];
       return { drawnMs: performance.now(), domContentLoadedMs: nav.domContentLoadedEventEnd, loadMs: nav.loadEventEnd };
     })()`)) as { drawnMs: number; domContentLoadedMs: number; loadMs: number };
-    timings['overviewDrawnMs'] = Math.round(t.drawnMs);
-    timings['overviewDomContentLoadedMs'] = Math.round(t.domContentLoadedMs);
-    timings['overviewLoadEventMs'] = Math.round(t.loadMs);
-    console.log(`console e2e: overview drawn ${Math.round(t.drawnMs)} ms after navigation start (DOMContentLoaded ${Math.round(t.domContentLoadedMs)} ms)`);
+    timings['overview'] = Math.round(t.drawnMs);
+    timings['overviewDomContentLoaded'] = Math.round(t.domContentLoadedMs);
+    timings['overviewLoadEvent'] = Math.round(t.loadMs);
+    console.log(`console e2e: overview drawn ${Math.round(t.drawnMs)} ms after navigation start (DOMContentLoaded ${Math.round(t.domContentLoadedMs)} ms; load ${(await import('node:os')).loadavg()[0]!.toFixed(1)})`);
+    // The goal: under a second on localhost. A loaded machine (CI, other jobs) gets room.
+    expect(t.drawnMs, 'overview drawn (ms)').toBeLessThan(OVERVIEW_BUDGET_MS);
     await until('vehicles on the map', async () => (await page.locator('.map .pin').count()) >= 1);
     await shot('02-overview');
   });
 
   it('shows new alerts as they arrive, and works the queue from the keyboard', async () => {
-    await page.getByRole('link', { name: 'Alerts', exact: true }).click();
-    await page.getByRole('heading', { name: 'Alert queue' }).waitFor();
+    await timed('alerts', () => page.getByRole('link', { name: 'Alerts', exact: true }).click(), "document.querySelectorAll('[data-testid=alert-table] [role=row][aria-rowindex]').length > 0");
     const shown = async () => Number((/([\d,]+) alerts/.exec((await page.locator('.filters').textContent()) ?? '')?.[1] ?? '-1').replace(/,/g, ''));
     const before = (await api<{ total: number }>(`/v1/alerts?tenant=${TENANT}&limit=1`)).total;
     await poll(shown).toBeGreaterThanOrEqual(before);
@@ -183,15 +208,20 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     const incidents = await api<{ items: { id: string; vehicle?: string; firstAlertAt: number }[] }>(`/v1/incidents?tenant=${TENANT}&rule=odometer.rollback&limit=100&sort=createdAt`);
     const target = incidents.items.find((i) => i.vehicle && i.firstAlertAt < Date.now() - 80_000);
     expect(target, 'an incident of an injected vehicle').toBeDefined();
-    await page.getByRole('link', { name: 'Incidents', exact: true }).click();
-    await page.getByRole('heading', { name: 'Incidents' }).waitFor();
-    await page.locator(`a[href="/incidents/${encodeURIComponent(target!.id)}"]`).click();
-    await page.getByTestId('incident-state').waitFor();
+    await timed('incidents', () => page.getByRole('link', { name: 'Incidents', exact: true }).click(), rowsIn('Incidents'));
+    await shot('04-incidents');
+    await timed('incident', () => page.locator(`a[href="/incidents/${encodeURIComponent(target!.id)}"]`).click(),
+      "document.querySelector('[data-testid=incident-state]') && document.querySelectorAll('.timeline li').length >= 1");
     const id = decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
     const before = await page.getByTestId('incident-state').textContent();
     expect(before).toBe('new');
-    await page.getByRole('group', { name: 'Change state' }).getByRole('button', { name: 'investigating' }).click();
+    // The moves offered are the server's (the incident carries them), not a copy of the workflow.
+    const moves = page.getByRole('group', { name: 'Change state' });
+    const offered = async () => (await moves.locator('button').allTextContents()).filter((t) => !t.endsWith('…'));
+    expect(await offered()).toEqual(((await api<{ incident: { allowed: string[] } }>(`/v1/incidents/${encodeURIComponent(id)}?tenant=${TENANT}`)).incident.allowed).map((m) => m.replace('_', ' ')));
+    await moves.getByRole('button', { name: 'investigating' }).click();
     await poll(async () => page.getByTestId('incident-state').textContent()).toBe('investigating');
+    await poll(offered).toEqual(['contained', 'resolved', 'false positive']);
     const stored = await api<{ incident: { state: string }; history: { kind: string }[] }>(`/v1/incidents/${encodeURIComponent(id)}?tenant=${TENANT}`);
     expect(stored.incident.state).toBe('investigating');
     expect(stored.history.map((h) => h.kind)).toContain('state');
@@ -200,7 +230,15 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     await poll(async () => page.locator('#com-title ~ ol').textContent()).toContain('looked at it in the console');
     expect((await api<{ items: { text: string }[] }>(`/v1/incidents/${encodeURIComponent(id)}/comments?tenant=${TENANT}`)).items.map((c) => c.text)).toContain('looked at it in the console');
     // The evidence chart is drawn once the capture (60 s after the alert) is in; the alerts are 90 s old.
-    await shot('04-incident');
+    // A playbook run from the page: each step's status and result show up in its table.
+    await page.getByLabel('Run playbook').selectOption('remote-command-abuse');
+    const runs = page.getByRole('table', { name: 'Playbook runs' });
+    await poll(async () => runs.locator('tbody tr').count()).toBeGreaterThanOrEqual(2);
+    const ran = (await api<{ items: { playbook?: string; action: string; status: string; result?: unknown }[] }>(`/v1/action-runs?tenant=${TENANT}&incident=${encodeURIComponent(id)}`)).items;
+    expect(ran.length).toBeGreaterThanOrEqual(2);
+    expect(ran.every((r) => r.playbook === 'remote-command-abuse')).toBe(true);
+    await poll(async () => runs.locator('tbody').textContent()).toMatch(/succeeded|failed|skipped/);
+    for (const r of ran) expect(await runs.locator('tbody').textContent()).toContain(r.action);
     await until('an evidence chart', async () => {
       if ((await page.locator('figure.chart .recharts-line').count()) >= 1) return true;
       await page.waitForTimeout(3000);
@@ -213,22 +251,32 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
   }, 150_000);
 
   it('looks at a vehicle: identity, ECUs and software, live signals, timeline', async () => {
-    await page.locator('#veh-title').locator('..').getByRole('link').first().click();
-    await page.getByRole('heading', { name: 'ECUs and software' }).waitFor();
+    await timed('vehicle', () => page.locator('#veh-title').locator('..').getByRole('link').first().click(),
+      "document.querySelector('[data-testid=live-signals] tbody tr') && document.body.textContent.includes('ECUs and software')");
     await poll(async () => page.locator('main').textContent()).toContain('TCU');
     await poll(async () => page.getByTestId('live-signals').textContent()).toContain('Vehicle.Speed');
     await shot('05-vehicle');
+    await timed('vehicles', () => page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Vehicles', exact: true }).click(), rowsIn('Vehicles'));
+    await shot('05-vehicles');
   });
 
   it('shows the detections with their status and the ATM coverage matrix', async () => {
-    await page.getByRole('link', { name: 'Detections', exact: true }).click();
-    await page.getByRole('table', { name: 'Detection rules' }).waitFor();
-    await poll(async () => page.locator('table.matrix td[title*="rule(s)"]').count()).toBeGreaterThan(10);
+    await timed('detections', () => page.getByRole('link', { name: 'Detections', exact: true }).click(),
+      `${rowsIn('Detection rules', 20)} && document.querySelectorAll('table.matrix td[title*="rule(s)"]').length > 10`);
     expect(await page.getByRole('table', { name: 'Detection rules' }).textContent()).toContain('enabled');
     await shot('06-detections-atm-tactics', false);
     await page.getByLabel('Rows').selectOption('r155');
     await poll(async () => page.locator('table.matrix tbody tr').count()).toBeGreaterThanOrEqual(5);
     await shot('06-detections', false);
+    // Switch a rule of the pack off for this tenant, and on again: the API says so both times.
+    const status = async () => (await api<{ items: { id: string; status: string }[] }>(`/v1/rules?tenant=${TENANT}`)).items.find((r) => r.id === 'odometer.impossible-increase')?.status;
+    const row = page.getByRole('table', { name: 'Detection rules' }).locator('tr', { hasText: 'odometer.impossible-increase' });
+    await row.getByRole('button', { name: /Disable rule odometer.impossible-increase/ }).click();
+    await poll(async () => row.locator('.status').textContent()).toBe('disabled');
+    expect(await status()).toBe('disabled');
+    await row.getByRole('button', { name: /Enable rule odometer.impossible-increase/ }).click();
+    await poll(async () => row.locator('.status').textContent()).toBe('enabled');
+    expect(await status()).toBe('enabled');
   });
 
   it('switches to the light theme and another tenant', async () => {
@@ -248,7 +296,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
   });
 
   it('lists vulnerabilities with KEV and EPSS flags, and shows the exposure of one by model', async () => {
-    await page.getByRole('link', { name: 'Intel', exact: true }).click();
+    await timed('intel', () => page.getByRole('link', { name: 'Intel', exact: true }).click(), rowsIn('Vulnerabilities'));
     const table = page.getByRole('table', { name: 'Vulnerabilities' });
     await poll(async () => table.locator('tbody tr').count()).toBeGreaterThanOrEqual(1);
     expect(await table.textContent()).toContain('VIGIL-DEMO-2026');
@@ -259,9 +307,9 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
   });
 
   it('asks a question and sees the answer table, its chart and the query', async () => {
-    await page.getByRole('link', { name: 'Ask', exact: true }).click();
+    await timed('ask', () => page.getByRole('link', { name: 'Ask', exact: true }).click(), "document.querySelector('textarea, input') && document.querySelector('h1')?.textContent === 'Ask'");
     await page.getByLabel('Question', { exact: true }).fill('alerts by make in the last 30 days');
-    await page.getByRole('button', { name: 'Ask', exact: true }).click();
+    await timed('askAnswer', () => page.getByRole('button', { name: 'Ask', exact: true }).click(), rowsIn('Answer table'));
     const table = page.getByRole('table', { name: 'Answer table' });
     await poll(async () => table.locator('tbody tr').count()).toBeGreaterThanOrEqual(1);
     expect(await table.textContent()).toContain('Volvo');
@@ -298,13 +346,23 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     expect((await loaded()) % 1000, 'pages of 1,000').toBe(0);
     expect(await drawn()).toBeLessThan(100);
     await shot('11-alerts-100k', false);
+    // Sorting is the server's, over all 100,000: oldest first is the last imported, though only
+    // a page of the newest was loaded; by severity, the newest critical one (ties newest first).
+    const first = page.locator('[data-testid=alert-table] [role=row][aria-rowindex="2"]');
+    await page.getByRole('button', { name: 'Sort by Time' }).click();
+    await poll(async () => first.textContent()).toContain('Historical alert 99999');
+    expect(await filters.textContent()).toContain('100,000 alerts (1,000 loaded)');
+    await page.getByRole('button', { name: 'Sort by Severity' }).click();
+    await poll(async () => first.textContent()).toMatch(/critical.*Historical alert 3(?!\d)/);
+    expect(await page.getByRole('columnheader', { name: /Severity/ }).getAttribute('aria-sort')).toBe('descending');
+    await shot('11-alerts-100k-by-severity', false);
     await page.getByLabel('Tenant').fill(TENANT);
     await page.getByRole('button', { name: 'Switch', exact: true }).click();
     await poll(async () => page.getByLabel('Tenant').inputValue()).toBe(TENANT);
   }, 180_000);
 
   it('generates the bulletin and previews it', async () => {
-    await page.getByRole('link', { name: 'Reports', exact: true }).click();
+    await timed('reports', () => page.getByRole('link', { name: 'Reports', exact: true }).click(), "[...document.querySelectorAll('button')].some((b) => b.textContent === 'Generate')");
     await page.getByRole('button', { name: 'Generate' }).click();
     const frame = page.frameLocator('iframe[title="Bulletin preview"]');
     await poll(async () => frame.locator('body').textContent()).toMatch(/bulletin/i);

@@ -1,6 +1,7 @@
 /**
  * Vehicles on a world map drawn offline: country shapes from the world-atlas npm package
- * (Natural Earth 1:110m TopoJSON, bundled, loaded on first use), projected with d3-geo. No tile server.
+ * (Natural Earth 1:110m TopoJSON, a chunk of its own, fetched as this module loads), projected
+ * with d3-geo. No tile server.
  */
 import { geoEqualEarth, geoPath } from 'd3-geo';
 import { useEffect, useMemo, useState } from 'react';
@@ -13,14 +14,19 @@ export interface MapPoint { id: string; lat: number; lon: number; label: string;
 const W = 800;
 const H = 400;
 
+/** The country shapes, asked for as soon as this module loads (not when the map first renders). */
+const landLoaded: Promise<FeatureCollection<Geometry>> = import('world-atlas/countries-110m.json').then((m) => {
+  const topo = (m as { default: unknown }).default as Topology;
+  return feature(topo, topo.objects['countries']!) as unknown as FeatureCollection<Geometry>;
+});
+let landNow: FeatureCollection<Geometry> | undefined;
+void landLoaded.then((l) => (landNow = l));
+
 export function WorldMap({ points, onOpen }: { points: readonly MapPoint[]; onOpen: (p: MapPoint) => void }) {
-  const [land, setLand] = useState<FeatureCollection<Geometry> | undefined>();
+  const [land, setLand] = useState<FeatureCollection<Geometry> | undefined>(landNow);
   useEffect(() => {
-    void import('world-atlas/countries-110m.json').then((m) => {
-      const topo = (m as { default: unknown }).default as Topology;
-      setLand(feature(topo, topo.objects['countries']!) as unknown as FeatureCollection<Geometry>);
-    });
-  }, []);
+    if (!land) void landLoaded.then(setLand);
+  }, [land]);
   const projection = useMemo(() => geoEqualEarth().fitSize([W, H], { type: 'Sphere' }), []);
   const path = useMemo(() => geoPath(projection), [projection]);
   return (

@@ -1,5 +1,6 @@
 /**
- * The alert queue: filters (severity, outcome, rule, vehicle), sorting of the loaded rows, a
+ * The alert queue: filters (severity, outcome, rule, vehicle), sorting by the server (every
+ * alert, not just the loaded ones: `GET /v1/alerts?sort=`, stable pages), a
  * virtualized table that loads pages of 1000 as it scrolls (up to every alert, 100,000 and
  * more), new alerts refetched as they arrive (with more than 5 pages loaded, on a click), bulk actions through the incident and suppression routes, and the keyboard:
  * j/k move, x selects, Enter opens (the incident of the alert, else its vehicle).
@@ -9,7 +10,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { useNavigate } from 'react-router';
 import { call, fmtTime, qs, SEVERITIES, type Alert, type Page, type Severity } from '../api';
-import { SeverityBadge, SEVERITY_RANK } from '../components/severity';
+import { SeverityBadge } from '../components/severity';
 import { useLive } from '../live';
 import { useCred } from '../session';
 
@@ -17,7 +18,8 @@ const PAGE = 1000;
 /** Pages refetched by themselves when new alerts arrive; with more loaded, a button offers it. */
 const AUTO_REFRESH_PAGES = 5;
 const ROW_PX = 34;
-type SortKey = 'time' | 'severity' | 'rule' | 'vehicle';
+/** Columns the server sorts by (GET /v1/alerts `sort`). */
+type SortKey = 'time' | 'severity' | 'rule' | 'vehicle' | 'outcome';
 
 export function AlertsPage() {
   const cred = useCred();
@@ -34,19 +36,14 @@ export function AlertsPage() {
   const filters = { severity: severity || undefined, outcome: outcome || undefined, rule: rule.trim() || undefined, vehicle: vehicle.trim() || undefined };
 
   const q = useInfiniteQuery({
-    queryKey: ['alerts', cred.tenant, filters],
+    queryKey: ['alerts', cred.tenant, filters, sort],
     initialPageParam: 0,
-    queryFn: ({ pageParam }) => call<Page<Alert>>(cred, 'GET', `/v1/alerts${qs({ ...filters, limit: PAGE, offset: pageParam })}`),
+    queryFn: ({ pageParam }) => call<Page<Alert>>(cred, 'GET', `/v1/alerts${qs({ ...filters, sort: `${sort.desc ? '-' : ''}${sort.key}`, limit: PAGE, offset: pageParam })}`),
     getNextPageParam: (last) => (last.offset + last.items.length < last.total ? last.offset + last.items.length : undefined),
   });
   const loaded = useMemo(() => q.data?.pages.flatMap((p) => p.items) ?? [], [q.data]);
   const total = q.data?.pages[0]?.total ?? 0;
-  const rows = useMemo(() => {
-    if (sort.key === 'time' && sort.desc) return loaded;
-    const dir = sort.desc ? -1 : 1;
-    const val = (a: Alert): string | number => (sort.key === 'time' ? a.time : sort.key === 'severity' ? SEVERITY_RANK[a.severity] : sort.key === 'rule' ? a.rule : (a.vehicle ?? ''));
-    return [...loaded].sort((a, b) => (val(a) < val(b) ? -dir : val(a) > val(b) ? dir : 0));
-  }, [loaded, sort]);
+  const rows = loaded;
 
   const scroller = useRef<HTMLDivElement>(null);
   const virtual = useVirtualizer({ count: rows.length, getScrollElement: () => scroller.current, estimateSize: () => ROW_PX, overscan: 20 });
@@ -121,8 +118,9 @@ export function AlertsPage() {
     else if (e.key === 'x' || e.key === ' ') { const a = rows[cursor]; if (a) toggle(a.id); e.preventDefault(); }
     else if (e.key === 'Enter') { open(rows[cursor]); e.preventDefault(); }
   };
+  const ariaSort = (key: SortKey) => (sort.key === key ? (sort.desc ? 'descending' : 'ascending') : 'none');
   const header = (key: SortKey, label: string) => (
-    <button type="button" className="th-sort" onClick={() => setSort((s) => ({ key, desc: s.key === key ? !s.desc : key === 'time' || key === 'severity' }))}
+    <button type="button" className="th-sort" onClick={() => { setSort((s) => ({ key, desc: s.key === key ? !s.desc : key === 'time' || key === 'severity' })); setCursor(0); virtual.scrollToIndex(0); }}
       aria-label={`Sort by ${label}`} aria-pressed={sort.key === key}>
       {label}{sort.key === key ? (sort.desc ? ' ▼' : ' ▲') : ''}
     </button>
@@ -164,12 +162,12 @@ export function AlertsPage() {
         <div className="tr th" role="row">
           <span role="columnheader" className="c-sel"><input type="checkbox" aria-label="Select all loaded alerts" checked={chosen.length > 0 && chosen.length === rows.length}
             onChange={(e) => setSelected(e.target.checked ? new Set(rows.map((a) => a.id)) : new Set())} /></span>
-          <span role="columnheader" className="c-time">{header('time', 'Time')}</span>
-          <span role="columnheader" className="c-sev">{header('severity', 'Severity')}</span>
-          <span role="columnheader" className="c-rule">{header('rule', 'Rule')}</span>
+          <span role="columnheader" className="c-time" aria-sort={ariaSort('time')}>{header('time', 'Time')}</span>
+          <span role="columnheader" className="c-sev" aria-sort={ariaSort('severity')}>{header('severity', 'Severity')}</span>
+          <span role="columnheader" className="c-rule" aria-sort={ariaSort('rule')}>{header('rule', 'Rule')}</span>
           <span role="columnheader" className="c-title">Title</span>
-          <span role="columnheader" className="c-veh">{header('vehicle', 'Vehicle')}</span>
-          <span role="columnheader" className="c-out">Outcome</span>
+          <span role="columnheader" className="c-veh" aria-sort={ariaSort('vehicle')}>{header('vehicle', 'Vehicle')}</span>
+          <span role="columnheader" className="c-out" aria-sort={ariaSort('outcome')}>{header('outcome', 'Outcome')}</span>
         </div>
         <div ref={scroller} className="tbody">
           <div style={{ height: virtual.getTotalSize(), position: 'relative' }}>

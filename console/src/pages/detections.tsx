@@ -3,15 +3,16 @@
  * and the ATM coverage matrix: ATM tactics (the rules' ATM-TA tags; "untagged tactic" when a
  * rule names none) or UN R155 threat groups (the ATM tactic table is third-party data Vigil
  * does not ship, and few rules tag a tactic) by techniques (ATM-T tags), each cell coloured by
- * how many enabled rules cover it. Enabling and disabling is configuration (detection.disabled), not an API call.
+ * how many enabled rules cover it. A rule of the pack can be switched off and on for the tenant
+ * (PATCH /v1/rules/{id}, admin); one the config disables stays configuration.
  */
-import { useQuery } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
 import { call, type Severity } from '../api';
 import { SeverityBadge } from '../components/severity';
-import { useCred } from '../session';
+import { useCred, useSession } from '../session';
 
-interface Rule { threatGroups: string[]; id: string; title: string | null; severity: Severity | null; tags: string[]; type: string | null; file: string | null; status: string; alerts: number; incidents: number; missingSignals?: string[] }
+interface Rule { threatGroups: string[]; id: string; title: string | null; severity: Severity | null; tags: string[]; type: string | null; file: string | null; status: string; alerts: number; incidents: number; missingSignals?: string[]; switchable: boolean }
 const NO_TACTIC = 'untagged tactic';
 const NO_GROUP = 'no R155 reference';
 /** UN R155 Annex 5 Part A threat groups (src/report/taxonomy.ts). */
@@ -25,6 +26,14 @@ type Rows = 'tactic' | 'r155';
 export function DetectionsPage() {
   const cred = useCred();
   const q = useQuery({ queryKey: ['rules', cred.tenant], queryFn: () => call<{ items: Rule[] }>(cred, 'GET', '/v1/rules') });
+  const client = useQueryClient();
+  const admin = useSession().session?.role === 'admin';
+  const [switchError, setSwitchError] = useState<string | undefined>();
+  const toggle = useMutation({
+    mutationFn: (r: Rule) => call<Rule>(cred, 'PATCH', `/v1/rules/${encodeURIComponent(r.id)}`, { enabled: r.status !== 'enabled' }),
+    onSuccess: () => { setSwitchError(undefined); void client.invalidateQueries({ queryKey: ['rules'] }); },
+    onError: (e) => setSwitchError((e as Error).message),
+  });
   const [filter, setFilter] = useState('');
   const rules = q.data?.items ?? [];
   const shown = rules.filter((r) => !filter || `${r.id} ${r.title ?? ''} ${r.tags.join(' ')}`.toLowerCase().includes(filter.toLowerCase()));
@@ -60,14 +69,22 @@ export function DetectionsPage() {
           </table>
         </div>
       </section>
-      <div className="filters"><label>Filter <input value={filter} onChange={(e) => setFilter(e.target.value)} placeholder="id, title or tag" /></label><span className="muted">{shown.length} of {rules.length} rules</span></div>
+      <div className="filters"><label>Filter <input value={filter} onChange={(e) => setFilter(e.target.value)} placeholder="id, title or tag" /></label><span className="muted">{shown.length} of {rules.length} rules</span>
+        {switchError && <span role="alert" className="error">{switchError}</span>}</div>
       <table className="plain" aria-label="Detection rules">
         <thead><tr><th>Rule</th><th>Title</th><th>Severity</th><th>Type</th><th>Status</th><th>Alerts</th><th>Incidents</th><th>Tags</th></tr></thead>
         <tbody>
           {shown.map((r) => (
             <tr key={r.id}>
               <td className="mono small">{r.id}</td><td>{r.title ?? '—'}</td><td>{r.severity ? <SeverityBadge severity={r.severity} /> : '—'}</td><td>{r.type ?? '—'}</td>
-              <td><span className={`status status-${r.status}`} title={r.missingSignals?.join(', ')}>{r.status}</span></td>
+              <td className="status-cell">
+                <span className={`status status-${r.status}`} title={r.missingSignals?.join(', ')}>{r.status}</span>
+                {r.switchable && admin && (
+                  <button type="button" className="ghost small" disabled={toggle.isPending} onClick={() => toggle.mutate(r)} aria-label={`${r.status === 'enabled' ? 'Disable' : 'Enable'} rule ${r.id} for this tenant`}>
+                    {r.status === 'enabled' ? 'Disable' : 'Enable'}
+                  </button>
+                )}
+              </td>
               <td>{r.alerts}</td><td>{r.incidents}</td><td className="mono small">{r.tags.join(' ')}</td>
             </tr>
           ))}

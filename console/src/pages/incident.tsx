@@ -6,7 +6,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { Link, useParams } from 'react-router';
-import { ApiError, ATM_TAG, call, fmtAgo, fmtTime, TRANSITIONS, type Alert, type Incident, type IncidentEvent, type IncidentState } from '../api';
+import { ApiError, ATM_TAG, call, fmtAgo, fmtTime, type Alert, type Incident, type IncidentEvent, type IncidentState } from '../api';
 import { SeverityBadge } from '../components/severity';
 import { SignalChart } from '../components/signal-chart';
 import { useCred } from '../session';
@@ -16,6 +16,9 @@ interface Comment { id: string; time: number; author: string; authorName: string
 interface ActionRun { id: string; playbook?: string; step?: number; action: string; status: string; params: unknown; result?: unknown; startedAt: number; finishedAt?: number }
 interface Playbook { id: string; title: string; steps: number }
 
+/** Action run statuses that will not change any more; others are polled for every RUN_POLL_MS. */
+const FINISHED = new Set(['succeeded', 'failed', 'skipped', 'cancelled']);
+const RUN_POLL_MS = 2000;
 /** Alerts whose evidence chart is drawn at once; the others on demand. */
 const CHARTS_AT_ONCE = 3;
 
@@ -26,7 +29,10 @@ export function IncidentPage() {
   const path = `/v1/incidents/${encodeURIComponent(id)}`;
   const q = useQuery({ queryKey: ['incidents', cred.tenant, 'detail', id], queryFn: () => call<Detail>(cred, 'GET', path) });
   const comments = useQuery({ queryKey: ['incidents', cred.tenant, 'comments', id], queryFn: () => call<{ items: Comment[] }>(cred, 'GET', `${path}/comments`) });
-  const runs = useQuery({ queryKey: ['incidents', cred.tenant, 'runs', id], queryFn: () => call<{ items: ActionRun[] }>(cred, 'GET', `/v1/action-runs?incident=${encodeURIComponent(id)}&limit=200`) });
+  const runs = useQuery({ queryKey: ['incidents', cred.tenant, 'runs', id], queryFn: () => call<{ items: ActionRun[] }>(cred, 'GET', `/v1/action-runs?incident=${encodeURIComponent(id)}&limit=200`),
+    // While a step is still going, its result is polled for.
+    refetchInterval: (query) => (query.state.data?.items.some((r) => !FINISHED.has(r.status)) ? RUN_POLL_MS : false),
+  });
   const playbooks = useQuery({ queryKey: ['playbooks', cred.tenant], queryFn: () => call<{ items: Playbook[] }>(cred, 'GET', '/v1/playbooks') });
   const [error, setError] = useState<string | undefined>();
   const refresh = () => void client.invalidateQueries({ queryKey: ['incidents'] });
@@ -70,7 +76,7 @@ export function IncidentPage() {
 
       <div className="card actions" role="group" aria-label="Change state">
         <span>Move to:</span>
-        {TRANSITIONS[inc.state].map((to: IncidentState) => (
+        {inc.allowed.map((to: IncidentState) => (
           <button key={to} type="button" disabled={act.isPending} onClick={() => {
             const reason = to === 'false_positive' || to === 'resolved' ? window.prompt(`Reason for ${to}:`) ?? undefined : undefined;
             act.mutate({ sub: '/transition', body: { to, ...(reason ? { reason } : {}) } });
@@ -121,10 +127,10 @@ export function IncidentPage() {
           </select>
         </div>
         {runs.data?.items.length ? (
-          <table className="plain">
+          <table className="plain" aria-label="Playbook runs">
             <thead><tr><th>Started</th><th>Playbook</th><th>Step</th><th>Action</th><th>Status</th><th>Result</th></tr></thead>
             <tbody>
-              {runs.data.items.map((r) => (
+              {[...runs.data.items].sort(byRunThenStep).map((r) => (
                 <tr key={r.id}>
                   <td>{fmtTime(r.startedAt)}</td><td>{r.playbook ?? 'ad hoc'}</td><td>{r.step ?? '—'}</td><td>{r.action}</td>
                   <td><span className={`run run-${r.status}`}>{r.status}</span></td>
@@ -161,8 +167,14 @@ export function IncidentPage() {
   );
 }
 
+/** A playbook's steps in order, runs oldest first (the API lists newest first). */
+function byRunThenStep(a: ActionRun, b: ActionRun): number {
+  return a.startedAt - b.startedAt || (a.step ?? 0) - (b.step ?? 0);
+}
+
 function describe(e: IncidentEvent): string {
   const b = e.body;
+  if (e.kind === 'action') return `${String(b['action'] ?? '')} ${String(b['status'] ?? '')}${b['playbook'] ? ` (playbook ${String(b['playbook'])})` : ''}`;
   if (e.kind === 'state') return `${String(b['from'] ?? '')} → ${String(b['to'] ?? '')}${b['reason'] ? ` (${String(b['reason'])})` : ''}`;
   if (e.kind === 'assign') return `→ ${String(b['to'] ?? 'nobody')}`;
   if (e.kind === 'comment') return String(b['text'] ?? '');
