@@ -126,6 +126,14 @@ describe('the console API', () => {
       expect(await rules('y')).toBe('enabled');
       const audit = (await call<{ items: { action: string; targetId: string; details: Record<string, unknown> }[] }>(v, op, 'GET', '/v1/audit?tenant=x')).body.items;
       expect(audit.find((e) => e.action === 'rule.disable')).toMatchObject({ targetId: RULE, details: { was: 'enabled', reason: 'too noisy for this fleet' } });
+      // A later verdict's tuning of the rule keeps it off (the switch lives beside the parameters).
+      const [inc] = (await call<{ items: { id: string }[] }>(v, op, 'GET', `/v1/incidents?tenant=x&rule=${RULE}`)).body.items;
+      const verdict = await call(v, adminX, 'POST', `/v1/incidents/${encodeURIComponent(inc!.id)}/verdict`, { verdict: 'false_positive', reason: 'fleet quirk', tune: { rule: RULE, params: { 'max-decrease': 100 } } });
+      expect(verdict.status, JSON.stringify(verdict.body)).toBe(200);
+      const tuning = (await call<{ items: { rule: string; params: Record<string, unknown> }[] }>(v, op, 'GET', '/v1/rules/tuning?tenant=x')).body.items.find((t) => t.rule === RULE);
+      expect(tuning?.params).toEqual({ enabled: false, 'max-decrease': 100 });
+      await rollback(v, 'x', 6);
+      expect(await rollbacks(v, 'x'), 'still off after the verdict').toBe(1);
       await v.stop();
 
       v = await startVigil(config);
