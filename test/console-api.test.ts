@@ -86,7 +86,7 @@ describe('the console API', () => {
     }
   }, 60_000);
 
-  it('carries the moves the workflow allows with each incident', async () => {
+  it('carries the moves the workflow allows with each incident, and with each alert its incident\'s', async () => {
     const v = await startVigil(config);
     try {
       const op = await apiToken(v);
@@ -98,6 +98,10 @@ describe('the console API', () => {
       expect(moved.status).toBe(200);
       expect(moved.body.allowed).toEqual(['contained', 'resolved', 'false_positive']);
       expect((await call<{ incident: Inc }>(v, op, 'GET', `/v1/incidents/${encodeURIComponent(inc!.id)}?tenant=moves`)).body.incident.allowed).toEqual(['contained', 'resolved', 'false_positive']);
+      // And with each alert, its incident's.
+      const [alert] = (await call<{ items: { id: string }[] }>(v, op, 'GET', `/v1/alerts?tenant=moves&rule=${RULE}`)).body.items;
+      const one = (await call<{ incident: { id: string; state: string; allowed: string[] } | null }>(v, op, 'GET', `/v1/alerts/${encodeURIComponent(alert!.id)}?tenant=moves`)).body;
+      expect(one.incident).toEqual({ id: inc!.id, state: 'investigating', allowed: ['contained', 'resolved', 'false_positive'] });
     } finally {
       await v.stop();
     }

@@ -12,7 +12,7 @@
  * Never downloads a browser: playwright-core has none of its own.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -44,6 +44,9 @@ const OVERVIEW_DRAWN = `document.querySelectorAll('.chart-card .recharts-bar-rec
 
 /** The overview must be drawn within this after navigation start (the goal is 1 s; loaded CI machines get room). */
 const OVERVIEW_BUDGET_MS = Number(process.env.VIGIL_E2E_OVERVIEW_BUDGET_MS ?? 5000);
+
+/** The entry script (index-*.js) at most: React, the router, the query cache and the shell (~310 KB). */
+const ENTRY_BUDGET_BYTES = 400_000;
 
 let vigil: Vigil;
 let token: string;
@@ -156,6 +159,15 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
     await page.keyboard.press('Tab');
     expect(await page.evaluate('document.activeElement?.textContent')).toBe('Skip to content');
+  });
+
+  it('loads a small entry script first: the pages, the charts and the map are chunks of their own', async () => {
+    const html = readFileSync(join(ROOT, 'console', 'dist', 'index.html'), 'utf8');
+    const entries = [...html.matchAll(/src="\/assets\/([^"]+\.js)"/g)].map((m) => m[1]!);
+    expect(entries.length).toBe(1);
+    const size = statSync(join(ROOT, 'console', 'dist', 'assets', entries[0]!)).size;
+    console.log(`console e2e: entry script ${Math.round(size / 1024)} KiB`);
+    expect(size, 'entry script bytes (recharts, d3 or a page drawn into it?)').toBeLessThan(ENTRY_BUDGET_BYTES);
   });
 
   it('draws the overview (counters, charts, map) and records how long it took in the browser', async () => {

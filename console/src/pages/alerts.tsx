@@ -9,7 +9,7 @@ import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-q
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { useNavigate } from 'react-router';
-import { call, fmtTime, qs, SEVERITIES, type Alert, type Page, type Severity } from '../api';
+import { ApiError, call, fmtTime, qs, SEVERITIES, type Alert, type Page, type Severity } from '../api';
 import { SeverityBadge } from '../components/severity';
 import { useLive } from '../live';
 import { useCred } from '../session';
@@ -79,11 +79,20 @@ export function AlertsPage() {
       }
       const ids = incidentsOf(chosen);
       if (!ids.length) throw new Error('none of the selected alerts opened or joined an incident');
+      // An incident whose state does not allow the move is left as it is and counted (the server
+      // answers 409 with the moves it allows); the others go on.
+      const refused: string[] = [];
       for (const id of ids) {
-        if (action.kind === 'assign') await call(cred, 'POST', `/v1/incidents/${encodeURIComponent(id)}/assign`, { assignee: action.assignee });
-        else await call(cred, 'POST', `/v1/incidents/${encodeURIComponent(id)}/verdict`, { verdict: 'false_positive', reason: action.reason });
+        try {
+          if (action.kind === 'assign') await call(cred, 'POST', `/v1/incidents/${encodeURIComponent(id)}/assign`, { assignee: action.assignee });
+          else await call(cred, 'POST', `/v1/incidents/${encodeURIComponent(id)}/verdict`, { verdict: 'false_positive', reason: action.reason });
+        } catch (e) {
+          if (!(e instanceof ApiError && e.status === 409)) throw e;
+          refused.push(`${id}: ${e.message}`);
+        }
       }
-      return `${ids.length} incident(s) ${action.kind === 'assign' ? `assigned to ${action.assignee}` : 'closed as false positive'}`;
+      const done = `${ids.length - refused.length} incident(s) ${action.kind === 'assign' ? `assigned to ${action.assignee}` : 'closed as false positive'}`;
+      return refused.length ? `${done}; ${refused.length} left as they are (${refused.join('; ')})` : done;
     },
     onSuccess: (m) => {
       setMessage(m);

@@ -12,21 +12,23 @@
  *                                     by default from the first alert of the last 30 days to now, in buckets
  *                                     of a round width (1 s ... 1 day) so that at most `buckets` cover it
  *   GET /v1/alerts/noise?since=       per rule and totals: alerts, duplicates, suppressed, incidents, reduction %
- *   GET /v1/alerts/{id}               the alert, its outcome and its evidence (null until captured)
+ *   GET /v1/alerts/{id}               the alert, its outcome and its evidence (null until captured), and the
+ *                                     incident it opened or joined with its state and the moves allowed from it
  */
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { NotFoundError } from '../../core/errors.js';
 import { SEVERITIES } from '../../core/records.js';
-import { ALERT_OUTCOMES } from '../../alerts/model.js';
+import { ALERT_OUTCOMES, INCIDENT_STATES } from '../../alerts/model.js';
+import { TRANSITIONS } from '../../alerts/workflow.js';
 import { ALERT_SORT_FIELDS, type AlertQueries, type AlertQuery, type AlertTimeline, type AlertSortField, type AlertWithOutcome, type IncidentStore } from '../../alerts/ports.js';
 import type { NoiseReport } from '../../runtime/alert-service.js';
 import { ApiError, CsvOf, ErrorBody, PageQuery, Paged, SortQuery, TimeQuery, parseSort, requestTenant } from './api.js';
 
 export interface AlertRouteDeps {
   readonly queries: AlertQueries & AlertTimeline;
-  readonly incidents: Pick<IncidentStore, 'getEvidence'>;
+  readonly incidents: Pick<IncidentStore, 'getEvidence' | 'getIncident'>;
   readonly noise: (tenant: string, since?: number) => Promise<NoiseReport>;
   readonly defaultTenant: string;
   /** Now, for the timeline's default range (the injected clock); default Date.now. */
@@ -152,7 +154,14 @@ export function registerAlertRoutes(app: FastifyInstance, deps: AlertRouteDeps):
     schema: {
       tags: ['alerts'], summary: 'One alert with its outcome and evidence',
       params: z.object({ id: z.string().min(1).max(500) }), querystring: TenantQuery,
-      response: { 200: AlertBody.extend({ evidence: EvidenceBody.nullable().describe('null until captured') }), 400: ErrorBody, 404: ErrorBody },
+      response: {
+        200: AlertBody.extend({
+          evidence: EvidenceBody.nullable().describe('null until captured'),
+          incident: z.object({ id: z.string(), state: z.enum(INCIDENT_STATES), allowed: z.array(z.enum(INCIDENT_STATES)).describe('the moves the workflow allows from its state') })
+            .nullable().describe('the incident the alert opened or joined (null: none, or not stored)'),
+        }),
+        400: ErrorBody, 404: ErrorBody,
+      },
     },
   }, async (req) => {
     const tenant = requestTenant(req, deps.defaultTenant);
@@ -160,7 +169,13 @@ export function registerAlertRoutes(app: FastifyInstance, deps: AlertRouteDeps):
     if (!alert) throw new NotFoundError(`no alert ${req.params.id} in tenant ${tenant}`);
     // An alert of a burst shares the capture of a nearby alert of its vehicle (runtime/evidence.ts).
     const shared = own?.evidence['sharedWith'];
-    const evidence = typeof shared === 'string' ? await deps.incidents.getEvidence(tenant, shared) : own;
-    return { ...view(alert), evidence: evidence ? { ...evidence, ...(typeof shared === 'string' ? { sharedWith: shared } : {}) } : null };
+    const [evidence, incident] = await Promise.all([
+      typeof shared === 'string' ? deps.incidents.getEvidence(tenant, shared) : own,
+      alert.outcome?.kind === 'incident' ? deps.incidents.getIncident(tenant, alert.outcome.ref) : undefined,
+    ]);
+    return {
+      ...view(alert), evidence: evidence ? { ...evidence, ...(typeof shared === 'string' ? { sharedWith: shared } : {}) } : null,
+      incident: incident ? { id: incident.id, state: incident.state, allowed: [...TRANSITIONS[incident.state]] } : null,
+    };
   });
 }
