@@ -155,6 +155,189 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 2,
+    name: 'incidents, workflow, response, access and audit',
+    // Analyst-scale tables (thousands of rows, not millions a second): the tenant is its name,
+    // not the 2-byte id of the hot-path tables; vehicles stay BIGINT keys to join `vehicles`.
+    statements: [
+      `CREATE TABLE api_tokens (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('admin', 'analyst', 'viewer', 'ingest')),
+        tenant TEXT NOT NULL,
+        -- sha256 of the secret, hex; the secret itself is shown once and never stored.
+        hash TEXT NOT NULL UNIQUE,
+        created_at TIMESTAMPTZ NOT NULL,
+        created_by TEXT NOT NULL,
+        expires_at TIMESTAMPTZ,
+        revoked_at TIMESTAMPTZ,
+        last_used_at TIMESTAMPTZ
+      )`,
+      // Append-only and hash-chained: every row's hash covers the previous row's hash.
+      `CREATE TABLE audit_log (
+        seq BIGINT PRIMARY KEY,
+        ts TIMESTAMPTZ NOT NULL,
+        tenant TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        actor_name TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target_type TEXT NOT NULL,
+        target_id TEXT NOT NULL,
+        details JSONB NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+      )`,
+      `CREATE TABLE incidents (
+        tenant TEXT NOT NULL,
+        id TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('vehicle', 'campaign', 'intel')),
+        group_key TEXT NOT NULL,
+        title TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('new', 'triaged', 'investigating', 'contained', 'resolved', 'false_positive')),
+        severity TEXT NOT NULL ${SEVERITY_CHECK},
+        risk DOUBLE PRECISION NOT NULL,
+        assignee TEXT,
+        tags JSONB NOT NULL,
+        vehicle BIGINT,
+        rules JSONB NOT NULL,
+        vehicle_count INTEGER NOT NULL,
+        alert_count INTEGER NOT NULL,
+        first_alert_at TIMESTAMPTZ NOT NULL,
+        last_alert_at TIMESTAMPTZ NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL,
+        updated_at TIMESTAMPTZ NOT NULL,
+        sla_due_at TIMESTAMPTZ,
+        closed_at TIMESTAMPTZ,
+        context JSONB NOT NULL,
+        PRIMARY KEY (tenant, id)
+      )`,
+      `CREATE TABLE incident_alerts (
+        tenant TEXT NOT NULL,
+        incident TEXT NOT NULL,
+        alert TEXT NOT NULL,
+        vehicle BIGINT,
+        added_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (tenant, incident, alert)
+      )`,
+      // The incident's history: creation, transitions, assignment, comments, tags, links,
+      // verdicts and every response action, in order.
+      `CREATE TABLE incident_events (
+        tenant TEXT NOT NULL,
+        incident TEXT NOT NULL,
+        id TEXT NOT NULL,
+        ts TIMESTAMPTZ NOT NULL,
+        actor TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        body JSONB NOT NULL,
+        -- The order of appending, for events of the same time (DuckDB's rowid).
+        seq BIGINT GENERATED ALWAYS AS IDENTITY,
+        PRIMARY KEY (tenant, incident, id)
+      )`,
+      `CREATE TABLE incident_links (
+        tenant TEXT NOT NULL,
+        a TEXT NOT NULL,
+        b TEXT NOT NULL,
+        relation TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (tenant, a, b)
+      )`,
+      `CREATE TABLE alert_outcomes (
+        tenant TEXT NOT NULL,
+        alert TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        outcome TEXT NOT NULL CHECK (outcome IN ('incident', 'duplicate', 'suppressed')),
+        ref TEXT NOT NULL,
+        decided_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (tenant, alert)
+      )`,
+      `CREATE TABLE alert_evidence (
+        tenant TEXT NOT NULL,
+        alert TEXT NOT NULL,
+        captured_at TIMESTAMPTZ NOT NULL,
+        evidence JSONB NOT NULL,
+        PRIMARY KEY (tenant, alert)
+      )`,
+      `CREATE TABLE suppressions (
+        tenant TEXT NOT NULL,
+        id TEXT NOT NULL,
+        rule TEXT,
+        vehicle BIGINT,
+        match JSONB NOT NULL,
+        reason TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL,
+        expires_at TIMESTAMPTZ NOT NULL,
+        hits BIGINT NOT NULL DEFAULT 0,
+        PRIMARY KEY (tenant, id)
+      )`,
+      // Per-tenant rule parameter overrides from false-positive feedback (threshold, window, ...).
+      `CREATE TABLE rule_tuning (
+        tenant TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        params JSONB NOT NULL,
+        reason TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (tenant, rule)
+      )`,
+      `CREATE TABLE playbooks (
+        tenant TEXT NOT NULL,
+        id TEXT NOT NULL,
+        definition JSONB NOT NULL,
+        updated_by TEXT NOT NULL,
+        updated_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (tenant, id)
+      )`,
+      `CREATE TABLE action_runs (
+        tenant TEXT NOT NULL,
+        id TEXT NOT NULL,
+        incident TEXT,
+        playbook TEXT,
+        step INTEGER,
+        action TEXT NOT NULL,
+        status TEXT NOT NULL,
+        params JSONB NOT NULL,
+        result JSONB,
+        actor TEXT NOT NULL,
+        started_at TIMESTAMPTZ NOT NULL,
+        finished_at TIMESTAMPTZ,
+        PRIMARY KEY (tenant, id)
+      )`,
+      // One row per delivery attempt of a webhook or syslog message.
+      `CREATE TABLE deliveries (
+        tenant TEXT NOT NULL,
+        id TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        channel TEXT NOT NULL,
+        target TEXT NOT NULL,
+        event TEXT NOT NULL,
+        status TEXT NOT NULL,
+        http_status INTEGER,
+        error TEXT,
+        ts TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (tenant, id, attempt)
+      )`,
+      // Requests to other systems: an OTA campaign, raised data collection for a set of vehicles.
+      `CREATE TABLE response_requests (
+        tenant TEXT NOT NULL,
+        id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        incident TEXT,
+        vehicles JSONB NOT NULL,
+        params JSONB NOT NULL,
+        status TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL,
+        expires_at TIMESTAMPTZ,
+        PRIMARY KEY (tenant, id)
+      )`,
+      `CREATE INDEX incidents_last_alert ON incidents (tenant, last_alert_at DESC, id)`,
+      `CREATE INDEX incident_alerts_added ON incident_alerts (tenant, incident, added_at DESC, alert DESC)`,
+      `CREATE INDEX audit_log_tenant ON audit_log (tenant, seq)`,
+    ],
+  },
 ];
 
 const CREATE_BOOKKEEPING = `CREATE TABLE IF NOT EXISTS schema_migrations (
