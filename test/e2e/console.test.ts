@@ -183,6 +183,10 @@ describe.skipIf(!HAVE_CHROMIUM)('the web console in Chromium', () => {
     timings['overviewDomContentLoaded'] = Math.round(t.domContentLoadedMs);
     timings['overviewLoadEvent'] = Math.round(t.loadMs);
     console.log(`console e2e: overview drawn ${Math.round(t.drawnMs)} ms after navigation start (DOMContentLoaded ${Math.round(t.domContentLoadedMs)} ms; load ${(await import('node:os')).loadavg()[0]!.toFixed(1)})`);
+    // What the overview waited for: each request's start and end (ms after navigation start).
+    const waits = (await page.evaluate(`performance.getEntriesByType('resource').filter((r) => r.startTime < ${Math.ceil(t.drawnMs)})
+      .map((r) => [new URL(r.name).pathname.replace(/^\\/assets\\//, '').split('?')[0], Math.round(r.startTime), Math.round(r.responseEnd)])`)) as [string, number, number][];
+    console.log(`console e2e: overview requests (start-end ms): ${waits.map(([n, a, b]) => `${n} ${a}-${b}`).join(', ')}`);
     // The goal: under a second on localhost. A loaded machine (CI, other jobs) gets room.
     expect(t.drawnMs, 'overview drawn (ms)').toBeLessThan(OVERVIEW_BUDGET_MS);
     await until('vehicles on the map', async () => (await page.locator('.map .pin').count()) >= 1);

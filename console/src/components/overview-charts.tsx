@@ -4,27 +4,29 @@
  * severity, alerts by model. The numbers are the server's aggregates (overview-data.ts).
  */
 import { Bar, BarChart, CartesianGrid, Cell, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import type { ReactElement } from 'react';
-import { SEVERITIES } from '../api';
+import { memo, type ReactElement } from 'react';
+import { SEVERITIES, type Severity } from '../api';
 import type { ChartData } from '../overview-data';
-import { SEVERITY_COLORS } from './severity';
+import { SEVERITY_COLORS, SEVERITY_RANK } from './severity';
 
 const TOOLTIP = { background: 'var(--panel)', border: '1px solid var(--border)' };
 
-export default function OverviewCharts({ data }: { data: ChartData | undefined }) {
+/** Drawn once the data is there, and again only when it changes (not at each counter's refresh). */
+export default memo(function OverviewCharts({ data }: { data: ChartData | undefined }) {
+  if (!data) return <>{TITLES.map((t) => <ChartCard key={t} title={t} />)}</>;
   return (
     <>
-      <ChartCard title={`Alerts over time, by severity (every stored alert; ${data?.bucketLabel ?? '…'} buckets)`}>
-        <BarChart data={data?.alertsOverTime ?? []}>
+      <ChartCard title={`Alerts over time, by severity (every stored alert; ${data.bucketLabel} buckets)`}>
+        <BarChart data={data.alertsOverTime}>
           <CartesianGrid strokeDasharray="3 3" stroke="var(--grid)" />
           <XAxis dataKey="label" stroke="var(--muted)" fontSize={11} /><YAxis stroke="var(--muted)" fontSize={11} allowDecimals={false} />
           <Tooltip contentStyle={TOOLTIP} />
-          <Legend wrapperStyle={{ fontSize: 11 }} />
+          <Legend wrapperStyle={{ fontSize: 11 }} itemSorter={(item) => SEVERITY_RANK[item.value as Severity] ?? 0} />
           {SEVERITIES.map((sev) => <Bar key={sev} dataKey={sev} stackId="a" fill={SEVERITY_COLORS[sev]} isAnimationActive={false} />)}
         </BarChart>
       </ChartCard>
-      <ChartCard title={`Incidents over time, by creation (${data?.bucketLabel ?? '…'} buckets)`}>
-        <BarChart data={data?.incidentsOverTime ?? []}>
+      <ChartCard title={`Incidents over time, by creation (${data.bucketLabel} buckets)`}>
+        <BarChart data={data.incidentsOverTime}>
           <CartesianGrid strokeDasharray="3 3" stroke="var(--grid)" />
           <XAxis dataKey="label" stroke="var(--muted)" fontSize={11} /><YAxis stroke="var(--muted)" fontSize={11} allowDecimals={false} />
           <Tooltip contentStyle={TOOLTIP} />
@@ -32,17 +34,17 @@ export default function OverviewCharts({ data }: { data: ChartData | undefined }
         </BarChart>
       </ChartCard>
       <ChartCard title="Alerts by severity (all stored)">
-        <BarChart data={data?.bySeverity ?? []} layout="vertical">
+        <BarChart data={data.bySeverity} layout="vertical">
           <CartesianGrid strokeDasharray="3 3" stroke="var(--grid)" />
           <XAxis type="number" stroke="var(--muted)" fontSize={11} allowDecimals={false} /><YAxis type="category" dataKey="severity" stroke="var(--muted)" fontSize={11} width={70} />
           <Tooltip contentStyle={TOOLTIP} />
           <Bar dataKey="count" name="alerts" isAnimationActive={false}>
-            {(data?.bySeverity ?? []).map((d) => <Cell key={d.severity} fill={SEVERITY_COLORS[d.severity]} />)}
+            {data.bySeverity.map((d) => <Cell key={d.severity} fill={SEVERITY_COLORS[d.severity]} />)}
           </Bar>
         </BarChart>
       </ChartCard>
       <ChartCard title="Alerts by model (last 30 days)">
-        <BarChart data={data?.byModel ?? []} layout="vertical">
+        <BarChart data={data.byModel} layout="vertical">
           <CartesianGrid strokeDasharray="3 3" stroke="var(--grid)" />
           <XAxis type="number" stroke="var(--muted)" fontSize={11} allowDecimals={false} /><YAxis type="category" dataKey="model" stroke="var(--muted)" fontSize={11} width={110} />
           <Tooltip contentStyle={TOOLTIP} />
@@ -51,7 +53,9 @@ export default function OverviewCharts({ data }: { data: ChartData | undefined }
       </ChartCard>
     </>
   );
-}
+});
+
+const TITLES = ['Alerts over time, by severity', 'Incidents over time, by creation', 'Alerts by severity (all stored)', 'Alerts by model (last 30 days)'];
 
 export function ChartCard({ title, children }: { title: string; children?: ReactElement }) {
   return (
