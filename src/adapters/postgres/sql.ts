@@ -4,7 +4,8 @@
  * here. Only our own SQL goes through this (no `?` inside its string literals, no JSONB `?`
  * operator: use `jsonb_exists`); every value travels as a bound parameter.
  */
-import type { Queryable, SqlParam } from './connection.js';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Client, PgPool, Queryable, SqlParam } from './connection.js';
 
 /** Parameters per statement stay well below PostgreSQL's 65,535. */
 const MAX_PARAMS = 30_000;
@@ -48,4 +49,43 @@ export async function insertRows(
     );
   }
   return changed;
+}
+
+/**
+ * The DuckDB adapters' connection interface (`exclusive`, `all`, `run`, `transaction` with
+ * `?` placeholders) over a pool, so ported adapters keep their shape. `exclusive` only runs the
+ * operation (PostgreSQL needs no turn-taking); inside `transaction(body)` every `all`/`run` of
+ * the same async flow goes to the transaction's client (AsyncLocalStorage), joining it.
+ */
+export class Session implements Queryable {
+  private readonly inTransaction = new AsyncLocalStorage<Client>();
+
+  constructor(readonly pool: PgPool) {}
+
+  exclusive<T>(op: () => Promise<T>): Promise<T> {
+    return op();
+  }
+
+  all<T>(sql: string, params: readonly SqlParam[] = []): Promise<T[]> {
+    return all<T>(this.current(), sql, params);
+  }
+
+  /** `$n`-placeholder statements (Queryable); `?` ones go through `all`. */
+  query<T>(sql: string, params: readonly SqlParam[] = []): Promise<T[]> {
+    return this.current().query<T>(sql, params);
+  }
+
+  run(sql: string, params: readonly SqlParam[] = []): Promise<number> {
+    return run(this.current(), sql, params);
+  }
+
+  /** Runs `body` in one transaction; a nested call joins the enclosing one. */
+  transaction<T>(body: () => Promise<T>): Promise<T> {
+    if (this.inTransaction.getStore()) return body();
+    return this.pool.transaction((client) => this.inTransaction.run(client, body));
+  }
+
+  private current(): Queryable {
+    return this.inTransaction.getStore() ?? this.pool;
+  }
 }
