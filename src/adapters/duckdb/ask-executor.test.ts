@@ -7,12 +7,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hypergeometricTail } from '../../alerts/fleet.js';
 import { askQuery, askSql } from '../../ask/ask.js';
+import { compileQuery } from '../../ask/compile.js';
 import { askQuestion } from '../../ask/question.js';
+import { parseTypedQuery } from '../../ask/query.js';
 import type { Answer } from '../../ask/answer.js';
 import type { TypedQueryInput } from '../../ask/query.js';
-import { QueryError } from '../../ask/validate.js';
+import { QueryError, validateQuery } from '../../ask/validate.js';
 import { GuardError } from '../../ask/guard.js';
-import { AskTimeoutError } from '../../ask/port.js';
+import { AskTimeoutError, DEFAULT_LIMITS } from '../../ask/port.js';
 import { ManualClock } from '../../core/clock.js';
 import type { Alert, Severity, VehicleRecord } from '../../core/records.js';
 import { DAY, EXPLOIT_RULE, PLANTED_TCU, fleetFixture, insertIncidents } from '../../../test/fleet-fixture.js';
@@ -221,6 +223,41 @@ describe('compiled queries agree with the same question computed in JS', () => {
     expect(a.summary).toContain(`software.TCU = ${PLANTED_TCU}`);
   });
 
+  it("commonality's parts over the packed attribute codes count what the single JSON-unpacking statement counts, for every entity, an operator's scope and after a vehicle changes", async () => {
+    const check = async (tenant: string | undefined, input: TypedQueryInput): Promise<void> => {
+      const parsed = parseTypedQuery(input);
+      if ('problems' in parsed) throw new Error(parsed.problems.join());
+      const scope = await exec.scope(tenant);
+      const c = compileQuery(parsed.query, validateQuery(parsed.query), { scope, now: END });
+      const limits = { ...DEFAULT_LIMITS, maxRows: 1_000_000 };
+      const single = (await exec.run(c.commonality!, scope, limits)).rows;
+      const set = (await exec.run(c.commonalityParts!.set, scope, limits)).rows;
+      const fleet = (await exec.run(c.commonalityParts!.fleet, scope, limits)).rows;
+      const key = (r: readonly unknown[]): string => `${String(r[0])}=${String(r[1])}`;
+      const setTotals = set.find((r) => r[0] === null)!;
+      const fleetTotals = fleet.find((r) => r[0] === null)!;
+      const fromParts = fleet.filter((r) => r[0] !== null).map((r) => [r[0], r[1], r[2], set.find((x) => x[0] !== null && key(x) === key(r))?.[2] ?? 0, fleetTotals[2], setTotals[3], setTotals[4]]);
+      expect(fromParts.sort((a, b) => key(a).localeCompare(key(b)))).toEqual([...single].sort((a, b) => key(a).localeCompare(key(b))));
+      expect(single.length).toBeGreaterThan(10);
+    };
+    const cases: [string | undefined, TypedQueryInput][] = [
+      [T, { entity: 'alerts', filters: [{ field: 'rule', op: 'eq', value: EXPLOIT_RULE }], analysis: { kind: 'commonality' } }],
+      [T, { entity: 'alerts', filters: [{ field: 'vehicle.make', op: 'eq', value: ours[0]!.make! }], analysis: { kind: 'commonality' } }],
+      [T, { entity: 'vehicles', filters: [{ field: 'year', op: 'gte', value: 2022 }], analysis: { kind: 'commonality' } }],
+      [T, { entity: 'incidents', analysis: { kind: 'commonality' } }],
+      [undefined, { entity: 'alerts', filters: [{ field: 'severity', op: 'eq', value: 'critical' }], analysis: { kind: 'commonality' } }],
+    ];
+    for (const [tenant, q] of cases) await check(tenant, q);
+    const other = ours.find((v) => v.software?.['TCU'] !== PLANTED_TCU)!;
+    await store.upsertVehicles([{ ...other, region: 'nowhere', software: { ...other.software, TCU: PLANTED_TCU, NEW: '1.0' } }]);
+    try {
+      for (const [tenant, q] of cases) await check(tenant, q);
+    } finally {
+      await store.upsertVehicles([other]);
+    }
+    for (const [tenant, q] of cases) await check(tenant, q);
+  });
+
   it("keeps commonality's fleet side only while the fleet is unchanged", async () => {
     const q: TypedQueryInput = { entity: 'alerts', filters: [{ field: 'rule', op: 'eq', value: EXPLOIT_RULE }], analysis: { kind: 'commonality' } };
     const tcu = (x: Answer) => x.commonality!.items.find((i) => i.attribute === 'software.TCU' && i.value === PLANTED_TCU)!;
@@ -287,6 +324,10 @@ describe('tenant isolation', () => {
     expect(names.rows).toEqual([[T]]);
     const inc = await askSql(exec, "SELECT count(*) FROM incidents WHERE tenant <> 'acme'", { tenant: T });
     expect(inc.rows).toEqual([[0]]);
+    // The packed attribute views too: the bait vehicle's make is the other tenant's only.
+    const packed = await askSql(exec, `SELECT (SELECT count(*) FROM vehicle_attribute_codes), (SELECT count(DISTINCT tenant) FROM attribute_codes),
+      (SELECT count(*) FROM attribute_codes WHERE value = 'Bait'), (SELECT count(DISTINCT tenant) FROM vehicle_value_counts)`, { tenant: T });
+    expect(packed.rows).toEqual([[ours.length, 1, 0, 1]]);
   });
 
   it('an unknown tenant sees nothing; an operator without a tenant sees all', async () => {

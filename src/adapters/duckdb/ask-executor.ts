@@ -21,6 +21,15 @@
  * 5. Limits: compiled SQL carries LIMIT; a power user's SQL is wrapped in
  *    `SELECT * FROM (...) LIMIT maxRows + 1` (the wrapped text is guarded again); a timer
  *    interrupts the connection at the time limit.
+ *
+ * Three derived names are allow-listed besides the tables (`CODE_VIEWS`), scoped the same way:
+ * `vehicle_attribute_codes (tenant, id, codes)`, every vehicle's make, model, year, trim, region
+ * and `software.<ECU>` values as codes; `attribute_codes (tenant, code, attribute, value)`; and
+ * `vehicle_value_counts (tenant, code, fleet)`, the vehicles holding each code. They are views
+ * over this connection's temporary tables (ask-attributes.ts), brought up to date before a
+ * statement that names them when the tenant's fleet fingerprint (its size and an xor of a hash
+ * of every vehicle's attributes: one scan, no JSON) changed since: only changed vehicles are
+ * unpacked again. Commonality reads them instead of parsing the vehicles' software JSON.
  */
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { StoreError } from '../../core/errors.js';
@@ -29,7 +38,8 @@ import {
   ALLOWED_FUNCTIONS, ALLOWED_TABLE_FUNCTIONS, checkSqlText, checkSyntaxTree, GuardError, type GuardPolicy,
 } from '../../ask/guard.js';
 import { AskTimeoutError, type AskExecutor, type AskLimits, type Cell, type ResultTable } from '../../ask/port.js';
-import type { SerialConnection } from './connection.js';
+import { ATTRIBUTE_CODES, AskAttributeCodes, CODE_COUNTS, VEHICLE_CODES, type CodesConnection } from './ask-attributes.js';
+import type { SerialConnection, SqlParam } from './connection.js';
 import { timeParam, vehicleParam } from './values.js';
 
 /** How each allow-listed table is scoped to a tenant. */
@@ -51,6 +61,14 @@ export const ASK_TABLES: Readonly<Record<string, Tenancy>> = {
   intel_aliases: 'global',
 };
 
+/** Derived names asked queries may read: views over ask-attributes.ts's tables (see the file comment). */
+export const CODE_VIEWS: Readonly<Record<string, { readonly table: string; readonly columns: string }>> = {
+  vehicle_attribute_codes: { table: VEHICLE_CODES, columns: 'tenant, id, codes' },
+  attribute_codes: { table: ATTRIBUTE_CODES, columns: 'tenant, code, attribute, value' },
+  vehicle_value_counts: { table: CODE_COUNTS, columns: 'tenant, code, fleet' },
+};
+const NAMES_CODES = /\b(vehicle_attribute_codes|attribute_codes|vehicle_value_counts)\b/i;
+
 /** DuckDB's statement type of a SELECT (node-api StatementType.SELECT). */
 const quoteIdent = (s: string): string => `"${s.replace(/"/g, '""')}"`;
 const quoteText = (s: string): string => `'${s.replace(/'/g, "''")}'`;
@@ -60,12 +78,36 @@ export class DuckDBAskExecutor implements AskExecutor {
   /** The scope the tenant views are built for (a key), undefined before the first query. */
   private viewScope: string | undefined;
   private closed = false;
+  /** The packed attribute tables on this connection (ask-attributes.ts). */
+  private readonly codes: AskAttributeCodes;
+  /** Tenant id -> the fleet fingerprint the codes were last brought up to date at. */
+  private readonly codeFingerprints = new Map<number, string>();
 
   private constructor(
     private readonly conn: DuckDBConnection,
     private readonly database: string,
     private readonly policy: GuardPolicy,
-  ) {}
+  ) {
+    const args = (params: readonly SqlParam[]): DuckDBValue[] | undefined => (params.length ? ([...params] as DuckDBValue[]) : undefined);
+    const run = async (sql: string, params: readonly SqlParam[] = []): Promise<number> => (await conn.run(sql, args(params))).rowsChanged;
+    const db: CodesConnection = {
+      run,
+      all: async <T>(sql: string, params: readonly SqlParam[] = []): Promise<T[]> =>
+        (await conn.runAndReadAll(sql, args(params))).getRowObjectsJS() as unknown as T[],
+      transaction: async <T>(body: () => Promise<T>): Promise<T> => {
+        await run('BEGIN TRANSACTION');
+        try {
+          const result = await body();
+          await run('COMMIT');
+          return result;
+        } catch (error) {
+          await run('ROLLBACK').catch(() => undefined);
+          throw error;
+        }
+      },
+    };
+    this.codes = new AskAttributeCodes(db, `${quoteIdent(database)}.main.vehicles`);
+  }
 
   /** Opens the executor on the store's database; locks the instance's configuration (see the file comment). */
   static async open(store: SerialConnection): Promise<DuckDBAskExecutor> {
@@ -85,10 +127,10 @@ export class DuckDBAskExecutor implements AskExecutor {
         UNION SELECT lower(function_name) FROM duckdb_functions() UNION SELECT lower(schema_name) FROM duckdb_schemas()
         UNION SELECT lower(database_name) FROM duckdb_databases()`);
       const policy: GuardPolicy = {
-        tables: new Set(Object.keys(ASK_TABLES)),
+        tables: new Set([...Object.keys(ASK_TABLES), ...Object.keys(CODE_VIEWS)]),
         functions: ALLOWED_FUNCTIONS,
         tableFunctions: ALLOWED_TABLE_FUNCTIONS,
-        reservedNames: new Set(names.map((r) => r.n)),
+        reservedNames: new Set([...names.map((r) => r.n), ...Object.keys(CODE_VIEWS)]),
       };
       return new DuckDBAskExecutor(conn, db!.name, policy);
     } catch (cause) {
@@ -158,6 +200,7 @@ export class DuckDBAskExecutor implements AskExecutor {
   private async execute(sql: string, params: DuckDBValue[], scope: TenantScope, limits: AskLimits, cap: number): Promise<ResultTable> {
     await this.scopeViews(scope);
     const started = performance.now();
+    if (NAMES_CODES.test(sql)) await this.refreshCodes(scope);
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
@@ -199,7 +242,36 @@ export class DuckDBAskExecutor implements AskExecutor {
       }
       await this.conn.run(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(table)} AS SELECT * FROM ${real}${where}`);
     }
+    await this.codes.create();
+    for (const [view, { table, columns }] of Object.entries(CODE_VIEWS)) {
+      const where = scope.kind === 'all' ? '' : scope.id === null ? ' WHERE false' : ` WHERE tenant = ${scope.id}`;
+      await this.conn.run(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(view)} AS SELECT ${columns} FROM temp.main.${quoteIdent(table)}${where}`);
+    }
     this.viewScope = key;
+  }
+
+  /** Brings the packed attributes up to date for the scope's tenants whose fleet fingerprint changed. */
+  private async refreshCodes(scope: TenantScope): Promise<void> {
+    if (scope.kind === 'tenant' && scope.id === null) return;
+    const where = scope.kind === 'all' ? '' : ` WHERE tenant = ${scope.id}`;
+    const reader = await this.conn.runAndReadAll(`SELECT tenant, count(*) AS n, bit_xor(hash(id, make, model, year, trim, region, software)) AS h
+      FROM ${quoteIdent(this.database)}.main.vehicles${where} GROUP BY tenant`);
+    const seen = new Set<number>();
+    for (const [tenant, n, h] of reader.getRowsJS()) {
+      const tid = Number(tenant);
+      seen.add(tid);
+      const fingerprint = `${String(n)}:${String(h)}`;
+      if (this.codeFingerprints.get(tid) === fingerprint) continue;
+      this.codeFingerprints.delete(tid);
+      await this.codes.refresh(tid);
+      this.codeFingerprints.set(tid, fingerprint);
+    }
+    // A tenant of the scope whose vehicles are all gone: its rows go too.
+    for (const tid of [...this.codeFingerprints.keys()]) {
+      if (seen.has(tid) || (scope.kind === 'tenant' && scope.id !== tid)) continue;
+      await this.codes.refresh(tid);
+      this.codeFingerprints.delete(tid);
+    }
   }
 
   private enqueue<T>(op: () => Promise<T>): Promise<T> {
