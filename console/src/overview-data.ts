@@ -41,7 +41,10 @@ export const overviewQueries = { status: statusQuery, open: openQuery, charts: c
 
 /** Starts the overview's requests now (their answers wait in the cache for the page). */
 export function prefetchOverview(client: QueryClient, cred: Credentials): void {
-  for (const q of [statusQuery(cred), openQuery(cred), chartsQuery(cred)]) void client.prefetchQuery(q as Parameters<QueryClient['prefetchQuery']>[0]);
+  void client.prefetchQuery(statusQuery(cred));
+  void client.prefetchQuery(chartsQuery(cred));
+  // The map's positions right after the open incidents, not once the page has rendered them.
+  void client.fetchQuery(openQuery(cred)).then((open) => client.prefetchQuery(positionsQuery(cred, mapVehicles(open.items))), () => undefined);
 }
 
 /** The vehicles of open incidents, newest activity first, at most MAP_VEHICLES. */
