@@ -3,7 +3,7 @@
  * runs: `config check` runs the config schema, `status` and `dlq list` ask a running
  * server's API (or open the store directly when no server is running).
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { VigilError } from '../core/errors.js';
 import { checkConfigFiles, runDemo, runServe } from './serve.js';
 import { dlqReplay } from './dlq-replay.js';
@@ -47,6 +47,7 @@ program
   .command('serve')
   .description('run Vigil from a config file')
   .requiredOption('-c, --config <file>', 'YAML config file')
+  .addOption(new Option('--role <role>', 'all: one process; ingest or worker: a scale-out process (config `scaleout`)').choices(['all', 'ingest', 'worker']).default('all'))
   .action(runServe);
 
 program

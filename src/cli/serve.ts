@@ -7,6 +7,7 @@ import { ConfigError } from '../core/errors.js';
 import { parseConfig, parseConfigYaml, type VigilConfig } from '../runtime/config.js';
 import { checkConfigReferences, startVigil, type Vigil } from '../api/vigil.js';
 import { ADMIN_TOKEN_FILE } from '../api/admin-token.js';
+import { startIngestRole, startWorkerRole, type RunningRole } from '../api/scaleout.js';
 import { parse as parseYaml } from 'yaml';
 
 const log = pino({ name: 'vigil' });
@@ -37,8 +38,30 @@ export async function checkConfigFiles(files: string[]): Promise<void> {
   if (failed) process.exitCode = 1;
 }
 
-export async function runServe(opts: { config: string }): Promise<void> {
-  await runUntilSignal(await startVigil(readConfigFile(opts.config), { logger: false }));
+export async function runServe(opts: { config: string; role?: 'all' | 'ingest' | 'worker' }): Promise<void> {
+  const config = readConfigFile(opts.config);
+  if (opts.role === 'ingest' || opts.role === 'worker') {
+    await runRoleUntilSignal(opts.role === 'ingest' ? await startIngestRole(config) : await startWorkerRole(config, { log: (event, detail) => log.info(detail, event) }));
+    return;
+  }
+  await runUntilSignal(await startVigil(config, { logger: false }));
+}
+
+/** A scale-out role until SIGINT/SIGTERM; then it stops gracefully (a worker gives its leases back). */
+async function runRoleUntilSignal(role: RunningRole): Promise<void> {
+  log.info({ role: role.role, sources: role.sources.length, worker: role.worker?.name }, 'vigil role started');
+  await new Promise<void>((resolve) => {
+    const stop = (sig: string): void => {
+      log.info({ signal: sig }, 'stopping');
+      role.stop().then(resolve, (e: unknown) => {
+        log.error({ err: e }, 'error while stopping');
+        resolve();
+      });
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  log.info('stopped');
 }
 
 export async function runDemo(opts: { config?: string; vehicles: number; port?: number; dataDir?: string; memory?: boolean; mqtt?: boolean; mqttPort?: number }): Promise<void> {
