@@ -254,7 +254,7 @@ export function checkConfigReferences(config: VigilConfig): void {
   if (problems.length) throw new ConfigError('invalid configuration', problems);
 }
 
-function loadVssFiles(files: readonly string[]): SignalSpec[] {
+export function loadVssFiles(files: readonly string[]): SignalSpec[] {
   const problems: string[] = [];
   const specs: SignalSpec[] = [];
   for (const f of files) {
