@@ -38,6 +38,7 @@ import { Metrics } from './metrics.js';
 import { Partitioner, routingVin } from './partition.js';
 import { StoreWriter } from './store-writer.js';
 import type { FromWorker, ToWorker } from './worker.js';
+import type { PartitionPublisher } from './bus.js';
 
 /** Vehicles registered per store call. */
 const REGISTER_CHUNK = 10_000;
@@ -93,6 +94,11 @@ export interface PipelineOptions {
   readonly checkpointIntervalMs?: number;
   /** STIX indicators the lanes match API and security events against from the start; later sets through `setIndicators`. */
   readonly indicators?: readonly Indicator[];
+  /**
+   * Scale-out ingest role (src/runtime/bus.ts): no lanes here; each partition's hand-overs are
+   * published to the bus, one per tenant, and count as durable once the bus holds them.
+   */
+  readonly bus?: PartitionPublisher;
 }
 
 interface Pending {
@@ -176,7 +182,8 @@ export class Pipeline {
     m.gauge('vigil_workers', 'Lanes (worker threads, or inline lanes)', () => this.hosts.length);
     m.gauge('vigil_intel_indicators', 'STIX indicators the lanes match (compiled; revoked and unmatchable ones left out)', () => this.indicatorReport.compiled);
     m.gauge('vigil_intel_indicators_skipped', 'STIX indicators given but not matched (revoked, unsupported pattern, bad value)', () => this.indicatorReport.skipped.length);
-    this.partitioner = new Partitioner(opts.partitions, Math.max(1, opts.workers));
+    // On the bus every partition is a host of its own: its hand-overs go to its own subject.
+    this.partitioner = new Partitioner(opts.partitions, opts.bus ? opts.partitions : Math.max(1, opts.workers));
     this.writer = new StoreWriter(opts.store, m, opts.clock, opts);
     const pack = this.runsRules ? compileRulePack(opts.rules!, opts.catalog, 'disable') : undefined;
     this.rulePack = pack;
@@ -370,6 +377,12 @@ export class Pipeline {
       ...(this.runsCustom ? { customDetections: [...this.customs.values()] } : {}),
       ...(this.indicators.length ? { indicators: this.indicators } : {}),
     };
+    if (this.opts.bus) {
+      for (let index = 0; index < this.opts.partitions; index++) this.hosts.push({ index, inFlight: 0, buffer: [], bufferAcks: undefined, pending: new Map(), pendingAcks: new Map() });
+      this.sampler = setInterval(() => this.metrics.sample(), 1000);
+      this.sampler.unref();
+      return;
+    }
     const n = Math.max(1, this.opts.workers);
     for (let index = 0; index < n; index++) {
       if (this.opts.inline) {
@@ -398,7 +411,7 @@ export class Pipeline {
    * store like any other (`drain` waits for them). The timer calls this; tests with a manual clock too.
    */
   tickRules(): void {
-    if (this.stopped || !this.runsRules) return;
+    if (this.stopped || !this.runsRules || this.opts.bus) return;
     for (const h of this.hosts) {
       if (h.restarting) continue;
       const id = this.nextId++;
@@ -434,6 +447,7 @@ export class Pipeline {
   /** Save every worker's twins to the store; returns how many twins were saved. */
   async checkpoint(): Promise<number> {
     let n = 0;
+    if (this.opts.bus) return n;
     for (const h of this.hosts) {
       const a = await this.askTwins(h, { op: 'checkpoint' });
       if (a.op !== 'checkpoint') continue;
@@ -449,6 +463,7 @@ export class Pipeline {
   }
 
   private async restoreTwins(hosts: readonly Lanehost[] = this.hosts): Promise<void> {
+    if (this.opts.bus) return;
     for (const h of hosts) {
       const bytes = await this.opts.store.loadCheckpoint(this.checkpointName(h));
       if (bytes) await this.askTwins(h, { op: 'restore', bytes });
@@ -458,6 +473,7 @@ export class Pipeline {
   /** One request to a lane's twins: answered in place (inline) or by its worker thread. */
   private askTwins(h: Lanehost, request: TwinRequest): Promise<TwinAnswer> {
     if (h.lane) return Promise.resolve(answerTwinRequest(h.lane.twins, request).answer);
+    if (this.opts.bus) return Promise.reject(new Error('twins live in the scale-out workers, not in the ingest role'));
     const id = this.nextId++;
     const worker = h.worker!;
     return new Promise((resolve, reject) => {
@@ -557,6 +573,7 @@ export class Pipeline {
     if (ack) host.pendingAcks.set(id, [ack]);
     if (host.lane) this.onOutput(host, id, host.lane.processFrames(batch), []);
     else if (host.restarting) this.onWorkerMessage(host, { type: 'error', id, message: `worker ${host.index} is restarting` });
+    else if (this.opts.bus) this.onWorkerMessage(host, { type: 'error', id, message: 'raw CAN frames are not carried over the scale-out bus' });
     else host.worker!.postMessage({ type: 'frames', id, batch } satisfies ToWorker, canTransferables(batch));
     return true;
   }
@@ -612,7 +629,7 @@ export class Pipeline {
       const { vin, ...identity } = v;
       const id = pseudonyms.key(tenant, vin);
       chunk.push({ ...identity, tenant, id, signalCount: 0 });
-      (twins[this.partitioner.workerOf(tenant, vin)] ??= []).push({ id, identity });
+      if (!this.opts.bus) (twins[this.partitioner.workerOf(tenant, vin)] ??= []).push({ id, identity });
       if (chunk.length >= REGISTER_CHUNK) await flush();
     }
     await flush();
@@ -656,6 +673,7 @@ export class Pipeline {
 
   private vehicleSummaries(h: Lanehost): Promise<ReturnType<Lane['takeVehicleUpdates']>> {
     if (h.lane) return Promise.resolve(h.lane.takeVehicleUpdates());
+    if (this.opts.bus) return Promise.resolve([]);
     const id = this.nextId++;
     return new Promise((resolve) => {
       const onMsg = (msg: FromWorker): void => {
@@ -682,10 +700,29 @@ export class Pipeline {
     if (h.lane) {
       const out = h.lane.process(items);
       this.onOutput(h, id, out, h.lane.takeVehicleUpdates());
+    } else if (this.opts.bus) {
+      this.publish(h, id, items, this.opts.bus);
     } else {
       const packed = packItems(items);
       h.worker!.postMessage({ type: 'items', id, packed } satisfies ToWorker, packedTransferables(packed));
     }
+  }
+
+  /**
+   * Scale-out: publish a hand-over, one bus message per tenant (a write group on the worker
+   * holds one tenant's signals); durable, and so acknowledged, once the bus holds every part.
+   */
+  private publish(h: Lanehost, id: number, items: InputItem[], bus: PartitionPublisher): void {
+    const byTenant = new Map<string, InputItem[]>();
+    for (const it of items) {
+      const list = byTenant.get(it.tenant);
+      if (list) list.push(it);
+      else byTenant.set(it.tenant, [it]);
+    }
+    Promise.all([...byTenant.values()].map((part) => bus.publish(h.index, packItems(part)))).then(
+      () => this.onOutput(h, id, { batches: [], security: [], logs: [], alerts: [], deadLetters: [], stats: emptyStats() }, []),
+      (e: Error) => this.onWorkerMessage(h, { type: 'error', id, message: `not published to the bus: ${e.message}` }),
+    );
   }
 
   private onWorkerMessage(h: Lanehost, msg: FromWorker): void {
