@@ -11,6 +11,7 @@ import { ConfigError } from '../core/errors.js';
 import type { Store } from '../core/store.js';
 import type { Vulnerability } from '../intel/model.js';
 import { DuckDBStore } from '../adapters/duckdb/duckdb-store.js';
+import { serveNeedsDuckDB } from './store-factory.js';
 import { DuckDBAuditLog, DuckDBTokenStore } from '../adapters/duckdb/access-store.js';
 import { registerAccessRoutes } from '../adapters/http/access-routes.js';
 import { registerReports } from './reports.js';
@@ -89,6 +90,8 @@ export interface StartOptions {
 
 export async function startVigil(config: VigilConfig, opts: StartOptions = {}): Promise<Vigil> {
   const clock = opts.clock ?? systemClock;
+  // PostgreSQL serves the Store, incidents, workflow and access (store-factory.ts), not yet the rest.
+  if (config.store.kind === 'postgres') throw serveNeedsDuckDB();
   const memory = config.store.path === ':memory:';
   const dbPath = memory || isAbsolute(config.store.path) ? config.store.path : join(config.dataDir, config.store.path);
   // Before the store opens: a bad extract is a configuration error, with every problem listed.

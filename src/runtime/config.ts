@@ -245,10 +245,21 @@ export const configSchema = z.strictObject({
   dataDir: z.string().min(1).default('./vigil-data'),
   store: z
     .strictObject({
-      kind: z.literal('duckdb').default('duckdb'),
-      /** Database file; relative paths are under dataDir. `:memory:` keeps nothing. */
+      /** `duckdb` (embedded, the default) or `postgres` (shared by the processes of a scale-out deployment). */
+      kind: z.enum(['duckdb', 'postgres']).default('duckdb'),
+      /** DuckDB: database file; relative paths are under dataDir. `:memory:` keeps nothing. */
       path: z.string().min(1).default('vigil.duckdb'),
       threads: z.number().int().min(1).max(64).optional(),
+      /** PostgreSQL: connection URL, e.g. postgres://vigil@db:5432/vigil (libpq environment variables fill the rest). */
+      url: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// or postgresql:// URL').optional(),
+      /** PostgreSQL: the schema holding Vigil's tables (created on first start). */
+      schema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lowercase identifier').default('vigil'),
+      /** PostgreSQL: connections per process. */
+      poolSize: z.number().int().min(1).max(200).default(8),
+    })
+    .superRefine((s, ctx) => {
+      if (s.kind === 'postgres' && s.url === undefined) ctx.addIssue({ code: 'custom', path: ['url'], message: 'store.kind postgres needs store.url (postgres://user@host:port/database)' });
+      if (s.kind === 'duckdb' && s.url !== undefined) ctx.addIssue({ code: 'custom', path: ['url'], message: 'store.url is for store.kind postgres; the DuckDB store uses store.path' });
     })
     .prefault({}),
   runtime: z
