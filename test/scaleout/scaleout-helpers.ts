@@ -85,7 +85,9 @@ export function scaleoutConfig(run: string, pg: { url: string; schema: string },
     tenant: 'demo',
     dataDir: path.join(tmpdir(), `vigil-scaleout-${run}`),
     http: { enabled: false },
-    runtime: { partitions, workers: 1 },
+    // One message per hand-over in both runs: a lane's rules see the signals and security events of one
+    // hand-over grouped by kind, so results can depend on where hand-overs are cut (timing-dependent).
+    runtime: { partitions, workers: 1, handoffBatch: 1 },
     normalize: { secretEnv: 'VIGIL_PSEUDONYM_SECRET' },
     detection: { disabled: NOT_COMPARED },
     scaleout: { stream: `VB_${run}`, subjectPrefix: `vb${run}`, leaseTtl: 3000, groupMessages: 2000, postgres: pg },

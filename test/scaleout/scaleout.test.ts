@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert } from '../../src/core/records.js';
 import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js';
 import { dropTestSchemas, testOptions } from '../../src/adapters/postgres/test-db.js';
+import './scaleout-restart.js';
 import { embeddedRun, labelledInput, parseConfig, publishInput, scaleoutConfig, spawnRole, writeConfig, type RoleProcess } from './scaleout-helpers.js';
 
 /** Signal values sent; the issue asks for 1,000,000 (SCALEOUT_SIGNALS overrides, e.g. for a quick run). */
