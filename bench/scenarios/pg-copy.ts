@@ -77,4 +77,19 @@ async function main(): Promise<void> {
   if (args.json) process.stdout.write(`${JSON.stringify({ name: 'pg-copy', rows, batch: size, binary, text, loadavg: Number(load) })}\n`);
 }
 
-await main();
+/** Without a reachable PostgreSQL the scenario reports itself skipped instead of failing the bench run. */
+async function reachable(): Promise<boolean> {
+  const probe = await PostgresStore.open({ url: String(args.url), schema: 'vigil_bench_probe', migrate: false, poolSize: 1 });
+  try {
+    await probe.connection.query('SELECT 1');
+    return true;
+  } catch (error) {
+    say(`pg-copy skipped: no PostgreSQL at ${String(args.url)} (${(error as Error).message})`);
+    if (args.json) process.stdout.write(`${JSON.stringify({ name: 'pg-copy', skipped: 'no PostgreSQL' })}\n`);
+    return false;
+  } finally {
+    await probe.close();
+  }
+}
+
+if (await reachable()) await main();
