@@ -79,9 +79,11 @@ describe('scale-out: the NATS server restarts during ingest', () => {
     const deadline = Date.now() + SETTLE_MS;
     let restarted = false;
     let stored = 0;
+    let storedAtRestart = 0;
     while (Date.now() < deadline) {
       stored = (await store.counts()).signals;
       if (!restarted && stored >= reference.signals / 3) {
+        storedAtRestart = stored;
         try {
           stopNats();
           await sleep(3000);
@@ -94,6 +96,8 @@ describe('scale-out: the NATS server restarts during ingest', () => {
       await sleep(250);
     }
     expect(restarted, `never reached a third of the signals; stored ${stored}\n${worker.output.join('').slice(-3000)}`).toBe(true);
+    // The restart fell in the middle of the work, not after it.
+    expect(storedAtRestart).toBeLessThan(reference.signals);
     await sleep(2000);
     const counts = await store.counts();
     const alerts: Alert[] = [];
