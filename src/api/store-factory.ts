@@ -1,17 +1,19 @@
 /**
  * Opening the shared stores a `store: { kind: postgres, url, schema }` configuration names: the
  * Store and the ports that have a PostgreSQL adapter (incidents with alert queries, workflow,
- * API tokens and audit), all on one pool in one schema. Scale-out worker processes open the
- * Store this way; `vigil serve` still needs the embedded DuckDB for the services listed in
+ * API tokens and audit, response), all on one pool in one schema. Scale-out worker processes
+ * open the Store this way; `vigil serve` still needs the embedded DuckDB for the services listed in
  * DUCKDB_ONLY_SERVICES and refuses a postgres store with a ConfigError naming them.
  */
 import type { AlertQueries, AlertTimeline, IncidentStore, WorkflowStore } from '../alerts/ports.js';
+import type { ResponseStore } from '../alerts/response.js';
 import type { AuditLog, TokenStore } from '../core/access.js';
 import type { Clock } from '../core/clock.js';
 import { ConfigError } from '../core/errors.js';
 import { PostgresAuditLog, PostgresTokenStore } from '../adapters/postgres/access-store.js';
 import { PostgresIncidentStore } from '../adapters/postgres/incident-store.js';
 import { PostgresStore } from '../adapters/postgres/postgres-store.js';
+import { PostgresResponseStore } from '../adapters/postgres/response-store.js';
 import { PostgresWorkflowStore } from '../adapters/postgres/workflow-store.js';
 import type { VigilConfig } from '../runtime/config.js';
 
@@ -24,7 +26,6 @@ export const DUCKDB_ONLY_SERVICES = [
   'threat intelligence store (intel-store.ts) and custom detections (custom-detections.ts)',
   'fleet views (fleet-views.ts)',
   'reports and bulletins (report-store.ts)',
-  'response store: playbooks, action runs, deliveries, requests (response-store.ts)',
   'CLI commands that open the database file (learn, import, intel, report, access)',
 ] as const;
 
@@ -35,6 +36,7 @@ export interface SharedStores {
   readonly workflow: WorkflowStore;
   readonly tokens: TokenStore;
   readonly audit: AuditLog;
+  readonly response: ResponseStore;
   close(): Promise<void>;
 }
 
@@ -51,6 +53,7 @@ export async function openSharedStores(config: VigilConfig['store'], clock: Cloc
     workflow: new PostgresWorkflowStore(pool),
     tokens: new PostgresTokenStore(pool, clock),
     audit: new PostgresAuditLog(pool, clock),
+    response: new PostgresResponseStore(pool),
     close: () => store.close(),
   };
 }
