@@ -209,6 +209,22 @@ export function buildQuery(p: Parts): Understanding {
   const countsVehicles = spec.name !== 'vehicles' && spec.vehicleField !== undefined &&
     (vehiclePhrase || p.mentions.some((m) => isVehicles(m) && !asValue.has(m) && !m.grouping && (firstEntity === undefined || m.index < firstEntity.index)));
   const isCount = has('count');
+  // "how many vehicle alerts": "vehicle" as a modifier of the entity's word may mean the alerts or the
+  // vehicles that have them ("how many vehicles alerted" counts vehicles); ask rather than pick.
+  const adjunct = p.mentions.find((m) => isVehicles(m) && !asValue.has(m) && firstEntity !== undefined &&
+    m.index + m.match.n === firstEntity.index && /^(vehicle|car)$/.test(m.match.source));
+  if (adjunct && firstEntity && isCount && countsVehicles && !vehiclePhrase) {
+    const phrase = `${adjunct.match.source} ${firstEntity.match.source}`;
+    return {
+      askBack: {
+        question: `"${phrase}": count the ${spec.label}, or the vehicles that have them?`,
+        choices: [
+          { label: spec.label, question: replaceWord(p.original, phrase, firstEntity.match.source) },
+          { label: `vehicles with ${spec.label}`, question: replaceWord(p.original, phrase, `vehicles with ${firstEntity.match.source}`) },
+        ],
+      },
+    };
+  }
   const isList = has('list');
   const topCue = p.cues.find((c) => c.cue === 'top');
   const mostCue = has('most');

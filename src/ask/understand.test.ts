@@ -173,6 +173,13 @@ describe('no word is dropped silently (issue 7 review)', () => {
     // Elsewhere "vehicles" are the vehicles: counted, no kind filter.
     expect(query('how many vehicles have incidents')).toMatchObject({ entity: 'incidents', measures: [{ fn: 'count_distinct', field: 'vehicle' }], filters: [] });
   });
+  it('asks whether "vehicle alerts" counts the alerts or the vehicles, and follows either choice', () => {
+    const back = askBack('how many vehicle alerts last week');
+    expect(back.choices.map((c) => c.question)).toEqual(['how many alerts last week', 'how many vehicles with alerts last week']);
+    expect(query(back.choices[0]!.question)).toMatchObject({ entity: 'alerts', measures: [{ fn: 'count' }] });
+    expect(query(back.choices[1]!.question)).toMatchObject({ entity: 'alerts', measures: [{ fn: 'count_distinct', field: 'vehicle' }] });
+    expect(query('how many vehicles alerted')).toMatchObject({ measures: [{ fn: 'count_distinct', field: 'vehicle' }] });
+  });
   it('asks back about a field word it would otherwise ignore', () => {
     const back = askBack('how many incidents and their kind');
     expect(back.choices.map((c) => c.question)).toEqual(['how many incidents and their by kind']);
