@@ -126,10 +126,28 @@ export class LeaseTable {
       // A wrong last sequence: someone else's message is there now. Anything else (no server)
       // may pass; the lease is kept until a renewal is refused, and the store's fence guards writes.
       if (e instanceof JetStreamApiError && e.code === JetStreamApiCodes.StreamWrongLastSequence) {
+        // A renewal whose answer timed out may have landed: the lease message is then ours still.
+        const current = await this.current(partition);
+        if (current && current.worker === this.worker && current.epoch === h.epoch) {
+          h.last = current.seq;
+          return this.renewOne(partition, h);
+        }
         this.held.delete(partition);
         return false;
       }
       return true;
+    }
+  }
+
+  /** The lease message of a partition as the server has it now; undefined when there is none (or no answer). */
+  private async current(partition: number): Promise<{ worker: string; epoch: number; seq: number } | undefined> {
+    try {
+      const m = await this.jsm.streams.getMessage(this.opts.stream, { last_by_subj: this.subject(partition) });
+      if (!m) return undefined;
+      const body = JSON.parse(new TextDecoder().decode(m.data)) as { worker: string; epoch: number };
+      return { ...body, seq: m.seq };
+    } catch {
+      return undefined;
     }
   }
 

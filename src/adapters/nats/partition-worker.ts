@@ -56,6 +56,10 @@ export interface PartitionWorkerOptions {
 export const DEFAULT_GROUP_MESSAGES = 2000;
 /** Pause before retrying a write that failed for another reason than the fence (store down). */
 const WRITE_RETRY_MS = 500;
+/** A write group is written at the latest this long after its first message joined. */
+const GROUP_MAX_MS = 200;
+/** Pause before a partition whose consumer failed starts over. */
+const RESTART_PAUSE_MS = 500;
 /** Hand-overs the ordered consumer buffers ahead. */
 const CONSUME_AHEAD = 64;
 
@@ -83,9 +87,11 @@ interface Group {
   messages: number;
   from: number;
   to: number;
+  /** performance.now() when its first message joined. */
+  started: number;
 }
 
-const emptyGroup = (): Group => ({ tenant: undefined, batches: [], security: [], logs: [], alerts: [], deadLetters: [], messages: 0, from: 0, to: 0 });
+const emptyGroup = (): Group => ({ tenant: undefined, batches: [], security: [], logs: [], alerts: [], deadLetters: [], messages: 0, from: 0, to: 0, started: 0 });
 
 /** One owned partition: its lane and its consumer loop. */
 class PartitionRun {
@@ -111,8 +117,13 @@ class PartitionRun {
     const o = this.owner.opts;
     for (;;) {
       if (this.stopped) return;
-      const restart = await this.pass(partition, epoch, o);
-      if (!restart) return;
+      try {
+        if (!(await this.pass(partition, epoch, o))) return;
+      } catch (e) {
+        // The server went away under the consumer (a restart): start the partition over.
+        this.owner.report('partition consumer failed; starting over', { partition, error: (e as Error).message });
+        await new Promise((r) => setTimeout(r, RESTART_PAUSE_MS));
+      }
     }
   }
 
@@ -124,19 +135,41 @@ class PartitionRun {
       return false;
     }
     const replayTo = stored?.seq ?? 0;
+    // A lane compiles the rule pack (a sizeable pause); let the lease renewals run around it.
+    await new Promise((r) => setImmediate(r));
     const lane = new Lane(o.lane, o.clock);
+    await new Promise((r) => setImmediate(r));
     const consumer = await this.owner.js.consumers.get(o.stream, { filter_subjects: partitionSubject(o.subjectPrefix, partition) });
     if (this.stopped) return false;
     const messages = (this.messages = await consumer.consume({ max_messages: CONSUME_AHEAD }));
     const limit = o.groupMessages ?? DEFAULT_GROUP_MESSAGES;
     let group = emptyGroup();
+    // One write in flight while the lane goes on with the next hand-overs; writes of a
+    // partition still follow one another, so its positions advance in order.
+    let writing: Promise<'ok' | 'stop' | 'restart'> | undefined;
+    let restart = false;
+    const settle = async (): Promise<'ok' | 'stop' | 'restart'> => {
+      const r = (await writing) ?? 'ok';
+      writing = undefined;
+      return r;
+    };
     const flush = async (): Promise<'ok' | 'stop' | 'restart'> => {
-      if (group.messages === 0) return 'ok';
+      const before = await settle();
+      if (before !== 'ok' || group.messages === 0) return before;
       const g = group;
       group = emptyGroup();
-      return this.write(g, lane.takeVehicleUpdates(), partition, epoch);
+      writing = this.write(g, lane.takeVehicleUpdates(), partition, epoch);
+      // Caught up and waiting for input: a failed last write must still end the pass.
+      void writing.then((r) => {
+        if (r === 'restart') restart = true;
+        if (r !== 'ok') void messages.close().catch(() => undefined);
+      });
+      return 'ok';
     };
     for await (const m of messages) {
+      // Buffered messages arrive as microtasks: let timers run between hand-overs, or the lease
+      // renewals starve while the lanes are busy and the leases expire under a working worker.
+      await new Promise((r) => setImmediate(r));
       if (this.stopped) break;
       const items = unpackItems(decodeHandover(m.data));
       const out = lane.process(items);
@@ -151,13 +184,17 @@ class PartitionRun {
         if (r !== 'ok') return this.end(messages, r);
       }
       add(group, out, items.length, m.seq);
-      if (group.messages >= limit || m.info.pending === 0) {
+      if (group.messages >= limit || m.info.pending === 0 || performance.now() - group.started >= GROUP_MAX_MS) {
         const r = await flush();
         if (r !== 'ok') return this.end(messages, r);
       }
     }
-    // Stopped: what was processed and not written is replayed by the next owner.
-    return false;
+    const last = await settle();
+    if (last !== 'ok') return this.end(messages, last);
+    if (restart) return !this.stopped;
+    // Stopped: what was processed and not written is replayed by the next owner. Otherwise the
+    // consumer ended under us (the server restarted): start over from the stored position.
+    return !this.stopped;
   }
 
   private async end(messages: ConsumerMessages, r: 'stop' | 'restart'): Promise<boolean> {
@@ -202,7 +239,7 @@ class PartitionRun {
 }
 
 function add(g: Group, out: LaneOutput, messages: number, seq: number): void {
-  if (g.messages === 0) g.from = seq;
+  if (g.messages === 0) [g.from, g.started] = [seq, performance.now()];
   g.to = seq;
   g.messages += messages;
   for (const b of out.batches) {
@@ -222,6 +259,8 @@ export class PartitionWorker {
   private readonly runs = new Map<number, PartitionRun>();
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
+  private renewTimer: NodeJS.Timeout | undefined;
+  private renewing: Promise<void> | undefined;
   private stopped = false;
 
   private constructor(
@@ -237,8 +276,12 @@ export class PartitionWorker {
     const leases = await LeaseTable.open(nc, { stream: opts.leaseStream, subjectPrefix: opts.subjectPrefix, ttlMs: opts.leaseTtlMs }, name);
     const w = new PartitionWorker(nc, opts, leases);
     await leases.heartbeat();
-    // Renew at a third of the lease time: two renewals may fail before a lease expires.
+    // Renew at a third of the lease time (two renewals may fail before a lease expires), on a
+    // timer of its own: taking leases and starting lanes must not delay the renewals.
     const every = Math.max(100, Math.floor(opts.leaseTtlMs / 3));
+    w.renewTimer = setInterval(() => {
+      if (!w.renewing) w.renewing = w.renew().finally(() => (w.renewing = undefined));
+    }, every);
     w.timer = setInterval(() => {
       if (!w.ticking) w.ticking = w.tick().finally(() => (w.ticking = undefined));
     }, every);
@@ -281,11 +324,16 @@ export class PartitionWorker {
     }
   }
 
-  /** Heartbeat, renew, then take or give back leases towards a fair share. */
-  private async tick(): Promise<void> {
+  /** Heartbeat and renew every lease held. */
+  private async renew(): Promise<void> {
     if (this.stopped) return;
     await this.leases.heartbeat();
     for (const p of await this.leases.renew()) this.lost(p, 'the lease was taken over');
+  }
+
+  /** Take or give back leases towards a fair share. */
+  private async tick(): Promise<void> {
+    if (this.stopped) return;
     let survey: { workers: number; held: Set<number> };
     try {
       survey = await this.leases.survey();
@@ -321,7 +369,9 @@ export class PartitionWorker {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.renewTimer) clearInterval(this.renewTimer);
     await this.ticking;
+    await this.renewing;
     const runs = [...this.runs];
     this.runs.clear();
     await Promise.all(runs.map(([, r]) => r.stop()));
