@@ -10,7 +10,7 @@
 import { access, constants, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { VigilError } from '../../core/errors.js';
 
 /** Where Debian installs Chromium; `VIGIL_CHROMIUM` names another binary. */
@@ -53,9 +53,12 @@ export async function chromiumPath(explicit?: string): Promise<string> {
 export async function printPdf(html: string, opts: PrintOptions = {}): Promise<Uint8Array> {
   const executablePath = await chromiumPath(opts.executablePath);
   const profile = await mkdtemp(join(tmpdir(), 'vigil-chromium-'));
-  let context: Awaited<ReturnType<typeof chromium.launchPersistentContext>> | undefined;
+  let context: BrowserContext | undefined;
   try {
     try {
+      // Loaded here, not at the top: playwright-core takes ~1 s to load, and every process that
+      // imports the HTTP routes (each `vigil` command, each test file) would pay it for nothing.
+      const { chromium } = await import('playwright-core');
       context = await chromium.launchPersistentContext(profile, {
         executablePath, headless: true, args: ARGS, offline: true, timeout: PRINT_TIMEOUT_MS, javaScriptEnabled: false,
       });
