@@ -217,6 +217,7 @@ describe('HTTP ingest with the default limits', () => {
 });
 
 describe('HTTP ingest under backpressure (a pipeline of one message)', () => {
+  const MAX_WAIT_MS = 1000;
   let url: string;
   let gate: ReturnType<typeof gated>;
   let store: Store;
@@ -230,7 +231,9 @@ describe('HTTP ingest under backpressure (a pipeline of one message)', () => {
     pipeline = new Pipeline({ store: gate.store, catalog, clock: systemClock, policy: DEFAULT_POLICY, secret: 'ingest-test-secret', ...runtime, inline: true });
     await pipeline.start();
     const app = await buildHttpServer({ store, pipeline, version: 'test', startedAt: Date.now() });
-    registerIngest(app, { pipeline, defaultTenant: 'acme', maxBodyBytes: 1 << 20, maxRecords: 100, maxWaitMs: 200, retryAfterS: 2 });
+    // MAX_WAIT_MS: a batch of 4 goes through this pipeline of one message in 4 store writes, which
+    // under load (parallel test files) can take longer than a short wait.
+    registerIngest(app, { pipeline, defaultTenant: 'acme', maxBodyBytes: 1 << 20, maxRecords: 100, maxWaitMs: MAX_WAIT_MS, retryAfterS: 2 });
     url = await app.listen({ host: '127.0.0.1', port: 0 });
     stop = async () => {
       gate.open();
@@ -263,9 +266,9 @@ describe('HTTP ingest under backpressure (a pipeline of one message)', () => {
     gate.close();
     const refusedBefore = pipeline.metrics.get('vigil_backpressure_total');
     const pending = post(url, '/v1/ingest/signals?tenant=stuck', ndjson([signals(1), 'bad line', signals(2), signals(3)]));
-    // Once the batch has met the full pipeline, its 200 ms wait runs out before this longer one (same process, timers in order).
+    // Once the batch has met the full pipeline, its MAX_WAIT_MS wait runs out before this longer one (same process, timers in order).
     await until('the batch to meet a full pipeline', () => (pipeline.metrics.get('vigil_backpressure_total') > refusedBefore ? true : undefined));
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, MAX_WAIT_MS + 100));
     gate.open();
     const r = await pending;
     expect(r).toMatchObject({ status: 503, retryAfter: '2', body: { accepted: 1, rejected: 1, retryFrom: 2 } });
