@@ -19,7 +19,8 @@ if (!present && process.env.CI === 'true') throw new Error(`dataset missing unde
 const run = promisify(execFile);
 
 async function refuseHorn(dataDir: string, n: number): Promise<void> {
-  const v = await startVigil(parseConfig({ dataDir, http: { enabled: false } }));
+  // One lane: this only sets up dead letters (each worker thread costs ~2 s of CPU to load from source).
+  const v = await startVigil(parseConfig({ dataDir, http: { enabled: false }, runtime: { workers: 1 } }));
   const vin = makeVin({ wmi: 'YV4', vds: 'A22RK', year: 2023, plant: '2' }, 77);
   for (let i = 0; i < n; i++) {
     await v.pipeline.push({ kind: 'signals', tenant: 'demo', source: 'test', receivedAt: Date.now(), payload: JSON.stringify({ vin, ts: Date.now() - 1000 + i, signals: { 'Vehicle.Speed': 10, 'Vehicle.Body.Horn.IsActive': true } }) });
@@ -59,5 +60,5 @@ describe.skipIf(!present)('dead-letter replay', () => {
     await refuseHorn(dataDir, 2);
     const again = await run(process.execPath, ['bin/vigil.js', 'dlq', 'replay', '--url', 'http://127.0.0.1:59999', '--data-dir', dataDir], { env: { ...process.env, VIGIL_FROM_SOURCE: '1' } });
     expect(again.stdout).toMatch(/replayed 2 of 2 dead letters .*; 2 refused again \(vigil dlq list --source dlq-replay-[0-9a-f]{8}\)/);
-  });
+  }, 180_000); // two CLI processes, each loading Vigil from source (tsx); 60 s ran out at load ~10
 });
