@@ -38,7 +38,7 @@ const TIMEOUT_MS = 600_000;
 const input = await labelledInput(Number(args.signals), 40);
 say(`input: ${input.items.length} messages, ${input.signals} signal values, ${input.labels} attack labels`);
 
-const refConfig = parseConfig({ ...scaleoutConfig('ref', { url: 'unused', schema: 'unused' }, PARTITIONS), runtime: { partitions: PARTITIONS, workers: 1, handoffBatch: HANDOFF_BATCH } });
+const refConfig = parseConfig({ ...scaleoutConfig('ref', { url: 'postgres://unused/unused', schema: 'unused' }, PARTITIONS), runtime: { partitions: PARTITIONS, workers: 1, handoffBatch: HANDOFF_BATCH } });
 const t0 = performance.now();
 const reference = await embeddedRun(refConfig, input.items);
 const embeddedS = (performance.now() - t0) / 1000;

@@ -41,10 +41,13 @@ export interface RunningRole {
 /** Wait between reconnect attempts to NATS; the client retries forever (a server restart pauses, never ends, a role). */
 const RECONNECT_WAIT_MS = 250;
 
-export function scaleoutOf(config: VigilConfig): ScaleoutConfig & { postgres: NonNullable<ScaleoutConfig['postgres']> } {
-  const s = config.scaleout;
-  if (!s?.postgres) throw new ConfigError('a scale-out role needs the shared PostgreSQL', ['scaleout.postgres: missing (url and schema)']);
-  return { ...s, postgres: s.postgres };
+/** The scale-out settings and the shared PostgreSQL (`store.kind: postgres`) a role needs. */
+export function scaleoutOf(config: VigilConfig): ScaleoutConfig & { postgres: { url: string; schema: string; poolSize: number } } {
+  const problems: string[] = [];
+  if (!config.scaleout) problems.push('scaleout: missing (an empty section takes the defaults)');
+  if (config.store.kind !== 'postgres' || config.store.url === undefined) problems.push('store: a scale-out role needs kind: postgres with the shared database\'s url');
+  if (problems.length) throw new ConfigError('not a scale-out configuration', problems);
+  return { ...config.scaleout!, postgres: { url: config.store.url!, schema: config.store.schema, poolSize: config.store.poolSize } };
 }
 
 async function connectBus(s: ScaleoutConfig, name: string): Promise<NatsConnection> {
@@ -67,7 +70,7 @@ function secretOf(config: VigilConfig): string {
 export async function startIngestRole(config: VigilConfig, clock: Clock = systemClock): Promise<RunningRole> {
   const s = scaleoutOf(config);
   const secret = secretOf(config);
-  const store = await PostgresStore.open({ url: s.postgres.url, schema: s.postgres.schema });
+  const store = await PostgresStore.open(s.postgres);
   const nc = await connectBus(s, 'vigil-ingest');
   const bus = { stream: s.stream, subjectPrefix: s.subjectPrefix, partitions: config.runtime.partitions, replicas: s.replicas };
   await ensureBusStream(nc, bus);
@@ -97,7 +100,7 @@ export async function startWorkerRole(config: VigilConfig, opts: { clock?: Clock
   const s = scaleoutOf(config);
   const secret = secretOf(config);
   const clock = opts.clock ?? systemClock;
-  const store = await PostgresStore.open({ url: s.postgres.url, schema: s.postgres.schema });
+  const store = await PostgresStore.open(s.postgres);
   const nc = await connectBus(s, 'vigil-worker');
   const bus = { stream: s.stream, subjectPrefix: s.subjectPrefix, partitions: config.runtime.partitions, replicas: s.replicas };
   await ensureBusStream(nc, bus);

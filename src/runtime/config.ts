@@ -478,7 +478,8 @@ export const configSchema = z.strictObject({
   /**
    * Scale-out (`vigil serve --role ingest|worker`, src/adapters/nats/README.md): the ingest role
    * publishes each partition's hand-overs to NATS JetStream; worker processes own partitions by
-   * lease and write to the shared PostgreSQL. `runtime.partitions` is the partition count.
+   * lease and write to the shared PostgreSQL of `store` (kind postgres). `runtime.partitions`
+   * is the partition count.
    */
   scaleout: z
     .strictObject({
@@ -494,8 +495,6 @@ export const configSchema = z.strictObject({
       leaseTtl: positiveDuration.default(5_000),
       /** Raw messages per write group of a worker at most. */
       groupMessages: z.number().int().min(1).max(100_000).default(2_000),
-      /** The shared PostgreSQL: URL and schema. */
-      postgres: z.strictObject({ url: z.string().min(1), schema: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('vigil') }).optional(),
     })
     .optional(),
 }).transform((c) => ({ ...c, normalize: { ...c.normalize, sourceUnits: sourceUnitsOf(c) } }));

@@ -90,7 +90,8 @@ export function scaleoutConfig(run: string, pg: { url: string; schema: string },
     runtime: { partitions, workers: 1, handoffBatch: 1 },
     normalize: { secretEnv: 'VIGIL_PSEUDONYM_SECRET' },
     detection: { disabled: NOT_COMPARED },
-    scaleout: { stream: `VB_${run}`, subjectPrefix: `vb${run}`, leaseTtl: 3000, groupMessages: 2000, postgres: pg },
+    store: { kind: 'postgres', url: pg.url, schema: pg.schema, poolSize: 4 },
+    scaleout: { stream: `VB_${run}`, subjectPrefix: `vb${run}`, leaseTtl: 3000, groupMessages: 2000 },
     sources: [
       {
         type: 'nats', name: 'in', subjectPrefix: `vin${run}`,
