@@ -25,8 +25,13 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
+/**
+ * A Vigil with this MQTT client source and one lane (a worker thread): each test here sends one
+ * vehicle's messages, which one lane takes whatever the count; each further worker thread only
+ * costs ~2 s of CPU to load from source.
+ */
 async function vigilWith(source: Record<string, unknown>, runtime: Record<string, unknown> = {}): Promise<Vigil> {
-  const v = await startWith([{ type: 'mqtt', name: 'ext', ...source }], runtime, { tenant: run });
+  const v = await startWith([{ type: 'mqtt', name: 'ext', ...source }], { workers: 1, ...runtime }, { tenant: run });
   cleanups.push(() => v.stop());
   await (v.sources[0] as MqttClientSource).subscribed;
   return v;
