@@ -80,7 +80,7 @@ function approxSignals(items: readonly SimItem[]): number {
 }
 
 /** The config every process of a run shares. */
-export function scaleoutConfig(run: string, pg: { url: string; schema: string }, partitions: number): Record<string, unknown> {
+export function scaleoutConfig(run: string, pg: { url: string; schema: string }, partitions: number, nats = 'nats://127.0.0.1:4222'): Record<string, unknown> {
   return {
     tenant: 'demo',
     dataDir: path.join(tmpdir(), `vigil-scaleout-${run}`),
@@ -91,10 +91,10 @@ export function scaleoutConfig(run: string, pg: { url: string; schema: string },
     normalize: { secretEnv: 'VIGIL_PSEUDONYM_SECRET' },
     detection: { disabled: NOT_COMPARED },
     store: { kind: 'postgres', url: pg.url, schema: pg.schema, poolSize: 4 },
-    scaleout: { stream: `VB_${run}`, subjectPrefix: `vb${run}`, leaseTtl: 3000, groupMessages: 2000 },
+    scaleout: { servers: [nats], stream: `VB_${run}`, subjectPrefix: `vb${run}`, leaseTtl: 3000, groupMessages: 2000 },
     sources: [
       {
-        type: 'nats', name: 'in', subjectPrefix: `vin${run}`,
+        type: 'nats', name: 'in', servers: [nats], subjectPrefix: `vin${run}`,
         jetstream: { stream: `VIN_${run}`, durable: 'ingest', create: true, streamSubjects: [`vin${run}.>`], maxAckPending: 20_000, batch: 1000 },
       },
     ],

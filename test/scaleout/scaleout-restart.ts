@@ -1,16 +1,21 @@
 /**
- * Registered by scaleout.test.ts after the kill test, so the two never run at once.
+ * Registered by scaleout.test.ts (the tests of one file run one after another, so this and the
+ * kill test never compete for the machine).
  *
- * Scale-out through a restart of the NATS server (4222) while the roles are working: the
- * ingest role's publishes and the workers' consumers and leases stall, retry, and resume
- * when the server is back (JetStream on disk keeps the streams). Nothing is lost: the stored
- * signals and alerts equal the embedded run's. The server is started again whatever happens,
- * since other tests use it.
+ * Scale-out through a restart of the NATS server while the roles are working: the ingest
+ * role's publishes and the workers' consumers and leases stall, retry, and resume when the
+ * server is back (JetStream on disk keeps the streams). Nothing is lost: the stored signals
+ * and alerts equal the embedded run's. The server is a private nats-server of this test (its
+ * own port and JetStream directory), so the shared one on 4222, which other test files use at
+ * the same time, is never interrupted.
  */
-import { execFileSync } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Alert } from '../../src/core/records.js';
 import { PostgresStore } from '../../src/adapters/postgres/postgres-store.js';
@@ -21,22 +26,49 @@ const SIGNALS = Number(process.env['SCALEOUT_RESTART_SIGNALS'] ?? 300_000);
 const PARTITIONS = 4;
 const SETTLE_MS = 150_000;
 const NATS = '/usr/sbin/nats-server';
-const NATS_ARGS = ['-a', '127.0.0.1', '-p', '4222', '-js', '-sd', '/var/lib/nats-server', '-l', '/var/log/nats-server.log'];
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function stopNats(): void {
-  execFileSync('start-stop-daemon', ['--stop', '--retry', '5', '--oknodo', '--exec', NATS]);
+/** A free TCP port on loopback. */
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((r) => srv.close(r));
+  return port;
 }
 
-function startNats(): void {
-  execFileSync('start-stop-daemon', ['--start', '--oknodo', '--background', '--exec', NATS, '--', ...NATS_ARGS]);
+/** This test's own NATS server with JetStream on disk, stopped and started again at will. */
+class PrivateNats {
+  private child: ChildProcess | undefined;
+  readonly dir = mkdtempSync(path.join(tmpdir(), 'vigil-nats-'));
+  constructor(readonly port: number) {}
+  get url(): string {
+    return `nats://127.0.0.1:${this.port}`;
+  }
+  start(): void {
+    if (this.child) return;
+    this.child = spawn(NATS, ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.dir], { stdio: 'ignore' });
+  }
+  /** Stops the server (SIGTERM: JetStream flushes its files) and waits for it to exit. */
+  async stop(): Promise<void> {
+    const c = this.child;
+    this.child = undefined;
+    if (!c || c.exitCode !== null) return;
+    const exited = new Promise((r) => c.once('exit', r));
+    c.kill('SIGTERM');
+    await exited;
+  }
+  async dispose(): Promise<void> {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
 }
 
-async function natsUp(): Promise<NatsConnection> {
+async function natsUp(url: string): Promise<NatsConnection> {
   for (let i = 0; ; i++) {
     try {
-      return await connect({ servers: ['nats://127.0.0.1:4222'], maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+      return await connect({ servers: [url], maxReconnectAttempts: -1, reconnectTimeWait: 250 });
     } catch (e) {
       if (i > 80) throw e;
       await sleep(250);
@@ -49,16 +81,13 @@ describe('scale-out: the NATS server restarts during ingest', () => {
   const procs: RoleProcess[] = [];
   let nc: NatsConnection | undefined;
   let store: PostgresStore | undefined;
+  let nats: PrivateNats | undefined;
 
   afterAll(async () => {
-    startNats();
     for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
     await Promise.all(procs.map((p) => p.exited));
-    const admin = await natsUp();
-    const jsm = await jetstreamManager(admin);
-    for (const s of [`VB_${run}`, `VB_${run}_LEASES`, `VIN_${run}`]) await jsm.streams.delete(s).catch(() => undefined);
-    await admin.close();
     await nc?.close().catch(() => undefined);
+    await nats?.dispose();
     await store?.close();
     await dropTestSchemas();
   });
@@ -66,14 +95,16 @@ describe('scale-out: the NATS server restarts during ingest', () => {
   it('pauses and resumes; every signal stored once, the embedded run’s alerts', async () => {
     const input = await labelledInput(SIGNALS, 40);
     const pg = testOptions();
-    const raw = scaleoutConfig(run, { url: pg.url, schema: pg.schema }, PARTITIONS);
+    nats = new PrivateNats(await freePort());
+    nats.start();
+    const raw = scaleoutConfig(run, { url: pg.url, schema: pg.schema }, PARTITIONS, nats.url);
     const reference = await embeddedRun(parseConfig(raw), input.items);
     store = await PostgresStore.open(pg);
     const file = writeConfig(raw);
     const worker = spawnRole('worker', file);
     const ingest = spawnRole('ingest', file);
     procs.push(worker, ingest);
-    nc = await natsUp();
+    nc = await natsUp(nats.url);
     await publishInput(nc, run, input.items);
 
     const deadline = Date.now() + SETTLE_MS;
@@ -85,10 +116,10 @@ describe('scale-out: the NATS server restarts during ingest', () => {
       if (!restarted && stored >= reference.signals / 3) {
         storedAtRestart = stored;
         try {
-          stopNats();
+          await nats.stop();
           await sleep(3000);
         } finally {
-          startNats();
+          nats.start();
         }
         restarted = true;
       }
