@@ -68,7 +68,8 @@ describe('vigil CLI', () => {
 
   it('dlq list reads the store file when no server runs', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'vigil-dlq-'));
-    const v = await startVigil(parseConfig({ dataDir, http: { enabled: false }, sources: [{ type: 'simulator', name: 'f', vehicles: 50, speed: 20, malformedRate: 0.05 }] }));
+    // One lane: this Vigil only makes the dead letters the CLI then reads.
+    const v = await startVigil(parseConfig({ dataDir, http: { enabled: false }, runtime: { workers: 1 }, sources: [{ type: 'simulator', name: 'f', vehicles: 50, speed: 20, malformedRate: 0.05 }] }));
     for (let i = 0; i < 100 && (await v.store.counts()).deadLetters < 5; i++) await new Promise((r) => setTimeout(r, 100));
     await v.stop();
     const r = await vigil(['dlq', 'list', '--url', 'http://127.0.0.1:59999', '--data-dir', dataDir, '--limit', '5', '--json']);
